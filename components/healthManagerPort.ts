@@ -1,0 +1,53 @@
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { NeutronAccess, PortHostBinding } from "./portHostBinding";
+
+export interface HealthManagerPortArgs {
+    /** Central region provider: the port lives on the central management network. */
+    centralProvider: openstack.Provider;
+    /** Local region whose Neutron binds the port to the controller host. */
+    region: string;
+    hostname: string;
+    networkId: pulumi.Input<string>;
+    subnetId: pulumi.Input<string>;
+    securityGroupId: pulumi.Input<string>;
+    neutronAccess: pulumi.Input<NeutronAccess>;
+}
+
+export function healthManagerPortName(region: string, hostname: string): string {
+    return `octavia-health-manager-${region}-${hostname}-listen-port`;
+}
+
+/** Guide step 2: the health manager's listen port, and its binding to the controller host in the local region. */
+export class HealthManagerPort extends pulumi.ComponentResource {
+    public readonly portId: pulumi.Output<string>;
+    public readonly macAddress: pulumi.Output<string>;
+    public readonly ip: pulumi.Output<string>;
+    public readonly boundHostId: pulumi.Output<string>;
+
+    constructor(name: string, args: HealthManagerPortArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tricircle-lbaas:cloud:HealthManagerPort", name, {}, opts);
+        const port = new openstack.networking.Port(
+            `${name}-port`,
+            {
+                name: healthManagerPortName(args.region, args.hostname),
+                networkId: args.networkId,
+                fixedIps: [{ subnetId: args.subnetId }],
+                securityGroupIds: [args.securityGroupId],
+                deviceOwner: "Octavia:health-mgr",
+                adminStateUp: true,
+            },
+            { parent: this, provider: args.centralProvider },
+        );
+        const binding = new PortHostBinding(
+            `${name}-binding`,
+            { portId: port.id, hostId: args.hostname, region: args.region, access: args.neutronAccess },
+            { parent: this },
+        );
+        this.portId = port.id;
+        this.macAddress = port.macAddress;
+        this.ip = port.allFixedIps.apply((ips) => ips[0]);
+        this.boundHostId = binding.boundHostId;
+        this.registerOutputs({ portId: this.portId, macAddress: this.macAddress, ip: this.ip, boundHostId: this.boundHostId });
+    }
+}

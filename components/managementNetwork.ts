@@ -1,0 +1,44 @@
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { RegionModel } from "./config";
+
+export interface ManagementNetworkArgs {
+    /** Central region: the management network is a central (Tricircle) network reaching into the local region. */
+    provider: openstack.Provider;
+    mgmt: RegionModel["mgmt"];
+}
+
+/**
+ * Guide step 2: `lb-mgmt-net<N>` and its subnet. Non-shared and without a gateway (as kolla does): amphorae and
+ * health managers talk on-link, and a gateway would hand o-hm0 a default route. DHCP only when the controllers
+ * take their address by DHCP.
+ */
+export class ManagementNetwork extends pulumi.ComponentResource {
+    public readonly networkId: pulumi.Output<string>;
+    public readonly subnetId: pulumi.Output<string>;
+
+    constructor(name: string, args: ManagementNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tricircle-lbaas:cloud:ManagementNetwork", name, {}, opts);
+        const childOpts = { parent: this, provider: args.provider };
+        const network = new openstack.networking.Network(
+            `${name}-network`,
+            { name: args.mgmt.network, shared: false, adminStateUp: true },
+            childOpts,
+        );
+        const subnet = new openstack.networking.Subnet(
+            `${name}-subnet`,
+            {
+                name: args.mgmt.subnet,
+                networkId: network.id,
+                cidr: args.mgmt.cidr,
+                ipVersion: args.mgmt.ipVersion,
+                noGateway: true,
+                enableDhcp: args.mgmt.addressing === "dhcp",
+            },
+            childOpts,
+        );
+        this.networkId = network.id;
+        this.subnetId = subnet.id;
+        this.registerOutputs({ networkId: this.networkId, subnetId: this.subnetId });
+    }
+}

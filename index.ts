@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AmphoraSecurityGroups } from "./components/amphoraSecurityGroups";
+import { loadStackConfig } from "./components/config";
+import { neutronAccess, openStackSettings, RegionalProviders } from "./components/providers";
+import { RegionalOctavia } from "./components/regionalOctavia";
+
+const model = loadStackConfig();
+const settings = openStackSettings();
+
+const providers = new RegionalProviders("openstack", {
+    centralRegion: model.centralRegion,
+    regions: model.regions.map((r) => r.name),
+    settings,
+});
+const access = neutronAccess(settings);
+
+const groups = new AmphoraSecurityGroups("lb-secgroups", {
+    provider: providers.central,
+    amphoraGroupName: model.securityGroups.amphora,
+    healthManagerGroupName: model.securityGroups.healthManager,
+    amphoraTcpPorts: model.securityGroups.amphoraTcpPorts,
+    healthManagerPort: model.healthManager.port,
+    sources: model.securityGroups.sources,
+});
+
+const regional = Object.fromEntries(
+    model.regions.map((region) => [
+        region.name,
+        new RegionalOctavia(`region-${region.name}`, {
+            region,
+            centralProvider: providers.central,
+            healthManagerSecurityGroupId: groups.healthManagerGroupId,
+            neutronAccess: access,
+        }),
+    ]),
+);
+
+export const securityGroups = { amphora: groups.amphoraGroupId, healthManager: groups.healthManagerGroupId };
+export const regions = pulumi.output(
+    Object.fromEntries(
+        Object.entries(regional).map(([name, r]) => [
+            name,
+            { mgmtNetworkId: r.mgmtNetworkId, mgmtSubnetId: r.mgmtSubnetId, healthManagers: r.healthManagers },
+        ]),
+    ),
+);

@@ -1,0 +1,235 @@
+# shellcheck shell=bash
+# Shared functions and settings of the local cloud scripts (install, start,
+# health, stop, wipe). Sourced, never run: it sets no shell options of its own
+# beyond what the caller has (all callers use `set -euo pipefail`).
+#
+# Everything the scripts own lives in ONE folder, $LC_DIR (default
+# .local-cloud/ in the checkout, git-ignored):
+#   etc/   generated configuration files (re-written at every start)
+#   log/   one log per process
+#   run/   one pid file per process, sockets
+#   data/  MariaDB datadir, RabbitMQ mnesia, fernet keys, certificates,
+#          Glance images, Open vSwitch database
+#   clouds.yaml, openrc
+# The packages' own files under /etc are left as the packages installed them.
+
+LC_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LC_ROOT="$(cd "$LC_SCRIPTS/../.." && pwd)"
+LC_DIR="${LOCAL_CLOUD_DIR:-$LC_ROOT/.local-cloud}"
+LC_ETC="$LC_DIR/etc"
+LC_LOG="$LC_DIR/log"
+LC_RUN="$LC_DIR/run"
+LC_DATA="$LC_DIR/data"
+
+# LOCAL-ONLY test password, used for the admin user, every service user,
+# MariaDB and RabbitMQ. It protects nothing: every service listens on
+# 127.0.0.1 only and the whole cloud is thrown away by wipe.sh. Never reuse it.
+LC_PASSWORD="${LOCAL_CLOUD_PASSWORD:-local-only-test-password}"
+LC_HOST=127.0.0.1
+LC_REGIONS=(CentralRegion RegionOne RegionTwo)
+
+# Ports, all on 127.0.0.1.
+LC_PORT_MYSQL=3306
+LC_PORT_RABBIT=5672
+LC_PORT_RABBIT_DIST=25672
+LC_PORT_KEYSTONE=5000
+LC_PORT_NEUTRON=9696
+LC_PORT_OCTAVIA=9876
+LC_PORT_PLACEMENT=8778
+LC_PORT_GLANCE=9292
+LC_PORT_NOVA=8774
+
+LC_KEYSTONE_URL="http://$LC_HOST:$LC_PORT_KEYSTONE/v3"
+LC_MYSQL_SOCK="$LC_RUN/mysqld.sock"
+LC_RABBIT_URL="rabbit://openstack:$LC_PASSWORD@$LC_HOST:$LC_PORT_RABBIT/"
+
+# Compute part (issue 5): Placement, Glance, Nova, Open vSwitch + agent.
+# Compute hosts, one per local region, each in its region's availability zone.
+LC_COMPUTE_HOSTS=(compute1 compute2)
+LC_COMPUTE_AZS=(az1 az2)
+# Loopback addresses used as each host's tunnel endpoint (local_ip): two
+# agents with one IP would keep taking the tunnel endpoint from each other.
+LC_COMPUTE_IPS=(127.0.0.1 127.0.0.2)
+
+log() { printf '[local-cloud %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+require_root() {
+  [ "$(id -u)" -eq 0 ] || die "run as root (packages, MariaDB and RabbitMQ users)"
+}
+
+# True when the compute part is wanted: LOCAL_CLOUD_COMPUTE=1 or an argument
+# --with-compute (callers pass "$@").
+want_compute() {
+  local a
+  [ "${LOCAL_CLOUD_COMPUTE:-0}" = 1 ] && return 0
+  for a in "$@"; do [ "$a" = --with-compute ] && return 0; done
+  return 1
+}
+
+lc_mkdirs() {
+  mkdir -p "$LC_ETC" "$LC_LOG" "$LC_RUN" "$LC_DATA"
+}
+
+pidfile_of() { printf '%s/%s.pid' "$LC_RUN" "$1"; }
+logfile_of() { printf '%s/%s.log' "$LC_LOG" "$1"; }
+
+# Pid recorded for NAME if that process is alive, else nothing (and status 1).
+running_pid() {
+  local pf pid
+  pf="$(pidfile_of "$1")"
+  [ -s "$pf" ] || return 1
+  pid="$(cat "$pf")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  printf '%s' "$pid"
+}
+
+is_running() { running_pid "$1" >/dev/null; }
+
+# start_daemon NAME COMMAND...: runs COMMAND in the background in its own
+# session (so stop.sh can signal its whole process group: uwsgi workers,
+# mysqld_safe's mysqld, rabbitmq's beam), stdout+stderr appended to
+# log/NAME.log, pid in run/NAME.pid. Does nothing when NAME already runs.
+# Environment for the command: set it in the caller with `env VAR=...`.
+start_daemon() {
+  local name="$1"; shift
+  if is_running "$name"; then
+    log "$name already running (pid $(running_pid "$name"))"
+    return 0
+  fi
+  local lf pf
+  lf="$(logfile_of "$name")"
+  pf="$(pidfile_of "$name")"
+  printf '\n===== %s start %s: %s\n' "$(date -Is)" "$name" "$*" >>"$lf"
+  # setsid: new session and process group whose id is the pid we record.
+  # stdin from /dev/null so nothing waits on a terminal.
+  setsid "$@" </dev/null >>"$lf" 2>&1 &
+  echo "$!" >"$pf"
+  log "started $name (pid $!)"
+}
+
+# Prints the last lines of NAME's log to stderr (for failures).
+log_tail() {
+  local lf
+  lf="$(logfile_of "$1")"
+  if [ -f "$lf" ]; then
+    log "---- last lines of $lf"
+    tail -n "${2:-40}" "$lf" >&2
+    log "----"
+  fi
+}
+
+# wait_until NAME SECONDS COMMAND...: runs COMMAND every 0.5 s until it
+# succeeds; fails after SECONDS, or as soon as NAME's process is gone, with
+# the tail of NAME's log.
+wait_until() {
+  local name="$1" bound="$2"; shift 2
+  local deadline=$((SECONDS + bound))
+  while ! "$@" >/dev/null 2>&1; do
+    if ! is_running "$name"; then
+      log_tail "$name"
+      die "$name exited before it was ready"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log_tail "$name"
+      die "$name not ready after ${bound}s"
+    fi
+    sleep 0.5
+  done
+}
+
+# True when URL answers HTTP at all (any status, 401 included: the service
+# is up even when it wants a token).
+url_answers() {
+  local code
+  code="$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$1" || true)"
+  [ -n "$code" ] && [ "$code" != 000 ]
+}
+
+# wait_for_url NAME URL [SECONDS]
+wait_for_url() {
+  wait_until "$1" "${3:-60}" url_answers "$2"
+}
+
+# stop_pid NAME [SECONDS]: SIGTERM the process group recorded for NAME,
+# wait up to SECONDS, then SIGKILL. Only ever signals pids from our own pid
+# files (other engineers run their own ovsdb-servers and services here).
+stop_daemon() {
+  local name="$1" bound="${2:-20}" pid
+  if ! pid="$(running_pid "$name")"; then
+    rm -f "$(pidfile_of "$name")"
+    return 0
+  fi
+  # Process group = pid (setsid in start_daemon); fall back to the pid alone
+  # for a process that is not a group leader.
+  local target="-$pid"
+  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || target="$pid"
+  kill -TERM -- "$target" 2>/dev/null || true
+  local deadline=$((SECONDS + bound))
+  while kill -0 "$pid" 2>/dev/null || group_alive "$target"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "$name (pid $pid) still running after ${bound}s: SIGKILL"
+      kill -KILL -- "$target" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.3
+  done
+  rm -f "$(pidfile_of "$name")"
+  log "stopped $name"
+}
+
+# True while any member of process group -PGID (argument "-N") is alive.
+group_alive() {
+  case "$1" in
+    -*) pgrep -g "${1#-}" >/dev/null 2>&1 ;;
+    *) return 1 ;;
+  esac
+}
+
+# Names of the processes with a pid file, in start order (stop reverses it).
+LC_ORDER=(mysql rabbitmq keystone placement glance neutron-server
+  octavia-api octavia-worker nova-api nova-conductor nova-scheduler
+  ovsdb-server ovs-vswitchd
+  neutron-ovs-agent-compute1 neutron-ovs-agent-compute2
+  nova-compute-compute1 nova-compute-compute2)
+
+# Sum of the resident set sizes (KiB) of every process in our process groups.
+total_rss_kib() {
+  local name pid sum=0 v
+  for name in "${LC_ORDER[@]}"; do
+    pid="$(running_pid "$name")" || continue
+    v="$(ps -o rss= -g "$pid" 2>/dev/null | awk '{s+=$1} END {print s+0}')"
+    sum=$((sum + v))
+  done
+  echo "$sum"
+}
+
+# mysql client as root over our socket.
+lc_mysql() {
+  mysql --protocol=socket -S "$LC_MYSQL_SOCK" -uroot "$@"
+}
+
+# The openstack CLI as admin, through our clouds.yaml.
+os_admin() {
+  OS_CLIENT_CONFIG_FILE="$LC_DIR/clouds.yaml" OS_CLOUD=local \
+    openstack "$@"
+}
+
+# Environment for the admin user on stdout (openrc content).
+admin_env() {
+  cat <<EOF
+# Local cloud admin credentials. LOCAL-ONLY test password: the cloud listens
+# on 127.0.0.1 only and is wiped at will; never reuse it anywhere.
+export OS_AUTH_URL=$LC_KEYSTONE_URL
+export OS_IDENTITY_API_VERSION=3
+export OS_USERNAME=admin
+export OS_PASSWORD=$LC_PASSWORD
+export OS_PROJECT_NAME=admin
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=CentralRegion
+export OS_INTERFACE=public
+EOF
+}

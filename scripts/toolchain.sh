@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# Builds (or reuses) the Pulumi toolchain this project needs, offline, from Go
+# modules served by the Go module proxy:
+#   pulumi                   3.248.0  github.com/pulumi/pulumi/pkg/v3 (cmd/pulumi)
+#   pulumi-language-nodejs   3.248.0  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+#   pulumi-resource-openstack 3.15.2  github.com/pulumi/pulumi-openstack/provider/v3
+#   pulumi-resource-command   1.2.1   github.com/pulumi/pulumi-command/provider
+# Binaries live in a per-user cache keyed by version and are linked into the
+# checkout's ignored .toolchain/bin. Plugins are registered with
+# `pulumi plugin install --file`. Idempotent: a second run verifies and skips.
+#
+# Environment knobs:
+#   TOOLCHAIN_JOBS=2               go build -p (default 2)
+#   TOOLCHAIN_ALLOW_INCOMPLETE=1   exit 0 even if a component could not be had
+#   TOOLCHAIN_FORCE_BUILD=1        ignore a compatible pulumi already on PATH
+# See docs/toolchain.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/tricircle-lbaas/toolchain"
+BIN_DIR="$ROOT/.toolchain/bin"
+JOBS="${TOOLCHAIN_JOBS:-2}"
+
+# ---- pinned versions (must match package.json) ------------------------------
+PULUMI_VERSION=3.248.0
+PULUMI_COMMIT=dc7edd58bc13179f81b80983aab4eb7f74a01b41          # tag pkg/v3.248.0
+PULUMI_COMMIT_TIME=20260624180030                                # committer time, UTC
+OPENSTACK_VERSION=3.15.2
+OPENSTACK_COMMIT=a9de4228c2fb662fe6b3ba6270e13ecb263c2ec9       # tag v3.15.2
+OPENSTACK_COMMIT_TIME=20240329191609
+COMMAND_VERSION=1.2.1
+COMMAND_COMMIT=7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25         # tag v1.2.1
+COMMAND_COMMIT_TIME=20260303235922
+
+MOD_PKG=github.com/pulumi/pulumi/pkg/v3
+MOD_SDK=github.com/pulumi/pulumi/sdk/v3
+MOD_NODEJS=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+MOD_OPENSTACK=github.com/pulumi/pulumi-openstack/provider/v3
+MOD_COMMAND=github.com/pulumi/pulumi-command/provider
+
+# Pseudo-versions of the untagged submodules (no tag carries their path, so
+# the base is vMAJOR.0.0). `go mod download MOD@<commit>` is tried first; a
+# proxy that only serves canonical versions gets the pseudo-version.
+NODEJS_PSEUDO="v3.0.0-${PULUMI_COMMIT_TIME}-${PULUMI_COMMIT:0:12}"
+OPENSTACK_PSEUDO="v3.0.0-${OPENSTACK_COMMIT_TIME}-${OPENSTACK_COMMIT:0:12}"
+COMMAND_PSEUDO="v0.0.0-${COMMAND_COMMIT_TIME}-${COMMAND_COMMIT:0:12}"
+
+PULUMI_LDFLAG_VAR=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
+OPENSTACK_LDFLAG_VAR=github.com/pulumi/pulumi-openstack/provider/v3/pkg/version.Version
+COMMAND_LDFLAG_VAR=github.com/pulumi/pulumi-command/provider/pkg/version.Version
+# Same tags as Pulumi's release build (.goreleaser.yml).
+PULUMI_TAGS=osusergo,grpcnotrace
+
+log() { echo "toolchain: $*"; }
+warn() { echo "toolchain: WARNING: $*" >&2; }
+
+FAILED=()   # "component: reason" lines
+
+now() { date +%s; }
+
+need_go() {
+  command -v go >/dev/null 2>&1 || { log "go not found on PATH (need Go >= 1.25)"; exit 1; }
+}
+
+# json_field FILE FIELD -> prints the top-level string field of a JSON file
+json_field() {
+  node -e 'const o=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=o[process.argv[2]];if(v!==undefined)process.stdout.write(String(v));' "$1" "$2"
+}
+
+# mod_download MODULE VERSION... -> on success prints "VERSION<TAB>DIR"; tries
+# each version in turn; the last error goes to $CACHE_ROOT/logs/<name>.download.err
+mod_download() {
+  local mod=$1; shift
+  local tmp errf
+  tmp="$(mktemp)"
+  errf="$CACHE_ROOT/logs/$(echo "$mod" | tr '/' '_').download.err"
+  : >"$errf"
+  for v in "$@"; do
+    if (cd "$CACHE_ROOT" && go mod download -json "$mod@$v") >"$tmp" 2>>"$errf"; then
+      local dir ver
+      dir="$(json_field "$tmp" Dir)"; ver="$(json_field "$tmp" Version)"
+      if [[ -n "$dir" && -d "$dir" ]]; then
+        rm -f "$tmp"; printf '%s\t%s\n' "$ver" "$dir"; return 0
+      fi
+    fi
+    { echo "go mod download -json $mod@$v:"; json_field "$tmp" Error 2>/dev/null || cat "$tmp"; echo; } >>"$errf"
+  done
+  rm -f "$tmp"
+  return 1
+}
+
+# copy_mod SRC DST: lay a module directory out for building. Hard links where
+# possible (same filesystem as GOMODCACHE); directories are made writable so
+# generators can add files, files in the module cache are never modified.
+copy_mod() {
+  local src=$1 dst=$2
+  rm -rf "$dst"; mkdir -p "$(dirname "$dst")"
+  cp -al "$src" "$dst" 2>/dev/null || { rm -rf "$dst"; cp -a "$src" "$dst"; chmod -R u+w "$dst"; }
+  find "$dst" -type d -exec chmod u+w {} +
+}
+
+# binary_ok BIN MAINPATH VERSIONSTRING: the binary runs and was built from
+# MAINPATH with the version ldflag set to VERSIONSTRING.
+binary_ok() {
+  local bin=$1 main=$2 ver=$3 info
+  [[ -x "$bin" ]] || return 1
+  info="$(go version -m "$bin" 2>/dev/null)" || return 1
+  grep -q "^[[:space:]]*path[[:space:]]\+$main\$" <<<"$info" || return 1
+  grep -q -- "-X[= ]\?[^ ]*version.Version=$ver" <<<"$info" || return 1
+}
+
+record_time() { # component seconds
+  echo "$2" >"$CACHE_ROOT/$1/build-seconds"
+  log "$1: built in $2 s"
+}
+
+# ---- components ---------------------------------------------------------------
+PULUMI_DIR="$CACHE_ROOT/pulumi-$PULUMI_VERSION"
+NODEJS_DIR="$CACHE_ROOT/pulumi-language-nodejs-$PULUMI_VERSION"
+OPENSTACK_DIR="$CACHE_ROOT/pulumi-resource-openstack-$OPENSTACK_VERSION"
+COMMAND_DIR="$CACHE_ROOT/pulumi-resource-command-$COMMAND_VERSION"
+
+# Layout of the pulumi repository modules at one commit, so that the relative
+# replaces in their go.mod (../sdk, ../../../../pkg, ../../..) resolve.
+layout_pulumi_repo() { # DEST -> needs PKG_DIR, SDK_DIR
+  local dest=$1
+  rm -rf "$dest"; mkdir -p "$dest"
+  copy_mod "$PKG_DIR" "$dest/pkg"
+  copy_mod "$SDK_DIR" "$dest/sdk"
+}
+
+download_pulumi_core() {
+  [[ -n "${PKG_DIR:-}" ]] && return 0
+  local r
+  log "downloading $MOD_PKG@v$PULUMI_VERSION and $MOD_SDK@v$PULUMI_VERSION"
+  r="$(mod_download "$MOD_PKG" "v$PULUMI_VERSION")" || return 1
+  PKG_DIR="${r#*$'\t'}"
+  r="$(mod_download "$MOD_SDK" "v$PULUMI_VERSION")" || return 1
+  SDK_DIR="${r#*$'\t'}"
+}
+
+build_pulumi() {
+  local main=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  if binary_ok "$PULUMI_DIR/pulumi" "$main" "v$PULUMI_VERSION" \
+     && [[ "$("$PULUMI_DIR/pulumi" version 2>/dev/null)" == "v$PULUMI_VERSION" ]]; then
+    log "pulumi v$PULUMI_VERSION: cached, verified ($PULUMI_DIR/pulumi)"; return 0
+  fi
+  local t0; t0=$(now)
+  download_pulumi_core || { FAILED+=("pulumi: module download failed, see $CACHE_ROOT/logs/"); return 1; }
+  local src="$CACHE_ROOT/build/pulumi-$PULUMI_VERSION"
+  log "pulumi: laying out modules in $src"
+  layout_pulumi_repo "$src"
+  mkdir -p "$PULUMI_DIR"
+  log "pulumi: go build ./cmd/pulumi (-p $JOBS; takes minutes; log $CACHE_ROOT/logs/pulumi.build.log)"
+  if ! (cd "$src/pkg" && go build -p "$JOBS" -buildvcs=false -trimpath -tags "$PULUMI_TAGS" \
+          -ldflags "-s -w -X $PULUMI_LDFLAG_VAR=v$PULUMI_VERSION" \
+          -o "$PULUMI_DIR/pulumi.tmp" ./cmd/pulumi) >"$CACHE_ROOT/logs/pulumi.build.log" 2>&1; then
+    tail -20 "$CACHE_ROOT/logs/pulumi.build.log" >&2
+    FAILED+=("pulumi: go build failed, see $CACHE_ROOT/logs/pulumi.build.log"); return 1
+  fi
+  mv -f "$PULUMI_DIR/pulumi.tmp" "$PULUMI_DIR/pulumi"
+  rm -rf "$src"
+  record_time "pulumi-$PULUMI_VERSION" $(( $(now) - t0 ))
+  "$PULUMI_DIR/pulumi" version
+}
+
+build_nodejs() {
+  local main=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+  if binary_ok "$NODEJS_DIR/pulumi-language-nodejs" "$main" "v$PULUMI_VERSION"; then
+    log "pulumi-language-nodejs v$PULUMI_VERSION: cached, verified"; return 0
+  fi
+  local t0 r ver dir; t0=$(now)
+  log "pulumi-language-nodejs: downloading $MOD_NODEJS@${PULUMI_COMMIT:0:12} (or $NODEJS_PSEUDO)"
+  if ! r="$(mod_download "$MOD_NODEJS" "${PULUMI_COMMIT:0:12}" "$NODEJS_PSEUDO")"; then
+    FAILED+=("pulumi-language-nodejs: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$MOD_NODEJS" | tr '/' '_').download.err" | tr '\n' ' ')")
+    return 1
+  fi
+  ver="${r%%$'\t'*}"; dir="${r#*$'\t'}"
+  log "pulumi-language-nodejs: $MOD_NODEJS@$ver"
+  download_pulumi_core || { FAILED+=("pulumi-language-nodejs: pulumi core module download failed"); return 1; }
+  local src="$CACHE_ROOT/build/pulumi-language-nodejs-$PULUMI_VERSION"
+  layout_pulumi_repo "$src"
+  copy_mod "$dir" "$src/sdk/nodejs/cmd/pulumi-language-nodejs"
+  mkdir -p "$NODEJS_DIR"
+  log "pulumi-language-nodejs: go build (log $CACHE_ROOT/logs/pulumi-language-nodejs.build.log)"
+  if ! (cd "$src/sdk/nodejs/cmd/pulumi-language-nodejs" && go build -p "$JOBS" -buildvcs=false -trimpath \
+          -tags "$PULUMI_TAGS" -ldflags "-s -w -X $PULUMI_LDFLAG_VAR=v$PULUMI_VERSION" \
+          -o "$NODEJS_DIR/pulumi-language-nodejs.tmp" .) >"$CACHE_ROOT/logs/pulumi-language-nodejs.build.log" 2>&1; then
+    tail -20 "$CACHE_ROOT/logs/pulumi-language-nodejs.build.log" >&2
+    FAILED+=("pulumi-language-nodejs: go build failed, see $CACHE_ROOT/logs/pulumi-language-nodejs.build.log"); return 1
+  fi
+  mv -f "$NODEJS_DIR/pulumi-language-nodejs.tmp" "$NODEJS_DIR/pulumi-language-nodejs"
+  echo "$MOD_NODEJS@$ver" >"$NODEJS_DIR/module"
+  rm -rf "$src"
+  record_time "pulumi-language-nodejs-$PULUMI_VERSION" $(( $(now) - t0 ))
+}
+
+build_openstack() {
+  local main=github.com/pulumi/pulumi-openstack/provider/v3/cmd/pulumi-resource-openstack
+  local bin="$OPENSTACK_DIR/pulumi-resource-openstack"
+  if binary_ok "$bin" "$main" "$OPENSTACK_VERSION"; then
+    log "pulumi-resource-openstack $OPENSTACK_VERSION: cached, verified"; return 0
+  fi
+  local t0 r ver dir; t0=$(now)
+  log "pulumi-resource-openstack: downloading $MOD_OPENSTACK@${OPENSTACK_COMMIT:0:12} (or $OPENSTACK_PSEUDO)"
+  if ! r="$(mod_download "$MOD_OPENSTACK" "${OPENSTACK_COMMIT:0:12}" "$OPENSTACK_PSEUDO")"; then
+    FAILED+=("pulumi-resource-openstack: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$MOD_OPENSTACK" | tr '/' '_').download.err" | tr '\n' ' ')")
+    return 1
+  fi
+  ver="${r%%$'\t'*}"; dir="${r#*$'\t'}"
+  log "pulumi-resource-openstack: $MOD_OPENSTACK@$ver"
+  # The module's replaces are all module@version (no local paths), but
+  # `go install mod@version` refuses any replace, so build inside a copy.
+  local src="$CACHE_ROOT/build/pulumi-resource-openstack-$OPENSTACK_VERSION"
+  copy_mod "$dir" "$src"
+  # main.go embeds schema-embed.json, which is generated (not committed):
+  # run the module's own generate.go (//go:build ignore), as `go generate`
+  # does: schema.json with .version set, re-marshalled compactly.
+  log "pulumi-resource-openstack: generating schema-embed.json (VERSION=$OPENSTACK_VERSION go run ./generate.go)"
+  if ! (cd "$src/cmd/pulumi-resource-openstack" && VERSION="$OPENSTACK_VERSION" go run -buildvcs=false ./generate.go) \
+        >"$CACHE_ROOT/logs/pulumi-resource-openstack.generate.log" 2>&1; then
+    tail -20 "$CACHE_ROOT/logs/pulumi-resource-openstack.generate.log" >&2
+    FAILED+=("pulumi-resource-openstack: generate.go failed, see $CACHE_ROOT/logs/pulumi-resource-openstack.generate.log"); return 1
+  fi
+  mkdir -p "$OPENSTACK_DIR"
+  log "pulumi-resource-openstack: go build (log $CACHE_ROOT/logs/pulumi-resource-openstack.build.log)"
+  if ! (cd "$src" && go build -p "$JOBS" -buildvcs=false -trimpath \
+          -ldflags "-s -w -X $OPENSTACK_LDFLAG_VAR=$OPENSTACK_VERSION" \
+          -o "$bin.tmp" ./cmd/pulumi-resource-openstack) >"$CACHE_ROOT/logs/pulumi-resource-openstack.build.log" 2>&1; then
+    tail -20 "$CACHE_ROOT/logs/pulumi-resource-openstack.build.log" >&2
+    FAILED+=("pulumi-resource-openstack: go build failed, see $CACHE_ROOT/logs/pulumi-resource-openstack.build.log"); return 1
+  fi
+  mv -f "$bin.tmp" "$bin"
+  echo "$MOD_OPENSTACK@$ver" >"$OPENSTACK_DIR/module"
+  rm -rf "$src"
+  record_time "pulumi-resource-openstack-$OPENSTACK_VERSION" $(( $(now) - t0 ))
+}
+
+build_command() {
+  local main=github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
+  local bin="$COMMAND_DIR/pulumi-resource-command"
+  if binary_ok "$bin" "$main" "$COMMAND_VERSION"; then
+    log "pulumi-resource-command $COMMAND_VERSION: cached, verified"; return 0
+  fi
+  local t0 r ver dir; t0=$(now)
+  log "pulumi-resource-command: downloading $MOD_COMMAND@${COMMAND_COMMIT:0:12} (or $COMMAND_PSEUDO)"
+  if ! r="$(mod_download "$MOD_COMMAND" "${COMMAND_COMMIT:0:12}" "$COMMAND_PSEUDO")"; then
+    FAILED+=("pulumi-resource-command: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$MOD_COMMAND" | tr '/' '_').download.err" | tr '\n' ' ')")
+    return 1
+  fi
+  ver="${r%%$'\t'*}"; dir="${r#*$'\t'}"
+  log "pulumi-resource-command: $MOD_COMMAND@$ver"
+  local src="$CACHE_ROOT/build/pulumi-resource-command-$COMMAND_VERSION"
+  copy_mod "$dir" "$src"
+  mkdir -p "$COMMAND_DIR"
+  log "pulumi-resource-command: go build (log $CACHE_ROOT/logs/pulumi-resource-command.build.log)"
+  if ! (cd "$src" && go build -p "$JOBS" -buildvcs=false -trimpath \
+          -ldflags "-s -w -X $COMMAND_LDFLAG_VAR=$COMMAND_VERSION" \
+          -o "$bin.tmp" ./cmd/pulumi-resource-command) >"$CACHE_ROOT/logs/pulumi-resource-command.build.log" 2>&1; then
+    tail -20 "$CACHE_ROOT/logs/pulumi-resource-command.build.log" >&2
+    FAILED+=("pulumi-resource-command: go build failed, see $CACHE_ROOT/logs/pulumi-resource-command.build.log"); return 1
+  fi
+  mv -f "$bin.tmp" "$bin"
+  echo "$MOD_COMMAND@$ver" >"$COMMAND_DIR/module"
+  rm -rf "$src"
+  record_time "pulumi-resource-command-$COMMAND_VERSION" $(( $(now) - t0 ))
+}
+
+# ---- links, plugins -------------------------------------------------------------
+link() { # TARGET NAME
+  if [[ -x "$1" ]]; then
+    if [[ "$(readlink "$BIN_DIR/$2" 2>/dev/null)" != "$1" ]]; then
+      ln -sfn "$1" "$BIN_DIR/$2"; log "linked .toolchain/bin/$2 -> $1"
+    fi
+  fi
+}
+
+plugin_installed() { # NAME VERSION
+  "$BIN_DIR/pulumi" plugin ls 2>/dev/null \
+    | awk -v n="$1" -v v="$2" '$1==n && $2=="resource" && ($3==v || $3=="v"v) {f=1} END {exit !f}'
+}
+
+install_plugin() { # NAME VERSION BINARY
+  if plugin_installed "$1" "$2"; then
+    log "plugin resource $1 $2: installed"; return 0
+  fi
+  if [[ ! -x "$3" ]]; then
+    log "plugin resource $1 $2: no binary, not installed"; return 1
+  fi
+  log "plugin resource $1 $2: pulumi plugin install resource $1 $2 --file $3"
+  "$BIN_DIR/pulumi" plugin install resource "$1" "$2" --file "$3"
+}
+
+# A pulumi on PATH (outside this checkout) at 3.248.x with both plugins
+# installed is used as is: a machine with internet needs no build.
+use_ambient_pulumi() {
+  [[ -n "${TOOLCHAIN_FORCE_BUILD:-}" ]] && return 1
+  local p dir v
+  p="$(PATH="$(tr ':' '\n' <<<"$PATH" | grep -v -x -F "$BIN_DIR" | paste -sd:)" command -v pulumi 2>/dev/null)" || return 1
+  case "$(readlink -f "$p")" in "$ROOT"/*|"$CACHE_ROOT"/*) return 1 ;; esac
+  v="$("$p" version 2>/dev/null)" || return 1
+  [[ "$v" == v3.248.* ]] || { log "pulumi on PATH ($p) is $v, not 3.248.x: building"; return 1; }
+  dir="$(dirname "$(readlink -f "$p")")"
+  local lang; lang="$(command -v pulumi-language-nodejs 2>/dev/null || true)"
+  [[ -x "$dir/pulumi-language-nodejs" ]] && lang="$dir/pulumi-language-nodejs"
+  [[ -n "$lang" ]] || { log "pulumi on PATH has no pulumi-language-nodejs: building"; return 1; }
+  local ls; ls="$("$p" plugin ls 2>/dev/null)" || return 1
+  awk -v v="$OPENSTACK_VERSION" '$1=="openstack" && $2=="resource" && ($3==v||$3=="v"v){f=1} END{exit !f}' <<<"$ls" || { log "pulumi on PATH: plugin openstack $OPENSTACK_VERSION missing: building"; return 1; }
+  awk -v v="$COMMAND_VERSION" '$1=="command" && $2=="resource" && ($3==v||$3=="v"v){f=1} END{exit !f}' <<<"$ls" || { log "pulumi on PATH: plugin command $COMMAND_VERSION missing: building"; return 1; }
+  mkdir -p "$BIN_DIR"
+  ln -sfn "$(readlink -f "$p")" "$BIN_DIR/pulumi"
+  ln -sfn "$(readlink -f "$lang")" "$BIN_DIR/pulumi-language-nodejs"
+  log "using pulumi $v from PATH ($p) with its language host and installed plugins; nothing built"
+  return 0
+}
+
+main() {
+  local t_start; t_start=$(now)
+  mkdir -p "$CACHE_ROOT/logs" "$BIN_DIR" "$ROOT/.pulumi-state"
+  # shellcheck source=scripts/env.sh
+  source "$ROOT/scripts/env.sh"
+
+  if use_ambient_pulumi; then
+    :
+  else
+    need_go
+    log "go: $(go version); cache: $CACHE_ROOT; GOMODCACHE: $(go env GOMODCACHE)"
+    build_pulumi || true
+    build_nodejs || true
+    build_openstack || true
+    build_command || true
+    link "$PULUMI_DIR/pulumi" pulumi
+    link "$NODEJS_DIR/pulumi-language-nodejs" pulumi-language-nodejs
+    link "$OPENSTACK_DIR/pulumi-resource-openstack" pulumi-resource-openstack
+    link "$COMMAND_DIR/pulumi-resource-command" pulumi-resource-command
+    if [[ -x "$BIN_DIR/pulumi" ]]; then
+      install_plugin openstack "$OPENSTACK_VERSION" "$OPENSTACK_DIR/pulumi-resource-openstack" || true
+      install_plugin command "$COMMAND_VERSION" "$COMMAND_DIR/pulumi-resource-command" || true
+    fi
+  fi
+
+  if [[ -x "$BIN_DIR/pulumi" ]]; then
+    log "pulumi version: $("$BIN_DIR/pulumi" version)"
+    log "backend: $PULUMI_BACKEND_URL"
+    "$BIN_DIR/pulumi" plugin ls | sed 's/^/toolchain:   /'
+  fi
+  log "done in $(( $(now) - t_start )) s"
+  if ((${#FAILED[@]})); then
+    log "INCOMPLETE: ${#FAILED[@]} component(s) could not be had:"
+    local f; for f in "${FAILED[@]}"; do log "  - $f"; done
+    [[ -n "${TOOLCHAIN_ALLOW_INCOMPLETE:-}" ]] && return 0
+    return 2
+  fi
+}
+
+main "$@"

@@ -1,0 +1,31 @@
+import { OPENSTACK_SETTINGS, stackConfig } from "./pulumiMocks";
+
+export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAtestkeytestkey\n-----END OPENSSH PRIVATE KEY-----\n";
+export const TEST_HEARTBEAT_KEY = "hb-key-#;=\"'\\-never-in-plaintext";
+
+/** The guide's topology: CentralRegion; RegionOne/node1 on 192.168.10.0/24; RegionTwo/node2 on 192.168.20.0/24. */
+export function guideNamespace(): Record<string, any> {
+    return {
+        centralRegion: "CentralRegion",
+        healthManager: { port: 5555, heartbeatKey: TEST_HEARTBEAT_KEY },
+        ssh: { user: "stack", privateKey: TEST_PRIVATE_KEY },
+        regions: [
+            {
+                name: "RegionOne",
+                mgmt: { cidr: "192.168.10.0/24" },
+                controllers: [{ host: "10.7.20.110", hostname: "node1" }],
+            },
+            {
+                name: "RegionTwo",
+                mgmt: { cidr: "192.168.20.0/24" },
+                controllers: [{ host: "10.7.20.114", hostname: "node2" }],
+            },
+        ],
+    };
+}
+
+export const SECRET_KEYS = ["tricircle-lbaas:healthManager", "tricircle-lbaas:ssh", "openstack:password"];
+
+export function guideConfig(overrides: Record<string, any> = {}): Record<string, string> {
+    return stackConfig({ ...guideNamespace(), ...overrides }, OPENSTACK_SETTINGS);
+}

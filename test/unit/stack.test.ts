@@ -1,0 +1,214 @@
+// MOCK tests: the engine and OpenStack are Pulumi mocks (see pulumiMocks.ts); they check what the program registers.
+import { describe, expect, it } from "vitest";
+import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
+import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig } from "./pulumiMocks";
+
+const T = {
+    provider: "pulumi:providers:openstack",
+    secGroup: "openstack:networking/secGroup:SecGroup",
+    rule: "openstack:networking/secGroupRule:SecGroupRule",
+    network: "openstack:networking/network:Network",
+    subnet: "openstack:networking/subnet:Subnet",
+    port: "openstack:networking/port:Port",
+    binding: "pulumi-nodejs:dynamic/neutron:PortHostBinding",
+};
+
+/** The provider URN's resource name, e.g. `openstack-CentralRegion`. */
+function providerName(urnAndId: string | undefined): string {
+    return (urnAndId ?? "").split("::")[3]?.split("::")[0] ?? "";
+}
+
+function ruleSummary(inputs: Record<string, any>): string {
+    const i = plain(inputs);
+    const ports = i.portRangeMin === undefined ? "" : `:${i.portRangeMin}-${i.portRangeMax}`;
+    return `${i.ethertype} ${i.protocol}${ports} from ${i.remoteIpPrefix}`;
+}
+
+describe("the guide's topology (two regions, one controller each)", () => {
+    it("creates one provider per region, all openstack resources through an explicit provider", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        const providers = run.ofType(T.provider);
+        expect(providers.map((p) => plain(p.inputs).region).sort()).toEqual(["CentralRegion", "RegionOne", "RegionTwo"]);
+        for (const p of providers) {
+            const inputs = plain(p.inputs);
+            expect(inputs.authUrl).toBe(OPENSTACK_SETTINGS["openstack:authUrl"]);
+            expect(inputs.userName).toBe("admin");
+            expect(isSecret(p.inputs.password)).toBe(true);
+        }
+        const openstackResources = run.resources.filter((r) => r.type.startsWith("openstack:"));
+        expect(openstackResources.length).toBeGreaterThan(0);
+        for (const r of openstackResources) {
+            expect(providerName(r.provider), `${r.name} must use the central provider`).toBe("openstack-CentralRegion");
+        }
+    });
+
+    it("builds both security groups with the guide's rules, sourced from the management CIDRs", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        const groups = run.ofType(T.secGroup).map((g) => plain(g.inputs).name).sort();
+        expect(groups).toEqual(["lb-health-mgr-sec-grp", "lb-mgmt-sec-grp"]);
+        const rules = run.ofType(T.rule);
+        // Per source (2 IPv4 management CIDRs): ICMP + 3 TCP on the amphora group, UDP 5555 on the health-manager group.
+        expect(rules).toHaveLength(2 * 5);
+        const amphora = rules.filter((r) => plain(r.inputs).securityGroupId === "lb-secgroups-amphora-id").map((r) => ruleSummary(r.inputs));
+        expect(amphora.sort()).toEqual(
+            [
+                "IPv4 icmp from 192.168.10.0/24",
+                "IPv4 icmp from 192.168.20.0/24",
+                "IPv4 tcp:22-22 from 192.168.10.0/24",
+                "IPv4 tcp:22-22 from 192.168.20.0/24",
+                "IPv4 tcp:80-80 from 192.168.10.0/24",
+                "IPv4 tcp:80-80 from 192.168.20.0/24",
+                "IPv4 tcp:9443-9443 from 192.168.10.0/24",
+                "IPv4 tcp:9443-9443 from 192.168.20.0/24",
+            ].sort(),
+        );
+        const hm = rules.filter((r) => plain(r.inputs).securityGroupId === "lb-secgroups-health-manager-id").map((r) => ruleSummary(r.inputs));
+        expect(hm.sort()).toEqual(["IPv4 udp:5555-5555 from 192.168.10.0/24", "IPv4 udp:5555-5555 from 192.168.20.0/24"]);
+        expect(rules.every((r) => plain(r.inputs).direction === "ingress")).toBe(true);
+        expect(run.ofType(T.secGroup).every((g) => plain(g.inputs).deleteDefaultRules !== true)).toBe(true);
+    });
+
+    it("creates a non-shared, gateway-less management network per region in the central region", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        expect(run.ofType(T.network).map((n) => plain(n.inputs))).toEqual([
+            expect.objectContaining({ name: "lb-mgmt-net1", shared: false, adminStateUp: true }),
+            expect.objectContaining({ name: "lb-mgmt-net2", shared: false, adminStateUp: true }),
+        ]);
+        const subnets = run.ofType(T.subnet).map((s) => plain(s.inputs));
+        expect(subnets).toEqual([
+            expect.objectContaining({ name: "lb-mgmt-subnet1", cidr: "192.168.10.0/24", noGateway: true, enableDhcp: false, ipVersion: 4, networkId: "region-RegionOne-mgmt-network-id" }),
+            expect.objectContaining({ name: "lb-mgmt-subnet2", cidr: "192.168.20.0/24", noGateway: true, enableDhcp: false, ipVersion: 4, networkId: "region-RegionTwo-mgmt-network-id" }),
+        ]);
+    });
+
+    it("creates a health-manager port per controller and binds it in the local region", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        const ports = run.ofType(T.port).map((p) => plain(p.inputs));
+        expect(ports).toHaveLength(2);
+        expect(ports[0]).toMatchObject({
+            name: "octavia-health-manager-RegionOne-node1-listen-port",
+            networkId: "region-RegionOne-mgmt-network-id",
+            fixedIps: [{ subnetId: "region-RegionOne-mgmt-subnet-id" }],
+            securityGroupIds: ["lb-secgroups-health-manager-id"],
+            deviceOwner: "Octavia:health-mgr",
+            adminStateUp: true,
+        });
+        expect(ports[1].name).toBe("octavia-health-manager-RegionTwo-node2-listen-port");
+        const bindings = run.ofType(T.binding);
+        expect(bindings.map((b) => [plain(b.inputs).portId, plain(b.inputs).region, plain(b.inputs).hostId])).toEqual([
+            ["region-RegionOne-hm-node1-port-id", "RegionOne", "node1"],
+            ["region-RegionTwo-hm-node2-port-id", "RegionTwo", "node2"],
+        ]);
+    });
+
+    it("exports the contract's outputs", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        expect(run.outputs.securityGroups).toEqual({ amphora: "lb-secgroups-amphora-id", healthManager: "lb-secgroups-health-manager-id" });
+        const regions = run.outputs.regions as Record<string, any>;
+        expect(Object.keys(regions).sort()).toEqual(["RegionOne", "RegionTwo"]);
+        expect(regions.RegionOne).toMatchObject({
+            mgmtNetworkId: "region-RegionOne-mgmt-network-id",
+            mgmtSubnetId: "region-RegionOne-mgmt-subnet-id",
+            healthManagers: [{ hostname: "node1", portId: "region-RegionOne-hm-node1-port-id", ip: expect.stringMatching(/^192\.168\.10\.\d+$/), mac: expect.stringMatching(/^fa:16:3e:/) }],
+        });
+    });
+
+    it("keeps the provider password, the Keystone credentials and the stack secrets secret", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        for (const binding of run.ofType(T.binding)) {
+            expect(isSecret(binding.inputs.access)).toBe(true);
+            expect(plain(binding.inputs.access).authBody).toContain("s3cret-admin-password");
+        }
+        const everythingNotSecret = JSON.stringify(
+            run.resources.map((r) => Object.fromEntries(Object.entries(r.inputs).filter(([, v]) => !isSecret(v)))),
+        );
+        for (const secret of ["s3cret-admin-password", TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY.split("\n")[1]]) {
+            expect(everythingNotSecret).not.toContain(secret);
+        }
+    });
+});
+
+describe("other topologies", () => {
+    it("three regions with two controllers in one of them", async () => {
+        const ns = guideNamespace();
+        ns.regions.push({
+            name: "RegionThree",
+            mgmt: { cidr: "192.168.30.0/24", addressing: "dhcp" },
+            controllers: [
+                { host: "10.7.20.120", hostname: "node3a" },
+                { host: "10.7.20.121", hostname: "node3b" },
+            ],
+        });
+        const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
+        expect(run.ofType(T.provider)).toHaveLength(4);
+        expect(run.ofType(T.network)).toHaveLength(3);
+        expect(run.ofType(T.port)).toHaveLength(4);
+        expect(run.ofType(T.rule)).toHaveLength(3 * 5);
+        const subnet3 = plain(run.byName("region-RegionThree-mgmt-subnet").inputs);
+        expect(subnet3).toMatchObject({ name: "lb-mgmt-subnet3", enableDhcp: true, noGateway: true });
+        const hosts = run.ofType(T.binding).filter((b) => plain(b.inputs).region === "RegionThree").map((b) => plain(b.inputs).hostId);
+        expect(hosts).toEqual(["node3a", "node3b"]);
+        const regions = run.outputs.regions as Record<string, any>;
+        expect(regions.RegionThree.healthManagers.map((h: any) => h.hostname)).toEqual(["node3a", "node3b"]);
+    });
+
+    it("allowedCidrs open to the world, as the guide does, with IPv6 rules", async () => {
+        const run = await runStack(guideConfig({ securityGroups: { allowedCidrs: ["0.0.0.0/0", "::/0"] } }), { secretKeys: SECRET_KEYS });
+        const rules = run.ofType(T.rule).map((r) => ruleSummary(r.inputs)).sort();
+        expect(rules).toEqual(
+            [
+                "IPv4 icmp from 0.0.0.0/0",
+                "IPv4 tcp:22-22 from 0.0.0.0/0",
+                "IPv4 tcp:80-80 from 0.0.0.0/0",
+                "IPv4 tcp:9443-9443 from 0.0.0.0/0",
+                "IPv4 udp:5555-5555 from 0.0.0.0/0",
+                "IPv6 ipv6-icmp from ::/0",
+                "IPv6 tcp:22-22 from ::/0",
+                "IPv6 tcp:80-80 from ::/0",
+                "IPv6 tcp:9443-9443 from ::/0",
+                "IPv6 udp:5555-5555 from ::/0",
+            ].sort(),
+        );
+        // `::` would break the URN: rule names carry a sanitised source.
+        expect(run.ofType(T.rule).every((r) => !r.name.includes("::"))).toBe(true);
+    });
+
+    it("ipv6: false drops IPv6 sources from the management CIDRs", async () => {
+        const ns = guideNamespace();
+        ns.regions[1].mgmt.cidr = "fd00:20::/64";
+        ns.securityGroups = { ipv6: false };
+        const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
+        const rules = run.ofType(T.rule).map((r) => plain(r.inputs));
+        expect(rules).toHaveLength(5);
+        expect(rules.every((r) => r.ethertype === "IPv4")).toBe(true);
+        expect(plain(run.byName("region-RegionTwo-mgmt-subnet").inputs)).toMatchObject({ cidr: "fd00:20::/64", ipVersion: 6 });
+    });
+
+    it("custom ports and group names flow into the rules", async () => {
+        const run = await runStack(
+            guideConfig({
+                securityGroups: { amphora: "amp-sg", healthManager: "hm-sg", amphoraTcpPorts: [9443], allowedCidrs: ["10.0.0.0/8"] },
+                healthManager: { port: 5556, heartbeatKey: "k" },
+            }),
+            { secretKeys: SECRET_KEYS },
+        );
+        expect(run.ofType(T.secGroup).map((g) => plain(g.inputs).name).sort()).toEqual(["amp-sg", "hm-sg"]);
+        expect(run.ofType(T.rule).map((r) => ruleSummary(r.inputs)).sort()).toEqual([
+            "IPv4 icmp from 10.0.0.0/8",
+            "IPv4 tcp:9443-9443 from 10.0.0.0/8",
+            "IPv4 udp:5556-5556 from 10.0.0.0/8",
+        ]);
+    });
+
+    it("a region without controllers gets its network but no ports, and needs no secrets", async () => {
+        const ns = guideNamespace();
+        delete ns.healthManager;
+        delete ns.ssh;
+        ns.regions.forEach((r: any) => (r.controllers = []));
+        const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS));
+        expect(run.ofType(T.network)).toHaveLength(2);
+        expect(run.ofType(T.port)).toHaveLength(0);
+        expect(run.ofType(T.binding)).toHaveLength(0);
+        expect((run.outputs.regions as any).RegionOne.healthManagers).toEqual([]);
+    });
+});
