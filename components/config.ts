@@ -533,3 +533,31 @@ export function loadStackConfig(): StackModel {
         throw err;
     }
 }
+
+/**
+ * Every key path the schema accepts (`regions[].mgmt.cidr`), read from the schema itself so that the README's
+ * reference and Pulumi.yaml can be checked against it and never drift.
+ */
+export function schemaKeyPaths(schema: z.ZodType = rawConfigSchema, prefix = ""): string[] {
+    const def = (schema as any)._zod.def;
+    switch (def.type) {
+        case "default":
+        case "optional":
+        case "nullable":
+            return schemaKeyPaths(def.innerType, prefix);
+        case "pipe":
+            return schemaKeyPaths(def.out, prefix);
+        case "array":
+            return schemaKeyPaths(def.element, `${prefix}[]`);
+        case "record":
+            return [`${prefix}.<key>`];
+        case "object":
+            return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([key, child]) => {
+                const path = prefix ? `${prefix}.${key}` : key;
+                const nested = schemaKeyPaths(child, path);
+                return nested.length > 0 && nested[0] !== path ? [path, ...nested] : [path];
+            });
+        default:
+            return [prefix];
+    }
+}
