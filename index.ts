@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AmphoraSecurityGroups } from "./components/amphoraSecurityGroups";
 import { loadStackConfig } from "./components/config";
+import { Demo } from "./components/demo/demo";
 import { neutronAccess, openStackSettings, RegionalProviders } from "./components/providers";
 import { RegionalOctavia } from "./components/regionalOctavia";
 
@@ -44,3 +45,6 @@ export const regions = pulumi.output(
         ]),
     ),
 );
+
+// Guide step 5 ("How to play"), only when `demo` is configured; without it the stack has no `loadBalancers` output.
+export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }).loadBalancers : undefined;

@@ -26,7 +26,7 @@ interface BindingOutputs extends BindingInputs {
 
 // Pulumi serialises this object and the functions it calls into the state and runs them in a separate provider
 // process, without this module around them: they require what they need at call time and capture nothing else.
-const neutronBindingProvider: pulumi.dynamic.ResourceProvider = {
+export const neutronBindingProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: BindingInputs, news: BindingInputs) {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         if (!news.hostId) failures.push({ property: "hostId", reason: "the controller's Neutron host id must not be empty" });
@@ -74,9 +74,12 @@ async function neutronPortCall(
     portId: string,
     body?: unknown,
 ): Promise<any> {
+    // Required here, not imported: the serialised provider carries no module scope.
+    /* eslint-disable @typescript-eslint/no-require-imports */
     const http = require("http");
     const https = require("https");
     const fs = require("fs");
+    /* eslint-enable @typescript-eslint/no-require-imports */
 
     function request(url: string, verb: string, headers: Record<string, string>, payload?: unknown): Promise<{ status: number; headers: any; body: string }> {
         const target = new URL(url);

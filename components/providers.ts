@@ -51,7 +51,7 @@ export function openStackSettings(config: pulumi.Config = new pulumi.Config("ope
     if (maxRetries !== undefined) args.maxRetries = maxRetries;
     const endpointOverrides = config.getObject<Record<string, string>>("endpointOverrides");
     if (endpointOverrides !== undefined) args.endpointOverrides = endpointOverrides;
-    return args as openstack.ProviderArgs;
+    return args;
 }
 
 /** One explicit provider per region, identical but for the region, so every resource states where it lives. */

@@ -87,7 +87,7 @@ export async function runStack(
     const resources: RecordedResource[] = [];
     const subnets = new Map<string, string>();
     let counter = 0;
-    pulumi.runtime.setMocks(
+    await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 counter += 1;

@@ -1,0 +1,41 @@
+// Helpers for suites that run against the local OpenStack started by scripts/local-cloud/start.sh.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { keystoneAuthBody, resolveKeystoneAuth } from "../../components/openstackAuth";
+import { NeutronAccess } from "../../components/portHostBinding";
+
+export const ROOT = path.join(__dirname, "..", "..");
+export const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
+
+/** Fails the suite with the command to run when the local cloud is not up: never a silent skip. */
+export function requireLocalCloud(): void {
+    if (!fs.existsSync(CLOUDS_YAML)) {
+        throw new Error(`the local cloud is not set up (${CLOUDS_YAML} missing): run bash scripts/local-cloud/start.sh`);
+    }
+    execFileSync("bash", [path.join(ROOT, "scripts", "local-cloud", "health.sh")], { stdio: "pipe", timeout: 120_000 });
+}
+
+/** The `openstack` CLI as the local admin, parsed from JSON. */
+export function openstack(region: string, ...args: string[]): any {
+    const out = execFileSync("openstack", ["--os-region-name", region, ...args, "-f", "json"], {
+        env: { ...process.env, OS_CLIENT_CONFIG_FILE: CLOUDS_YAML, OS_CLOUD: "local" },
+        encoding: "utf8",
+        timeout: 60_000,
+    });
+    return out.trim() ? JSON.parse(out) : undefined;
+}
+
+export function openstackNoOutput(region: string, ...args: string[]): void {
+    execFileSync("openstack", ["--os-region-name", region, ...args], {
+        env: { ...process.env, OS_CLIENT_CONFIG_FILE: CLOUDS_YAML, OS_CLOUD: "local" },
+        stdio: "pipe",
+        timeout: 60_000,
+    });
+}
+
+/** The same NeutronAccess the stack builds, from the local clouds.yaml. */
+export function localNeutronAccess(): NeutronAccess {
+    const auth = resolveKeystoneAuth({ cloud: "local" }, { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML });
+    return { authUrl: auth.authUrl, authBody: JSON.stringify(keystoneAuthBody(auth)), interface: auth.interface, insecure: auth.insecure };
+}

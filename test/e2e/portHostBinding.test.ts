@@ -1,0 +1,78 @@
+// Real OpenStack: Keystone and Neutron of the local cloud. Exercises the binding provider's operations exactly as the
+// engine calls them (create, diff, update, read, delete) and reads the result back with the openstack CLI.
+import { randomBytes } from "crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { neutronBindingProvider } from "../../components/portHostBinding";
+import { localNeutronAccess, openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
+
+const suffix = randomBytes(3).toString("hex");
+let networkId = "";
+let portId = "";
+
+function boundHost(region: string): string {
+    return openstack(region, "port", "show", portId)["binding_host_id"] ?? "";
+}
+
+describe("PortHostBinding against the local Neutron", () => {
+    beforeAll(() => {
+        requireLocalCloud();
+        networkId = openstack("CentralRegion", "network", "create", `e2e-binding-${suffix}`).id;
+        openstack("CentralRegion", "subnet", "create", "--network", networkId, "--subnet-range", "192.0.2.0/28", "--gateway", "none", `e2e-binding-${suffix}`);
+        portId = openstack("CentralRegion", "port", "create", "--network", networkId, "--device-owner", "Octavia:health-mgr", `e2e-binding-${suffix}`).id;
+    });
+
+    afterAll(() => {
+        if (portId) openstackNoOutput("CentralRegion", "port", "delete", portId);
+        if (networkId) openstackNoOutput("CentralRegion", "network", "delete", networkId);
+    });
+
+    it("binds, rebinds in place, reads back and unbinds in the local region", async () => {
+        const access = localNeutronAccess();
+        const inputs = { portId, hostId: "node1", region: "RegionOne", access };
+
+        const created = await neutronBindingProvider.create(inputs);
+        expect(created.id).toBe(portId);
+        expect(created.outs.boundHostId).toBe("node1");
+        expect(boundHost("RegionOne")).toBe("node1");
+
+        const moved = { ...inputs, hostId: "node1b" };
+        const diff = await neutronBindingProvider.diff!(portId, created.outs, moved);
+        expect(diff).toMatchObject({ changes: true, replaces: [] });
+        const updated = await neutronBindingProvider.update!(portId, created.outs, moved);
+        expect(updated.outs!.boundHostId).toBe("node1b");
+        expect(boundHost("RegionOne")).toBe("node1b");
+
+        // Drift made by hand shows up on refresh.
+        openstackNoOutput("RegionOne", "port", "set", "--host", "somewhere-else", portId);
+        const read = await neutronBindingProvider.read!(portId, updated.outs);
+        expect(read.props!.boundHostId).toBe("somewhere-else");
+        const driftDiff = await neutronBindingProvider.diff!(portId, read.props, moved);
+        expect(driftDiff.changes).toBe(true);
+
+        await neutronBindingProvider.delete!(portId, updated.outs);
+        expect(boundHost("RegionOne")).toBe("");
+    });
+
+    it("a credential change alone is no diff", async () => {
+        const access = localNeutronAccess();
+        const olds = { portId, hostId: "node1", region: "RegionOne", access, boundHostId: "node1" };
+        const rotated = { ...olds, access: { ...access, authBody: access.authBody.replace(/"password":"[^"]*"/, '"password":"rotated"') } };
+        expect((await neutronBindingProvider.diff!(portId, olds, rotated)).changes).toBe(false);
+    });
+
+    it("fails with the region and status when the region has no network endpoint", async () => {
+        const access = localNeutronAccess();
+        await expect(neutronBindingProvider.create({ portId, hostId: "node1", region: "RegionNine", access })).rejects.toThrow(/no public network endpoint for region "RegionNine"/);
+    });
+
+    it("fails clearly on bad credentials", async () => {
+        const access = localNeutronAccess();
+        const wrong = { ...access, authBody: access.authBody.replace(/"password":"[^"]*"/, '"password":"wrong"') };
+        await expect(neutronBindingProvider.create({ portId, hostId: "node1", region: "RegionOne", access: wrong })).rejects.toThrow(/Keystone authentication: Keystone answered 401/);
+    });
+
+    it("unbinding a port that is already gone succeeds", async () => {
+        const access = localNeutronAccess();
+        await expect(neutronBindingProvider.delete!("00000000-0000-0000-0000-000000000000", { portId: "x", hostId: "n", region: "RegionOne", access, boundHostId: "n" } as any)).resolves.toBeUndefined();
+    });
+});
