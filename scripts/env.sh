@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced (not executed) by the project's scripts: `source scripts/env.sh`.
 # Puts the checkout's toolchain first on PATH and points Pulumi at a local
 # file backend with no network access. Safe to source more than once.

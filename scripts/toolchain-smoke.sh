@@ -20,7 +20,8 @@ bad()  { FAIL=$((FAIL + 1)); echo "smoke: FAIL $*"; }
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tricircle-toolchain-smoke.XXXXXX")"
 cleanup() {
   if [[ -x "$ROOT/.toolchain/bin/pulumi" && -d "$WORK/project" ]]; then
-    (cd "$WORK/project" && pulumi destroy --yes --stack smoke >/dev/null 2>&1 || true
+    (cd "$WORK/project" || exit 0
+     pulumi destroy --yes --stack smoke >/dev/null 2>&1 || true
      pulumi stack rm --yes --force smoke >/dev/null 2>&1 || true)
   fi
   rm -rf "$WORK"
@@ -30,7 +31,6 @@ export PULUMI_BACKEND_URL="file://$WORK/state"
 mkdir -p "$WORK/state" "$WORK/project"
 
 summary() {
-  echo "smoke: $PASS passed, $FAIL failed"
   echo "$PASS passed, $FAIL failed"
   [[ $FAIL -eq 0 ]]
 }
@@ -42,7 +42,7 @@ v="$(pulumi version 2>&1 || true)"
 if [[ "$v" == v3.248.* ]]; then ok "pulumi version $v ($(command -v pulumi))"; else bad "pulumi version: $v"; fi
 
 plugins="$(pulumi plugin ls 2>&1 || true)"
-echo "$plugins" | sed 's/^/smoke:   /'
+while IFS= read -r line; do echo "smoke:   $line"; done <<<"$plugins"
 for p in "openstack 3.15.2" "command 1.2.1"; do
   read -r name ver <<<"$p"
   if awk -v n="$name" -v v="$ver" '$1==n && $2=="resource" && ($3==v||$3=="v"v){f=1} END{exit !f}' <<<"$plugins"; then
@@ -55,6 +55,40 @@ if command -v pulumi-language-nodejs >/dev/null 2>&1; then
   ok "pulumi-language-nodejs on PATH"
 else
   bad "pulumi-language-nodejs not on PATH"
+fi
+
+# Engine alone: an Automation API inline program (the Node SDK serves the
+# language runtime in-process, so neither pulumi-language-nodejs nor any
+# provider is involved): up, output, destroy, stack rm.
+mkdir -p "$WORK/engine"
+ln -s "$ROOT/node_modules" "$WORK/engine/node_modules"
+cat >"$WORK/engine/engine.js" <<'EOF'
+"use strict";
+const pulumi = require("@pulumi/pulumi");
+const auto = require("@pulumi/pulumi/automation");
+(async () => {
+  const program = async () => {
+    class Box extends pulumi.ComponentResource {
+      constructor(name) { super("smoke:index:Box", name); this.registerOutputs({}); }
+    }
+    const box = new Box("box");
+    return { greeting: pulumi.output("hi"), box: box.urn };
+  };
+  const stack = await auto.LocalWorkspace.createOrSelectStack(
+    { projectName: "toolchain-engine-smoke", stackName: "smoke", program },
+    { workDir: __dirname, projectSettings: { name: "toolchain-engine-smoke", runtime: "nodejs" } });
+  const up = await stack.up();
+  if (up.summary.result !== "succeeded" || up.outputs.greeting.value !== "hi") throw new Error("up: " + JSON.stringify(up.summary));
+  const down = await stack.destroy();
+  if (down.summary.result !== "succeeded") throw new Error("destroy: " + JSON.stringify(down.summary));
+  await stack.workspace.removeStack("smoke");
+  console.log("engine smoke: up created " + JSON.stringify(up.summary.resourceChanges) + ", destroy " + down.summary.result);
+})().catch((e) => { console.error(e); process.exit(1); });
+EOF
+if (cd "$WORK/engine" && node engine.js) >"$WORK/engine.log" 2>&1; then
+  ok "engine: Automation API inline program up/destroy ($(tail -n 1 "$WORK/engine.log"))"
+else
+  bad "engine: Automation API inline program"; sed 's/^/smoke:   | /' "$WORK/engine.log" | tail -40
 fi
 
 cd "$WORK/project"
@@ -105,8 +139,11 @@ if run "pulumi stack init smoke" pulumi stack init smoke --non-interactive; then
   fi
   pulumi config set withOpenstack true --stack smoke >/dev/null
   if run "pulumi preview with openstack:Provider (dummy authUrl)" pulumi preview --non-interactive --stack smoke; then
-    grep -q "pulumi:providers:openstack" "$WORK/out.log" && ok "preview plans the openstack provider" \
-      || bad "preview does not mention pulumi:providers:openstack"
+    if grep -q "pulumi:providers:openstack" "$WORK/out.log"; then
+      ok "preview plans the openstack provider"
+    else
+      bad "preview does not mention pulumi:providers:openstack"
+    fi
   fi
   pulumi config set withOpenstack false --stack smoke >/dev/null
   run "pulumi destroy" pulumi destroy --yes --non-interactive --stack smoke || true

@@ -50,9 +50,16 @@ OPENSTACK_LDFLAG_VAR=github.com/pulumi/pulumi-openstack/provider/v3/pkg/version.
 COMMAND_LDFLAG_VAR=github.com/pulumi/pulumi-command/provider/pkg/version.Version
 # Same tags as Pulumi's release build (.goreleaser.yml).
 PULUMI_TAGS=osusergo,grpcnotrace
+PULUMI_LDFLAGS="-s -w -X $PULUMI_LDFLAG_VAR=v$PULUMI_VERSION"
+OPENSTACK_LDFLAGS="-s -w -X $OPENSTACK_LDFLAG_VAR=$OPENSTACK_VERSION"
+COMMAND_LDFLAGS="-s -w -X $COMMAND_LDFLAG_VAR=$COMMAND_VERSION"
+# What a cached binary must have been built with (see binary_ok).
+PULUMI_RECIPE="$MOD_PKG@v$PULUMI_VERSION ($PULUMI_COMMIT) -trimpath -tags=$PULUMI_TAGS -ldflags=$PULUMI_LDFLAGS"
+NODEJS_RECIPE="$MOD_NODEJS@$PULUMI_COMMIT -trimpath -tags=$PULUMI_TAGS -ldflags=$PULUMI_LDFLAGS"
+OPENSTACK_RECIPE="$MOD_OPENSTACK@$OPENSTACK_COMMIT generate.go VERSION=$OPENSTACK_VERSION -trimpath -ldflags=$OPENSTACK_LDFLAGS"
+COMMAND_RECIPE="$MOD_COMMAND@$COMMAND_COMMIT -trimpath -ldflags=$COMMAND_LDFLAGS"
 
 log() { echo "toolchain: $*"; }
-warn() { echo "toolchain: WARNING: $*" >&2; }
 
 FAILED=()   # "component: reason" lines
 
@@ -99,14 +106,22 @@ copy_mod() {
   find "$dst" -type d -exec chmod u+w {} +
 }
 
-# binary_ok BIN MAINPATH VERSIONSTRING: the binary runs and was built from
-# MAINPATH with the version ldflag set to VERSIONSTRING.
+# Each built binary has a stamp file next to it: line 1 the recipe (module,
+# version, ldflags, tags), line 2 the binary's sha256. -trimpath keeps the
+# ldflags out of the binary's build info, so the stamp records them.
+# binary_ok BIN MAINPATH RECIPE: the binary exists, was built from package
+# MAINPATH (go version -m), with this recipe, and is unchanged since.
 binary_ok() {
-  local bin=$1 main=$2 ver=$3 info
-  [[ -x "$bin" ]] || return 1
+  local bin=$1 main=$2 recipe=$3 info
+  [[ -x "$bin" && -f "$bin.stamp" ]] || return 1
+  [[ "$(sed -n 1p "$bin.stamp")" == "$recipe" ]] || return 1
+  [[ "$(sed -n 2p "$bin.stamp")" == "$(sha256sum "$bin" | cut -d' ' -f1)" ]] || return 1
   info="$(go version -m "$bin" 2>/dev/null)" || return 1
   grep -q "^[[:space:]]*path[[:space:]]\+$main\$" <<<"$info" || return 1
-  grep -q -- "-X[= ]\?[^ ]*version.Version=$ver" <<<"$info" || return 1
+}
+
+write_stamp() { # BIN RECIPE
+  printf '%s\n%s\n' "$2" "$(sha256sum "$1" | cut -d' ' -f1)" >"$1.stamp"
 }
 
 record_time() { # component seconds
@@ -141,7 +156,7 @@ download_pulumi_core() {
 
 build_pulumi() {
   local main=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  if binary_ok "$PULUMI_DIR/pulumi" "$main" "v$PULUMI_VERSION" \
+  if binary_ok "$PULUMI_DIR/pulumi" "$main" "$PULUMI_RECIPE" \
      && [[ "$("$PULUMI_DIR/pulumi" version 2>/dev/null)" == "v$PULUMI_VERSION" ]]; then
     log "pulumi v$PULUMI_VERSION: cached, verified ($PULUMI_DIR/pulumi)"; return 0
   fi
@@ -153,20 +168,21 @@ build_pulumi() {
   mkdir -p "$PULUMI_DIR"
   log "pulumi: go build ./cmd/pulumi (-p $JOBS; takes minutes; log $CACHE_ROOT/logs/pulumi.build.log)"
   if ! (cd "$src/pkg" && go build -p "$JOBS" -buildvcs=false -trimpath -tags "$PULUMI_TAGS" \
-          -ldflags "-s -w -X $PULUMI_LDFLAG_VAR=v$PULUMI_VERSION" \
+          -ldflags "$PULUMI_LDFLAGS" \
           -o "$PULUMI_DIR/pulumi.tmp" ./cmd/pulumi) >"$CACHE_ROOT/logs/pulumi.build.log" 2>&1; then
     tail -20 "$CACHE_ROOT/logs/pulumi.build.log" >&2
     FAILED+=("pulumi: go build failed, see $CACHE_ROOT/logs/pulumi.build.log"); return 1
   fi
   mv -f "$PULUMI_DIR/pulumi.tmp" "$PULUMI_DIR/pulumi"
+  write_stamp "$PULUMI_DIR/pulumi" "$PULUMI_RECIPE"
   rm -rf "$src"
   record_time "pulumi-$PULUMI_VERSION" $(( $(now) - t0 ))
-  "$PULUMI_DIR/pulumi" version
+  log "pulumi: built $("$PULUMI_DIR/pulumi" version)"
 }
 
 build_nodejs() {
   local main=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  if binary_ok "$NODEJS_DIR/pulumi-language-nodejs" "$main" "v$PULUMI_VERSION"; then
+  if binary_ok "$NODEJS_DIR/pulumi-language-nodejs" "$main" "$NODEJS_RECIPE"; then
     log "pulumi-language-nodejs v$PULUMI_VERSION: cached, verified"; return 0
   fi
   local t0 r ver dir; t0=$(now)
@@ -184,12 +200,13 @@ build_nodejs() {
   mkdir -p "$NODEJS_DIR"
   log "pulumi-language-nodejs: go build (log $CACHE_ROOT/logs/pulumi-language-nodejs.build.log)"
   if ! (cd "$src/sdk/nodejs/cmd/pulumi-language-nodejs" && go build -p "$JOBS" -buildvcs=false -trimpath \
-          -tags "$PULUMI_TAGS" -ldflags "-s -w -X $PULUMI_LDFLAG_VAR=v$PULUMI_VERSION" \
+          -tags "$PULUMI_TAGS" -ldflags "$PULUMI_LDFLAGS" \
           -o "$NODEJS_DIR/pulumi-language-nodejs.tmp" .) >"$CACHE_ROOT/logs/pulumi-language-nodejs.build.log" 2>&1; then
     tail -20 "$CACHE_ROOT/logs/pulumi-language-nodejs.build.log" >&2
     FAILED+=("pulumi-language-nodejs: go build failed, see $CACHE_ROOT/logs/pulumi-language-nodejs.build.log"); return 1
   fi
   mv -f "$NODEJS_DIR/pulumi-language-nodejs.tmp" "$NODEJS_DIR/pulumi-language-nodejs"
+  write_stamp "$NODEJS_DIR/pulumi-language-nodejs" "$NODEJS_RECIPE"
   echo "$MOD_NODEJS@$ver" >"$NODEJS_DIR/module"
   rm -rf "$src"
   record_time "pulumi-language-nodejs-$PULUMI_VERSION" $(( $(now) - t0 ))
@@ -198,7 +215,7 @@ build_nodejs() {
 build_openstack() {
   local main=github.com/pulumi/pulumi-openstack/provider/v3/cmd/pulumi-resource-openstack
   local bin="$OPENSTACK_DIR/pulumi-resource-openstack"
-  if binary_ok "$bin" "$main" "$OPENSTACK_VERSION"; then
+  if binary_ok "$bin" "$main" "$OPENSTACK_RECIPE"; then
     log "pulumi-resource-openstack $OPENSTACK_VERSION: cached, verified"; return 0
   fi
   local t0 r ver dir; t0=$(now)
@@ -225,12 +242,13 @@ build_openstack() {
   mkdir -p "$OPENSTACK_DIR"
   log "pulumi-resource-openstack: go build (log $CACHE_ROOT/logs/pulumi-resource-openstack.build.log)"
   if ! (cd "$src" && go build -p "$JOBS" -buildvcs=false -trimpath \
-          -ldflags "-s -w -X $OPENSTACK_LDFLAG_VAR=$OPENSTACK_VERSION" \
+          -ldflags "$OPENSTACK_LDFLAGS" \
           -o "$bin.tmp" ./cmd/pulumi-resource-openstack) >"$CACHE_ROOT/logs/pulumi-resource-openstack.build.log" 2>&1; then
     tail -20 "$CACHE_ROOT/logs/pulumi-resource-openstack.build.log" >&2
     FAILED+=("pulumi-resource-openstack: go build failed, see $CACHE_ROOT/logs/pulumi-resource-openstack.build.log"); return 1
   fi
   mv -f "$bin.tmp" "$bin"
+  write_stamp "$bin" "$OPENSTACK_RECIPE"
   echo "$MOD_OPENSTACK@$ver" >"$OPENSTACK_DIR/module"
   rm -rf "$src"
   record_time "pulumi-resource-openstack-$OPENSTACK_VERSION" $(( $(now) - t0 ))
@@ -239,7 +257,7 @@ build_openstack() {
 build_command() {
   local main=github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
   local bin="$COMMAND_DIR/pulumi-resource-command"
-  if binary_ok "$bin" "$main" "$COMMAND_VERSION"; then
+  if binary_ok "$bin" "$main" "$COMMAND_RECIPE"; then
     log "pulumi-resource-command $COMMAND_VERSION: cached, verified"; return 0
   fi
   local t0 r ver dir; t0=$(now)
@@ -255,12 +273,13 @@ build_command() {
   mkdir -p "$COMMAND_DIR"
   log "pulumi-resource-command: go build (log $CACHE_ROOT/logs/pulumi-resource-command.build.log)"
   if ! (cd "$src" && go build -p "$JOBS" -buildvcs=false -trimpath \
-          -ldflags "-s -w -X $COMMAND_LDFLAG_VAR=$COMMAND_VERSION" \
+          -ldflags "$COMMAND_LDFLAGS" \
           -o "$bin.tmp" ./cmd/pulumi-resource-command) >"$CACHE_ROOT/logs/pulumi-resource-command.build.log" 2>&1; then
     tail -20 "$CACHE_ROOT/logs/pulumi-resource-command.build.log" >&2
     FAILED+=("pulumi-resource-command: go build failed, see $CACHE_ROOT/logs/pulumi-resource-command.build.log"); return 1
   fi
   mv -f "$bin.tmp" "$bin"
+  write_stamp "$bin" "$COMMAND_RECIPE"
   echo "$MOD_COMMAND@$ver" >"$COMMAND_DIR/module"
   rm -rf "$src"
   record_time "pulumi-resource-command-$COMMAND_VERSION" $(( $(now) - t0 ))
@@ -280,15 +299,23 @@ plugin_installed() { # NAME VERSION
     | awk -v n="$1" -v v="$2" '$1==n && $2=="resource" && ($3==v || $3=="v"v) {f=1} END {exit !f}'
 }
 
-install_plugin() { # NAME VERSION BINARY
-  if plugin_installed "$1" "$2"; then
-    log "plugin resource $1 $2: installed"; return 0
+# install_plugin NAME VERSION BINARY: `pulumi plugin install --file`, unless
+# the installed plugin is listed and is the same binary.
+install_plugin() {
+  local name=$1 ver=$2 bin=$3
+  local installed="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$name-v$ver/pulumi-resource-$name"
+  if [[ ! -x "$bin" ]]; then
+    log "plugin resource $name $ver: no binary, not installed"; return 1
   fi
-  if [[ ! -x "$3" ]]; then
-    log "plugin resource $1 $2: no binary, not installed"; return 1
+  local reinstall=()
+  if plugin_installed "$name" "$ver"; then
+    if [[ -f "$installed" ]] && cmp -s "$installed" "$bin"; then
+      log "plugin resource $name $ver: installed, same binary"; return 0
+    fi
+    reinstall=(--reinstall)
   fi
-  log "plugin resource $1 $2: pulumi plugin install resource $1 $2 --file $3"
-  "$BIN_DIR/pulumi" plugin install resource "$1" "$2" --file "$3"
+  log "plugin resource $name $ver: pulumi plugin install resource $name $ver --file $bin ${reinstall[*]:-}"
+  "$BIN_DIR/pulumi" plugin install resource "$name" "$ver" --file "$bin" "${reinstall[@]}"
 }
 
 # A pulumi on PATH (outside this checkout) at 3.248.x with both plugins
@@ -331,8 +358,11 @@ main() {
     build_command || true
     link "$PULUMI_DIR/pulumi" pulumi
     link "$NODEJS_DIR/pulumi-language-nodejs" pulumi-language-nodejs
-    link "$OPENSTACK_DIR/pulumi-resource-openstack" pulumi-resource-openstack
-    link "$COMMAND_DIR/pulumi-resource-command" pulumi-resource-command
+    # pulumi looks for language hosts next to its (resolved) executable first
+    # and warns about one found on PATH only: put it there too.
+    if [[ -x "$NODEJS_DIR/pulumi-language-nodejs" && -d "$PULUMI_DIR" ]]; then
+      ln -sfn "$NODEJS_DIR/pulumi-language-nodejs" "$PULUMI_DIR/pulumi-language-nodejs"
+    fi
     if [[ -x "$BIN_DIR/pulumi" ]]; then
       install_plugin openstack "$OPENSTACK_VERSION" "$OPENSTACK_DIR/pulumi-resource-openstack" || true
       install_plugin command "$COMMAND_VERSION" "$COMMAND_DIR/pulumi-resource-command" || true
