@@ -369,6 +369,8 @@ main() {
     fi
   fi
 
+  link "$ROOT/scripts/shims/pulumi-resource-pulumi-nodejs" pulumi-resource-pulumi-nodejs
+
   if [[ -x "$BIN_DIR/pulumi" ]]; then
     log "pulumi version: $("$BIN_DIR/pulumi" version)"
     log "backend: $PULUMI_BACKEND_URL"

@@ -8,11 +8,11 @@
 # the fake driver, Open vSwitch and its Neutron agent (issue 5).
 # Idempotent: when every package is already installed it does not touch apt.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BASE_PACKAGES=(
-  mariadb-server rabbitmq-server
+  mariadb-server rabbitmq-server memcached python3-memcache
   keystone neutron-server octavia-api octavia-worker
   python3-openstackclient python3-octaviaclient
   uwsgi-core uwsgi-plugin-python3
@@ -71,7 +71,7 @@ main() {
   export DEBIAN_FRONTEND=noninteractive
   # Refresh the lists only when they are missing or a day old (apt-get
   # install on stale lists fails with 404s for superseded versions).
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null | head -n1)" ]; then
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | head -n1)" ]; then
     apt-get update -q
   fi
   apt-get install -y -q --no-install-recommends \

@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034: the settings below are used by the scripts that source this file.)
 # Shared functions and settings of the local cloud scripts (install, start,
 # health, stop, wipe). Sourced, never run: it sets no shell options of its own
 # beyond what the caller has (all callers use `set -euo pipefail`).
@@ -32,6 +33,7 @@ LC_REGIONS=(CentralRegion RegionOne RegionTwo)
 LC_PORT_MYSQL=3306
 LC_PORT_RABBIT=5672
 LC_PORT_RABBIT_DIST=25672
+LC_PORT_MEMCACHED=11211
 LC_PORT_KEYSTONE=5000
 LC_PORT_NEUTRON=9696
 LC_PORT_OCTAVIA=9876
@@ -40,16 +42,24 @@ LC_PORT_GLANCE=9292
 LC_PORT_NOVA=8774
 
 LC_KEYSTONE_URL="http://$LC_HOST:$LC_PORT_KEYSTONE/v3"
-LC_MYSQL_SOCK="$LC_RUN/mysqld.sock"
+LC_MYSQL_SOCK="$LC_RUN/mysql/mysqld.sock"
 LC_RABBIT_URL="rabbit://openstack:$LC_PASSWORD@$LC_HOST:$LC_PORT_RABBIT/"
 
 # Compute part (issue 5): Placement, Glance, Nova, Open vSwitch + agent.
 # Compute hosts, one per local region, each in its region's availability zone.
 LC_COMPUTE_HOSTS=(compute1 compute2)
 LC_COMPUTE_AZS=(az1 az2)
-# Loopback addresses used as each host's tunnel endpoint (local_ip): two
-# agents with one IP would keep taking the tunnel endpoint from each other.
-LC_COMPUTE_IPS=(127.0.0.1 127.0.0.2)
+# Each host's tunnel endpoint (local_ip). The agent insists on an address
+# configured on an interface, and we add none to the host, so both hosts use
+# 127.0.0.1: Neutron then records the endpoint for whichever agent synced
+# last. Harmless here: no traffic crosses the tunnels, and binding checks the
+# agent's tunnel_types, not the endpoint table.
+LC_COMPUTE_IPS=(127.0.0.1 127.0.0.1)
+
+# Open vSwitch bridges of compute host number N (1-based): each agent has
+# its own pair on our one Open vSwitch instance.
+ovs_int_bridge() { printf 'br-int%s' "$1"; }
+ovs_tun_bridge() { printf 'br-tun%s' "$1"; }
 
 log() { printf '[local-cloud %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -74,6 +84,14 @@ lc_mkdirs() {
 pidfile_of() { printf '%s/%s.pid' "$LC_RUN" "$1"; }
 logfile_of() { printf '%s/%s.log' "$LC_LOG" "$1"; }
 
+# True when PID exists and is not a zombie (a dead child that nobody reaped
+# yet: our daemons' parent is gone, and pid 1 here reaps lazily).
+pid_alive() {
+  local st
+  st="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [ -n "$st" ] && [[ "$st" != Z* ]]
+}
+
 # Pid recorded for NAME if that process is alive, else nothing (and status 1).
 running_pid() {
   local pf pid
@@ -81,7 +99,7 @@ running_pid() {
   [ -s "$pf" ] || return 1
   pid="$(cat "$pf")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
+  pid_alive "$pid" || return 1
   printf '%s' "$pid"
 }
 
@@ -152,8 +170,8 @@ wait_for_url() {
   wait_until "$1" "${3:-60}" url_answers "$2"
 }
 
-# stop_pid NAME [SECONDS]: SIGTERM the process group recorded for NAME,
-# wait up to SECONDS, then SIGKILL. Only ever signals pids from our own pid
+# stop_daemon NAME [SECONDS]: SIGTERM the process group recorded for NAME
+# (uwsgi: its master), wait up to SECONDS, then SIGKILL the group. Only ever signals pids from our own pid
 # files (other engineers run their own ovsdb-servers and services here).
 stop_daemon() {
   local name="$1" bound="${2:-20}" pid
@@ -165,9 +183,16 @@ stop_daemon() {
   # for a process that is not a group leader.
   local target="-$pid"
   [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || target="$pid"
-  kill -TERM -- "$target" 2>/dev/null || true
+  if [[ " ${LC_UWSGI[*]} " == *" $name "* ]]; then
+    # uwsgi: only the master (--die-on-term) gets SIGTERM and stops its
+    # workers in a second; workers signalled directly run the application's
+    # own handlers and were seen hanging for 20 s+.
+    kill -TERM "$pid" 2>/dev/null || true
+  else
+    kill -TERM -- "$target" 2>/dev/null || true
+  fi
   local deadline=$((SECONDS + bound))
-  while kill -0 "$pid" 2>/dev/null || group_alive "$target"; do
+  while pid_alive "$pid" || group_alive "$target"; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       log "$name (pid $pid) still running after ${bound}s: SIGKILL"
       kill -KILL -- "$target" 2>/dev/null || true
@@ -181,19 +206,22 @@ stop_daemon() {
 }
 
 # True while any member of process group -PGID (argument "-N") is alive.
+# Not pgrep: it counts zombies, which pid 1 here is slow to reap.
+# shellcheck disable=SC2009
 group_alive() {
-  case "$1" in
-    -*) pgrep -g "${1#-}" >/dev/null 2>&1 ;;
-    *) return 1 ;;
-  esac
+  [[ "$1" == -* ]] || return 1
+  ps -o stat= -g "${1#-}" 2>/dev/null | grep -qv '^Z'
 }
 
 # Names of the processes with a pid file, in start order (stop reverses it).
-LC_ORDER=(mysql rabbitmq keystone placement glance neutron-server
+LC_ORDER=(mysql epmd rabbitmq memcached keystone placement glance neutron-server
   octavia-api octavia-worker nova-api nova-conductor nova-scheduler
   ovsdb-server ovs-vswitchd
   neutron-ovs-agent-compute1 neutron-ovs-agent-compute2
   nova-compute-compute1 nova-compute-compute2)
+
+# The processes served by uwsgi (see start_uwsgi in start.sh).
+LC_UWSGI=(keystone placement octavia-api)
 
 # Sum of the resident set sizes (KiB) of every process in our process groups.
 total_rss_kib() {
@@ -206,15 +234,31 @@ total_rss_kib() {
   echo "$sum"
 }
 
+# Sum of the proportional set sizes (KiB): shared pages (forked workers,
+# libraries) counted once overall instead of once per process as RSS does.
+total_pss_kib() {
+  local name pid sum=0 p v
+  for name in "${LC_ORDER[@]}"; do
+    pid="$(running_pid "$name")" || continue
+    for p in $(ps -o pid= -g "$pid" 2>/dev/null); do
+      v="$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)"
+      sum=$((sum + ${v:-0}))
+    done
+  done
+  echo "$sum"
+}
+
 # mysql client as root over our socket.
 lc_mysql() {
   mysql --protocol=socket -S "$LC_MYSQL_SOCK" -uroot "$@"
 }
 
-# The openstack CLI as admin, through our clouds.yaml.
-os_admin() {
-  OS_CLIENT_CONFIG_FILE="$LC_DIR/clouds.yaml" OS_CLOUD=local \
-    openstack "$@"
+# Makes the openstack CLI of this shell use the admin of our clouds.yaml
+# (and nothing from an openrc the caller may have sourced).
+use_admin_cloud() {
+  local v
+  for v in $(compgen -e | grep '^OS_' || true); do unset "$v"; done
+  export OS_CLIENT_CONFIG_FILE="$LC_DIR/clouds.yaml" OS_CLOUD=local
 }
 
 # Environment for the admin user on stdout (openrc content).

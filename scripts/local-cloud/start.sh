@@ -16,7 +16,7 @@
 # version changed. Every wait is bounded; a service that does not come up
 # fails the script with the tail of its log.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The distribution's interpreter: OpenStack's libraries are Debian packages
@@ -51,6 +51,9 @@ user_domain_name = Default
 project_name = service
 username = $1
 password = $LC_PASSWORD
+# Token validations shared by every service process (each validation costs
+# Keystone a few hundred SQL queries without its cache).
+memcached_servers = $LC_HOST:$LC_PORT_MEMCACHED
 EOF
 }
 
@@ -78,10 +81,12 @@ write_mysql_conf() {
   # test database and the migrations run thousands of DDL statements.
   cat >"$LC_ETC/mysql/my.cnf" <<EOF
 [mysqld]
-user = mysql
+# root: the checkout may sit under a folder the mysql user cannot enter
+# (a clone in /root, say); this database lives and dies with the checkout.
+user = root
 datadir = $LC_DATA/mysql
 socket = $LC_MYSQL_SOCK
-pid-file = $LC_RUN/mysqld.real.pid
+pid-file = $LC_RUN/mysql/mysqld.pid
 bind-address = $LC_HOST
 port = $LC_PORT_MYSQL
 skip-name-resolve
@@ -128,7 +133,18 @@ key_repository = $LC_DATA/keystone/fernet-keys
 [credential]
 key_repository = $LC_DATA/keystone/credential-keys
 [cache]
-enabled = false
+# Without a cache Keystone runs ~200 SQL queries per token validation (0.2 s
+# of CPU each; seconds when the 2 cores are busy). memcached rather than an
+# in-process cache: the 2 uwsgi processes must see each other's
+# invalidations (a new role assignment, a new endpoint).
+enabled = true
+backend = oslo_cache.memcache_pool
+memcache_servers = $LC_HOST:$LC_PORT_MEMCACHED
+[identity]
+# bcrypt's minimum cost: every service authenticates with a password at
+# start-up and the default cost (12, ~0.25 s of CPU each) made Keystone the
+# busiest process of a cold start on 2 cores. Test passwords only.
+password_hash_rounds = 4
 EOF
 }
 
@@ -305,10 +321,6 @@ sync_power_state_interval = -1
 auth_strategy = keystone
 [wsgi]
 api_paste_config = /etc/nova/api-paste.ini
-[api_database]
-connection = $DB_URL_BASE/nova_api
-[database]
-connection = $DB_URL_BASE/nova
 [conductor]
 workers = 1
 [scheduler]
@@ -329,6 +341,14 @@ EOF
     service_creds service_user nova RegionOne
     echo "send_service_user_token = true"
   } >"$LC_ETC/nova/nova.conf"
+  # The databases, for the API, conductor, scheduler and nova-manage only:
+  # nova-compute must not have them (it logs "No DB access allowed").
+  cat >"$LC_ETC/nova/nova-db.conf" <<EOF
+[api_database]
+connection = $DB_URL_BASE/nova_api
+[database]
+connection = $DB_URL_BASE/nova
+EOF
   # One small file per compute host on top of nova.conf: its host name.
   for i in "${!LC_COMPUTE_HOSTS[@]}"; do
     printf '[DEFAULT]\nhost = %s\n' "${LC_COMPUTE_HOSTS[$i]}" \
@@ -357,8 +377,8 @@ root_helper = env
 tunnel_types = vxlan
 [ovs]
 datapath_type = netdev
-integration_bridge = br-int$n
-tunnel_bridge = br-tun$n
+integration_bridge = $(ovs_int_bridge "$n")
+tunnel_bridge = $(ovs_tun_bridge "$n")
 int_peer_patch_port = patch-tun$n
 tun_peer_patch_port = patch-int$n
 local_ip = ${LC_COMPUTE_IPS[$i]}
@@ -390,7 +410,11 @@ clouds:
       project_name: admin
       user_domain_name: Default
       project_domain_name: Default
+    # region_name is the default; regions lists the ones a client may pick
+    # (openstacksdk rejects --os-region-name values not listed here).
     region_name: CentralRegion
+    regions:
+$(printf '      - %s\n' "${LC_REGIONS[@]}")
     identity_api_version: 3
     interface: public
 EOF
@@ -407,15 +431,14 @@ start_mysql() {
   if [ ! -d "$LC_DATA/mysql/mysql" ]; then
     log "initialising MariaDB datadir"
     mkdir -p "$LC_DATA/mysql"
-    chown mysql:mysql "$LC_DATA/mysql"
     # root authenticates over the socket as the OS root user; no password.
     mariadb-install-db --defaults-file="$LC_ETC/mysql/my.cnf" \
       --auth-root-authentication-method=socket --skip-test-db \
       >>"$(logfile_of mysql-install)" 2>&1 \
       || { log_tail mysql-install; die "mariadb-install-db failed"; }
   fi
-  # mysqld must be able to reach its datadir and socket through our folder.
-  chown mysql:mysql "$LC_RUN"
+  # mysqld writes its socket and pid file in a folder of its own.
+  mkdir -p "$LC_RUN/mysql"
   start_daemon mysql mariadbd --defaults-file="$LC_ETC/mysql/my.cnf"
 }
 
@@ -434,37 +457,43 @@ create_databases() {
 }
 
 # ---------------------------------------------------------------- RabbitMQ
+# Environment of rabbitmq-server, as VAR=value words for env(1).
 rabbit_env() {
-  # HOME holds the Erlang cookie; everything in our folder, owned by the
-  # rabbitmq user (it refuses to start when it cannot write there).
-  env HOME="$LC_DATA/rabbitmq" \
-    RABBITMQ_NODENAME=rabbit@localhost \
-    RABBITMQ_NODE_IP_ADDRESS="$LC_HOST" \
-    RABBITMQ_NODE_PORT="$LC_PORT_RABBIT" \
-    RABBITMQ_DIST_PORT="$LC_PORT_RABBIT_DIST" \
-    RABBITMQ_CONFIG_FILE="$LC_ETC/rabbitmq/rabbitmq.conf" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$LC_ETC/rabbitmq/enabled_plugins" \
-    RABBITMQ_MNESIA_BASE="$LC_DATA/rabbitmq/mnesia" \
-    RABBITMQ_LOG_BASE="$LC_DATA/rabbitmq/log" \
-    RABBITMQ_LOGS=- \
-    RABBITMQ_PID_FILE="$LC_RUN/rabbitmq.real.pid" \
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
-    ERL_EPMD_ADDRESS="$LC_HOST" \
-    "$@"
+  # HOME holds the Erlang cookie; everything in our folder (RabbitMQ
+  # refuses to start when it cannot write there). Logs to stdout
+  # (RABBITMQ_LOGS=-), i.e. log/rabbitmq.log. Erlang distribution and epmd
+  # bound to 127.0.0.1 like everything else.
+  RABBIT_ENV=(
+    HOME="$LC_DATA/rabbitmq"
+    RABBITMQ_NODENAME=rabbit@localhost
+    RABBITMQ_NODE_IP_ADDRESS="$LC_HOST"
+    RABBITMQ_NODE_PORT="$LC_PORT_RABBIT"
+    RABBITMQ_DIST_PORT="$LC_PORT_RABBIT_DIST"
+    RABBITMQ_CONFIG_FILE="$LC_ETC/rabbitmq/rabbitmq.conf"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$LC_ETC/rabbitmq/enabled_plugins"
+    RABBITMQ_MNESIA_BASE="$LC_DATA/rabbitmq/mnesia"
+    RABBITMQ_LOG_BASE="$LC_DATA/rabbitmq/log"
+    RABBITMQ_LOGS=-
+    RABBITMQ_PID_FILE="$LC_DATA/rabbitmq/rabbitmq.pid"
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    ERL_EPMD_ADDRESS="$LC_HOST"
+  )
 }
 
 start_rabbit() {
   write_rabbit_conf
   mkdir -p "$LC_DATA/rabbitmq/mnesia" "$LC_DATA/rabbitmq/log"
-  chown -R rabbitmq:rabbitmq "$LC_DATA/rabbitmq"
   # Our own epmd in the foreground (RabbitMQ would otherwise start one
   # detached, outside our process groups, that stop.sh could not find). One
   # already listening (someone else's) is used as it is.
   if ! is_running epmd && ! port_open "$LC_HOST" 4369; then
     start_daemon epmd env ERL_EPMD_ADDRESS="$LC_HOST" epmd
   fi
-  start_daemon rabbitmq setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups \
-    bash -c "cd '$LC_DATA/rabbitmq' && $(declare -f rabbit_env); rabbit_env exec /usr/lib/rabbitmq/bin/rabbitmq-server"
+  rabbit_env
+  # As root, like MariaDB: the rabbitmq user may not be able to enter the
+  # checkout. (The /usr/sbin wrapper would su to rabbitmq; the real script
+  # under /usr/lib does not care.)
+  start_daemon rabbitmq env "${RABBIT_ENV[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server
 }
 
 # ---------------------------------------------------------------- migrations
@@ -516,20 +545,23 @@ glance_setup() {
   glance-manage --config-file "$LC_ETC/glance/glance-api.conf" db_sync
 }
 
-nova_setup() {
-  local c="$LC_ETC/nova/nova.conf"
-  nova-manage --config-file "$c" api_db sync
-  nova-manage --config-file "$c" cell_v2 map_cell0 \
-    --database_connection "$DB_URL_BASE/nova_cell0"
-  if ! nova-manage --config-file "$c" cell_v2 list_cells | grep -q ' cell1 '; then
-    nova-manage --config-file "$c" cell_v2 create_cell --name cell1 \
-      --database_connection "$DB_URL_BASE/nova" --transport-url "$LC_RABBIT_URL"
-  fi
-  nova-manage --config-file "$c" db sync
+nova_manage() {
+  nova-manage --config-file "$LC_ETC/nova/nova.conf" \
+    --config-file "$LC_ETC/nova/nova-db.conf" "$@"
 }
 
-# The migrations touch separate databases: run them side by side (about
-# half the wall time of running them one after the other on 2 cores).
+nova_setup() {
+  nova_manage api_db sync
+  nova_manage cell_v2 map_cell0 --database_connection "$DB_URL_BASE/nova_cell0"
+  if ! nova_manage cell_v2 list_cells | grep -q ' cell1 '; then
+    nova_manage cell_v2 create_cell --name cell1 \
+      --database_connection "$DB_URL_BASE/nova" --transport-url "$LC_RABBIT_URL"
+  fi
+  nova_manage db sync
+}
+
+# The migrations touch separate databases: run them side by side (each is
+# mostly Python start-up and round trips; 2 cores).
 run_migrations() {
   local pids=() names=() i rc=0
   run_bg() { once "$@" & pids+=("$!"); names+=("$1"); }
@@ -616,9 +648,10 @@ start_services() {
     start_uwsgi placement "$LC_PORT_PLACEMENT" /usr/bin/placement-api "" \
       OS_PLACEMENT_CONFIG_DIR="$e/placement"
     start_daemon glance glance-api --config-file "$e/glance/glance-api.conf"
-    start_daemon nova-api nova-api --config-file "$e/nova/nova.conf"
-    start_daemon nova-conductor nova-conductor --config-file "$e/nova/nova.conf"
-    start_daemon nova-scheduler nova-scheduler --config-file "$e/nova/nova.conf"
+    local nova_db=(--config-file "$e/nova/nova.conf" --config-file "$e/nova/nova-db.conf")
+    start_daemon nova-api nova-api "${nova_db[@]}"
+    start_daemon nova-conductor nova-conductor "${nova_db[@]}"
+    start_daemon nova-scheduler nova-scheduler "${nova_db[@]}"
     start_ovs
     for h in "${LC_COMPUTE_HOSTS[@]}"; do
       mkdir -p "$LC_DATA/neutron/agent-$h"
@@ -630,3 +663,240 @@ start_services() {
     done
   fi
 }
+
+# ---------------------------------------------------------------- catalog
+# One Python process (openstacksdk, Debian's) makes sure regions, services,
+# endpoints, the service project and users exist in a few seconds, where the
+# same through the openstack CLI (1 s+ per call, ~60 calls) takes minutes.
+# STAGE=catalog: regions, services, endpoints in all three regions (every
+#   region points at the same local services: Tricircle's consistent-ID view,
+#   flattened), project "service", service users with admin on it.
+# STAGE=compute: waits for the Nova services and OVS agents, maps the compute
+#   hosts into cell1, one aggregate/availability zone per compute host,
+#   flavors m1.tiny (id 1) and m1.nano (id 42), a tiny image.
+openstack_setup() {
+  OS_CLIENT_CONFIG_FILE="$LC_DIR/clouds.yaml" \
+  STAGE="$1" COMPUTE="$COMPUTE" LC_PASSWORD="$LC_PASSWORD" LC_HOST="$LC_HOST" \
+  LC_REGIONS="${LC_REGIONS[*]}" LC_COMPUTE_HOSTS="${LC_COMPUTE_HOSTS[*]}" \
+  LC_COMPUTE_AZS="${LC_COMPUTE_AZS[*]}" LC_DATA="$LC_DATA" LC_ETC="$LC_ETC" \
+  IMAGE_NAME="${LOCAL_CLOUD_IMAGE_NAME:-cirros}" \
+  PORTS="$LC_PORT_KEYSTONE $LC_PORT_NEUTRON $LC_PORT_OCTAVIA $LC_PORT_NOVA $LC_PORT_PLACEMENT $LC_PORT_GLANCE" \
+  "$PY" - <<'PY'
+import os, subprocess, sys, time
+import openstack
+
+E = os.environ
+conn = openstack.connect(cloud="local")
+host = E["LC_HOST"]
+regions = E["LC_REGIONS"].split()
+compute = E["COMPUTE"] == "1"
+p_key, p_net, p_lb, p_nova, p_plc, p_img = E["PORTS"].split()
+
+
+def say(msg):
+    print(f"[local-cloud {time.strftime('%H:%M:%S')}] setup: {msg}", file=sys.stderr, flush=True)
+
+
+def catalog():
+    idn = conn.identity
+    have = {r.id for r in idn.regions()}
+    for r in regions:
+        if r not in have:
+            idn.create_region(id=r)
+            say(f"region {r}")
+    wanted = [
+        ("keystone", "identity", f"http://{host}:{p_key}/v3/"),
+        ("neutron", "network", f"http://{host}:{p_net}"),
+        ("octavia", "load-balancer", f"http://{host}:{p_lb}"),
+    ]
+    if compute:
+        wanted += [
+            ("nova", "compute", f"http://{host}:{p_nova}/v2.1"),
+            ("placement", "placement", f"http://{host}:{p_plc}"),
+            ("glance", "image", f"http://{host}:{p_img}"),
+        ]
+    services = {s.type: s for s in idn.services()}
+    endpoints = list(idn.endpoints())
+    for name, stype, url in wanted:
+        svc = services.get(stype) or idn.create_service(name=name, type=stype, is_enabled=True)
+        for r in regions:
+            for iface in ("public", "internal", "admin"):
+                found = [e for e in endpoints if e.service_id == svc.id
+                         and e.region_id == r and e.interface == iface]
+                if not found:
+                    idn.create_endpoint(service_id=svc.id, region_id=r,
+                                        interface=iface, url=url)
+                    say(f"endpoint {stype} {r} {iface}")
+                elif found[0].url != url:
+                    idn.update_endpoint(found[0], url=url)
+    domain = idn.find_domain("default") or idn.find_domain("Default")
+    project = idn.find_project("service", domain_id=domain.id) or idn.create_project(
+        name="service", domain_id=domain.id, description="OpenStack services")
+    admin_role = idn.find_role("admin")
+    # Roles a non-admin Octavia user would need (the stack may use them).
+    for role in ("load-balancer_member", "load-balancer_observer", "service"):
+        if not idn.find_role(role):
+            idn.create_role(name=role)
+    users = ["neutron", "octavia"] + (["nova", "placement", "glance"] if compute else [])
+    for u in users:
+        user = idn.find_user(u, domain_id=domain.id)
+        if not user:
+            user = idn.create_user(name=u, domain_id=domain.id, password=E["LC_PASSWORD"],
+                                   default_project_id=project.id)
+            say(f"user {u}")
+        # A missing assignment shows up later as 401s from keystonemiddleware.
+        if not list(idn.role_assignments(user_id=user.id, scope_project_id=project.id,
+                                         role_id=admin_role.id)):
+            idn.assign_project_role_to_user(project, user, admin_role)
+
+
+def wait(what, bound, probe):
+    deadline = time.time() + bound
+    while True:
+        try:
+            missing = probe()
+        except Exception as exc:  # service still starting: retry
+            missing = f"{type(exc).__name__}: {exc}"
+        if not missing:
+            return
+        if time.time() > deadline:
+            sys.exit(f"{what}: not ready after {bound}s: {missing}")
+        time.sleep(1)
+
+
+def compute_setup():
+    hosts = E["LC_COMPUTE_HOSTS"].split()
+    azs = E["LC_COMPUTE_AZS"].split()
+
+    def services_up():
+        up = {(s.binary, s.host) for s in conn.compute.services() if s.state == "up"}
+        need = {("nova-conductor", None), ("nova-scheduler", None)}
+        got = {(b, None) for b, _ in up} | up
+        need |= {("nova-compute", h) for h in hosts}
+        return sorted(f"{b}@{h or '*'}" for b, h in need - got)
+    wait("nova services", 180, services_up)
+    say("nova services up")
+
+    def agents_alive():
+        alive = {a.host for a in conn.network.agents(binary="neutron-openvswitch-agent")
+                 if a.is_alive}
+        return sorted(set(hosts) - alive)
+    wait("neutron openvswitch agents", 120, agents_alive)
+    say("openvswitch agents alive")
+
+    def hypervisors():
+        have = {h.name for h in conn.compute.hypervisors()}
+        missing = sorted(set(hosts) - have)
+        if missing:
+            # Maps the compute hosts that registered into cell1 (interval -1:
+            # the scheduler never does it by itself).
+            subprocess.run(["nova-manage", "--config-file", E["LC_ETC"] + "/nova/nova.conf",
+                            "--config-file", E["LC_ETC"] + "/nova/nova-db.conf",
+                            "cell_v2", "discover_hosts"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return missing
+    wait("hypervisors", 120, hypervisors)
+    say("compute hosts mapped")
+
+    for h, az in zip(hosts, azs):
+        agg = conn.compute.find_aggregate(az)
+        if not agg:
+            agg = conn.compute.create_aggregate(name=az, availability_zone=az)
+            say(f"aggregate/availability zone {az}")
+        if h not in (agg.hosts or []):
+            conn.compute.add_host_to_aggregate(agg, h)
+
+    flavors = {f.id: f for f in conn.compute.flavors(is_public=None)}
+    for fid, name, ram, disk in (("1", "m1.tiny", 512, 1), ("42", "m1.nano", 128, 1)):
+        if fid not in flavors:
+            conn.compute.create_flavor(id=fid, name=name, ram=ram, disk=disk, vcpus=1)
+            say(f"flavor {name}")
+
+    name = E["IMAGE_NAME"]
+    if not conn.image.find_image(name):
+        # Any small raw file is an image: the fake driver boots nothing.
+        path = os.path.join(E["LC_DATA"], "tiny-image.raw")
+        with open(path, "wb") as f:
+            f.write(b"\0" * 65536)
+        conn.create_image(name, filename=path, disk_format="raw", container_format="bare",
+                          visibility="public", wait=True)
+        say(f"image {name}")
+
+
+if E["STAGE"] == "catalog":
+    catalog()
+else:
+    compute_setup()
+PY
+}
+
+# ---------------------------------------------------------------- main
+main() {
+  require_root
+  local t0=$SECONDS h
+  want_compute "$@" && COMPUTE=1
+  # OS_* variables of a sourced openrc must not leak into our set-up calls.
+  use_admin_cloud
+  lc_mkdirs
+  if [ "$COMPUTE" = 1 ] && ! command -v nova-compute >/dev/null; then
+    die "compute packages missing: run scripts/local-cloud/install.sh --with-compute"
+  fi
+  command -v keystone-manage >/dev/null || die "packages missing: run scripts/local-cloud/install.sh"
+  command -v mariadbd >/dev/null || die "packages missing: run scripts/local-cloud/install.sh"
+
+  write_keystone_conf
+  write_neutron_conf
+  write_octavia_conf
+  write_clouds_yaml
+  if [ "$COMPUTE" = 1 ]; then
+    write_placement_conf
+    write_glance_conf
+    write_nova_conf
+    write_ovs_agent_conf
+  fi
+
+  # MariaDB and RabbitMQ boot side by side; RabbitMQ (~15 s) is only needed
+  # once the OpenStack services start, after the migrations.
+  start_mysql
+  start_rabbit
+  wait_until mysql "$BOUND_DB" mysql_ready
+  create_databases
+  make_octavia_certs
+  run_migrations
+
+  start_daemon memcached memcached -u memcache -l "$LC_HOST" -p "$LC_PORT_MEMCACHED" -U 0 -m 64
+  wait_until memcached 30 port_open "$LC_HOST" "$LC_PORT_MEMCACHED"
+  start_uwsgi keystone "$LC_PORT_KEYSTONE" /usr/bin/keystone-wsgi-public "" \
+    OS_KEYSTONE_CONFIG_FILES="$LC_ETC/keystone/keystone.conf"
+  wait_until rabbitmq "$BOUND_RABBIT" port_open "$LC_HOST" "$LC_PORT_RABBIT"
+  wait_for_url keystone "$LC_KEYSTONE_URL" "$BOUND_API"
+  openstack_setup catalog || die "catalog set-up failed"
+
+  start_services
+  wait_for_url neutron-server "http://$LC_HOST:$LC_PORT_NEUTRON/" "$BOUND_API"
+  wait_for_url octavia-api "http://$LC_HOST:$LC_PORT_OCTAVIA/" "$BOUND_API"
+  is_running octavia-worker || { log_tail octavia-worker; die "octavia-worker exited"; }
+  if [ "$COMPUTE" = 1 ]; then
+    wait_for_url placement "http://$LC_HOST:$LC_PORT_PLACEMENT/" "$BOUND_API"
+    wait_for_url glance "http://$LC_HOST:$LC_PORT_GLANCE/" "$BOUND_API"
+    wait_for_url nova-api "http://$LC_HOST:$LC_PORT_NOVA/" "$BOUND_API"
+    for h in nova-conductor nova-scheduler "${LC_COMPUTE_HOSTS[@]/#/nova-compute-}" \
+      "${LC_COMPUTE_HOSTS[@]/#/neutron-ovs-agent-}"; do
+      is_running "$h" || { log_tail "$h"; die "$h exited"; }
+    done
+    openstack_setup compute || {
+      for h in nova-conductor nova-scheduler "${LC_COMPUTE_HOSTS[@]/#/nova-compute-}"; do
+        log_tail "$h" 15
+      done
+      die "compute set-up failed"
+    }
+  fi
+
+  local rss pss
+  rss="$(total_rss_kib)"
+  pss="$(total_pss_kib)"
+  log "local cloud up in $((SECONDS - t0)) s$([ "$COMPUTE" = 1 ] && echo ' (with compute)'); memory: total RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB"
+  log "credentials: OS_CLIENT_CONFIG_FILE=$LC_DIR/clouds.yaml OS_CLOUD=local (or: . $LC_DIR/openrc)"
+}
+
+main "$@"
