@@ -109,6 +109,8 @@ async function neutronPortCall(
         });
     }
 
+    // Connection failures and 5xx are worth a few tries; an answer like 401 or 409 is final at once.
+    class FinalAnswer extends Error {}
     async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
         let lastError: unknown;
         for (let i = 0; i < 4; i++) {
@@ -116,17 +118,19 @@ async function neutronPortCall(
                 return await attempt();
             } catch (err) {
                 lastError = err;
+                if (err instanceof FinalAnswer) break;
                 await new Promise((r) => setTimeout(r, 500 * 2 ** i));
             }
         }
-        throw new Error(`${what}: ${(lastError as Error)?.message ?? lastError}`);
+        throw new Error(`${what}: ${(lastError as Error)?.message ?? String(lastError)}`);
     }
 
     const base = access.authUrl.replace(/\/+$/, "");
     const tokensUrl = /\/v3$/.test(base) ? `${base}/auth/tokens` : `${base}/v3/auth/tokens`;
     const auth = await withRetries("Keystone authentication", async () => {
         const res = await request(tokensUrl, "POST", {}, access.authBody);
-        if (res.status !== 201) throw new Error(`Keystone answered ${res.status} at ${tokensUrl}`);
+        if (res.status >= 500) throw new Error(`Keystone answered ${res.status} at ${tokensUrl}`);
+        if (res.status !== 201) throw new FinalAnswer(`Keystone answered ${res.status} at ${tokensUrl}`);
         return res;
     });
     const token = auth.headers["x-subject-token"];
@@ -167,10 +171,10 @@ export interface PortHostBindingArgs {
  * only set the binding through the central region's Neutron, which is not where Tricircle needs it.
  */
 export class PortHostBinding extends pulumi.dynamic.Resource {
-    public readonly portId!: pulumi.Output<string>;
-    public readonly hostId!: pulumi.Output<string>;
-    public readonly region!: pulumi.Output<string>;
-    public readonly boundHostId!: pulumi.Output<string>;
+    declare public readonly portId: pulumi.Output<string>;
+    declare public readonly hostId: pulumi.Output<string>;
+    declare public readonly region: pulumi.Output<string>;
+    declare public readonly boundHostId: pulumi.Output<string>;
 
     constructor(name: string, args: PortHostBindingArgs, opts?: pulumi.CustomResourceOptions) {
         super(

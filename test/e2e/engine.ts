@@ -1,7 +1,7 @@
 // The real Pulumi engine (the CLI built by scripts/toolchain.sh) driven through the Automation API. The Node SDK hosts
 // the program itself, so no separate language host binary is needed; dynamic providers run through the
 // pulumi-resource-pulumi-nodejs launcher the toolchain links.
-import { InlineProgramArgs, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { InlineProgramArgs, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,6 +26,7 @@ export async function inlineStack(program: InlineProgramArgs["program"], config:
         { projectName: "tricircle-lbaas-e2e", stackName: "e2e", program },
         {
             workDir,
+            pulumiCommand: await PulumiCommand.get({ root: path.dirname(TOOLCHAIN_BIN) }),
             projectSettings: { name: "tricircle-lbaas-e2e", runtime: "nodejs", backend: { url: `file://${backend}` } },
             envVars: {
                 PATH: `${TOOLCHAIN_BIN}:${process.env.PATH}`,
