@@ -29,9 +29,14 @@ const regional = Object.fromEntries(
         region.name,
         new RegionalOctavia(`region-${region.name}`, {
             region,
+            centralRegion: model.centralRegion,
             centralProvider: providers.central,
+            amphoraSecurityGroupId: groups.amphoraGroupId,
             healthManagerSecurityGroupId: groups.healthManagerGroupId,
+            healthManagerPort: model.healthManager.port,
             neutronAccess: access,
+            heartbeatKey: model.healthManager.heartbeatKey,
+            sshPrivateKey: model.ssh.privateKey,
         }),
     ]),
 );

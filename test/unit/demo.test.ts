@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../components/config";
 import { renderUserData } from "../../components/demo/userData";
 import { guideConfig, guideNamespace, SECRET_KEYS } from "./fixtures";
-import { plain, RecordedResource, runStack, StackRun } from "./pulumiMocks";
+import { plain, RecordedResource, runStack, StackRun , uuidFor } from "./pulumiMocks";
 
 const T = {
     demo: "tricircle-lbaas:demo:Demo",
@@ -126,7 +126,7 @@ const SCENARIO = {
 };
 
 const SUBNET_ID = { net1: "demo-networks-net1-subnet-id", net2: "demo-networks-net2-subnet-id" };
-const NETWORK_ID = { net1: "demo-networks-net1-network-id", net2: "demo-networks-net2-network-id" };
+const NETWORK_ID = { net1: uuidFor("demo-networks-net1-network"), net2: uuidFor("demo-networks-net2-network") };
 
 function instances(run: StackRun) {
     return Object.fromEntries(run.ofType(T.instance).map((i) => [plain(i.inputs).name, { ...plain(i.inputs), provider: providerName(i) }]));
@@ -261,10 +261,10 @@ describe("scenario 3: another network in another region", () => {
         const group = run.byName("demo-backend-http");
         expect(providerName(group)).toBe("openstack-CentralRegion");
         expect(plain(group.inputs).name).toBe("tricircle-lbaas-unit-demo-backend-http");
-        const rules = run.ofType(T.rule).filter((r) => plain(r.inputs).securityGroupId === "demo-backend-http-id");
+        const rules = run.ofType(T.rule).filter((r) => plain(r.inputs).securityGroupId === uuidFor("demo-backend-http"));
         expect(rules.map((r) => ({ ...plain(r.inputs), provider: providerName(r) }))).toEqual([
-            { securityGroupId: "demo-backend-http-id", direction: "ingress", ethertype: "IPv4", protocol: "tcp", portRangeMin: 80, portRangeMax: 80, remoteIpPrefix: "10.0.10.0/24", provider: "openstack-CentralRegion" },
-            { securityGroupId: "demo-backend-http-id", direction: "ingress", ethertype: "IPv4", protocol: "tcp", portRangeMin: 80, portRangeMax: 80, remoteIpPrefix: "10.0.20.0/24", provider: "openstack-CentralRegion" },
+            { securityGroupId: uuidFor("demo-backend-http"), direction: "ingress", ethertype: "IPv4", protocol: "tcp", portRangeMin: 80, portRangeMax: 80, remoteIpPrefix: "10.0.10.0/24", provider: "openstack-CentralRegion" },
+            { securityGroupId: uuidFor("demo-backend-http"), direction: "ingress", ethertype: "IPv4", protocol: "tcp", portRangeMin: 80, portRangeMax: 80, remoteIpPrefix: "10.0.20.0/24", provider: "openstack-CentralRegion" },
         ]);
         expect(Object.values(instances(run)).every((i: any) => i.securityGroups[0] === plain(group.inputs).name)).toBe(true);
     });
@@ -348,7 +348,7 @@ describe("combinations", () => {
     });
 
     it("backends answer on every member port in use, and the group lets each in from every demo network", async () => {
-        const rules = run.ofType(T.rule).filter((r) => plain(r.inputs).securityGroupId === "demo-backend-http-id");
+        const rules = run.ofType(T.rule).filter((r) => plain(r.inputs).securityGroupId === uuidFor("demo-backend-http"));
         expect(rules.map((r) => `${plain(r.inputs).remoteIpPrefix} tcp/${plain(r.inputs).portRangeMin}`).sort()).toEqual([
             "10.0.10.0/24 tcp/80",
             "10.0.10.0/24 tcp/8080",

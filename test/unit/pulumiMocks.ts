@@ -1,6 +1,7 @@
 // MOCK harness: Pulumi's mock monitor stands in for the engine and the OpenStack API, which cannot run in the unit
 // suite. It records every registered resource so tests can assert on what the program asked for.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { vi } from "vitest";
 
 // Internal to the SDK (no typings): drains the queue of outstanding registrations.
@@ -55,6 +56,14 @@ export const OPENSTACK_SETTINGS = {
     "openstack:projectDomainName": "Default",
 };
 
+const UUID_TYPES = new Set(["openstack:networking/port:Port", "openstack:networking/network:Network", "openstack:networking/secGroup:SecGroup"]);
+
+/** A stable UUID made from a resource name. */
+export function uuidFor(name: string): string {
+    const h = createHash("md5").update(name).digest("hex");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 function fakeMac(seed: number): string {
     const b = (n: number) => (n & 0xff).toString(16).padStart(2, "0");
     return `fa:16:3e:${b(seed >> 16)}:${b(seed >> 8)}:${b(seed)}`;
@@ -69,6 +78,16 @@ function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<strin
         const base = cidr.split("/")[0];
         const ip = base.includes(":") ? `${base}${(10 + counter).toString(16)}` : base.replace(/\.0$/, `.${10 + counter}`);
         return { ...args.inputs, macAddress: fakeMac(counter), allFixedIps: [ip] };
+    }
+    if (args.type === "command:remote:Command") {
+        // A cooperative host: o-hm0 ends up with exactly the address and MAC its script was given.
+        const script = String(inputs.create ?? "");
+        const pick = (name: string) => {
+            const m = new RegExp(`TLB_${name}=(?:'([^']*)'|(\\S+))`).exec(script);
+            return m ? (m[1] ?? m[2]) : undefined;
+        };
+        const stdout = args.name.endsWith("-ohm0") ? `OHM0 ip=${pick("ADDRESS")} prefix=${pick("PREFIX")} mac=${pick("MAC")}\n` : "";
+        return { ...args.inputs, stdout, stderr: "" };
     }
     if (args.type === "pulumi-nodejs:dynamic/neutron:PortHostBinding") {
         return { ...args.inputs, boundHostId: inputs.hostId };
@@ -91,7 +110,9 @@ export async function runStack(
         {
             newResource(args) {
                 counter += 1;
-                const id = `${args.name}-id`;
+                // Ids that reach octavia.conf and the node scripts are UUIDs there and are checked as such; the rest
+                // stay readable in assertions.
+                const id = UUID_TYPES.has(args.type) ? uuidFor(args.name) : `${args.name}-id`;
                 if (args.type === "openstack:networking/subnet:Subnet") subnets.set(id, plain(args.inputs).cidr);
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id });
                 return { id, state: computedState(args, subnets, counter) };

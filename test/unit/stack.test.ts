@@ -1,7 +1,7 @@
 // MOCK tests: the engine and OpenStack are Pulumi mocks (see pulumiMocks.ts); they check what the program registers.
 import { describe, expect, it } from "vitest";
 import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
-import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig } from "./pulumiMocks";
+import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig, uuidFor } from "./pulumiMocks";
 
 const T = {
     provider: "pulumi:providers:openstack",
@@ -49,7 +49,7 @@ describe("the guide's topology (two regions, one controller each)", () => {
         const rules = run.ofType(T.rule);
         // Per source (2 IPv4 management CIDRs): ICMP + 3 TCP on the amphora group, UDP 5555 on the health-manager group.
         expect(rules).toHaveLength(2 * 5);
-        const amphora = rules.filter((r) => plain(r.inputs).securityGroupId === "lb-secgroups-amphora-id").map((r) => ruleSummary(r.inputs));
+        const amphora = rules.filter((r) => plain(r.inputs).securityGroupId === uuidFor("lb-secgroups-amphora")).map((r) => ruleSummary(r.inputs));
         expect(amphora.sort()).toEqual(
             [
                 "IPv4 icmp from 192.168.10.0/24",
@@ -62,7 +62,7 @@ describe("the guide's topology (two regions, one controller each)", () => {
                 "IPv4 tcp:9443-9443 from 192.168.20.0/24",
             ].sort(),
         );
-        const hm = rules.filter((r) => plain(r.inputs).securityGroupId === "lb-secgroups-health-manager-id").map((r) => ruleSummary(r.inputs));
+        const hm = rules.filter((r) => plain(r.inputs).securityGroupId === uuidFor("lb-secgroups-health-manager")).map((r) => ruleSummary(r.inputs));
         expect(hm.sort()).toEqual(["IPv4 udp:5555-5555 from 192.168.10.0/24", "IPv4 udp:5555-5555 from 192.168.20.0/24"]);
         expect(rules.every((r) => plain(r.inputs).direction === "ingress")).toBe(true);
         expect(run.ofType(T.secGroup).every((g) => plain(g.inputs).deleteDefaultRules !== true)).toBe(true);
@@ -76,8 +76,8 @@ describe("the guide's topology (two regions, one controller each)", () => {
         ]);
         const subnets = run.ofType(T.subnet).map((s) => plain(s.inputs));
         expect(subnets).toEqual([
-            expect.objectContaining({ name: "lb-mgmt-subnet1", cidr: "192.168.10.0/24", noGateway: true, enableDhcp: false, ipVersion: 4, networkId: "region-RegionOne-mgmt-network-id" }),
-            expect.objectContaining({ name: "lb-mgmt-subnet2", cidr: "192.168.20.0/24", noGateway: true, enableDhcp: false, ipVersion: 4, networkId: "region-RegionTwo-mgmt-network-id" }),
+            expect.objectContaining({ name: "lb-mgmt-subnet1", cidr: "192.168.10.0/24", noGateway: true, enableDhcp: false, ipVersion: 4, networkId: uuidFor("region-RegionOne-mgmt-network") }),
+            expect.objectContaining({ name: "lb-mgmt-subnet2", cidr: "192.168.20.0/24", noGateway: true, enableDhcp: false, ipVersion: 4, networkId: uuidFor("region-RegionTwo-mgmt-network") }),
         ]);
     });
 
@@ -87,29 +87,29 @@ describe("the guide's topology (two regions, one controller each)", () => {
         expect(ports).toHaveLength(2);
         expect(ports[0]).toMatchObject({
             name: "octavia-health-manager-RegionOne-node1-listen-port",
-            networkId: "region-RegionOne-mgmt-network-id",
+            networkId: uuidFor("region-RegionOne-mgmt-network"),
             fixedIps: [{ subnetId: "region-RegionOne-mgmt-subnet-id" }],
-            securityGroupIds: ["lb-secgroups-health-manager-id"],
+            securityGroupIds: [uuidFor("lb-secgroups-health-manager")],
             deviceOwner: "Octavia:health-mgr",
             adminStateUp: true,
         });
         expect(ports[1].name).toBe("octavia-health-manager-RegionTwo-node2-listen-port");
         const bindings = run.ofType(T.binding);
         expect(bindings.map((b) => [plain(b.inputs).portId, plain(b.inputs).region, plain(b.inputs).hostId])).toEqual([
-            ["region-RegionOne-hm-node1-port-id", "RegionOne", "node1"],
-            ["region-RegionTwo-hm-node2-port-id", "RegionTwo", "node2"],
+            [uuidFor("region-RegionOne-hm-node1-port"), "RegionOne", "node1"],
+            [uuidFor("region-RegionTwo-hm-node2-port"), "RegionTwo", "node2"],
         ]);
     });
 
     it("exports the contract's outputs", async () => {
         const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
-        expect(run.outputs.securityGroups).toEqual({ amphora: "lb-secgroups-amphora-id", healthManager: "lb-secgroups-health-manager-id" });
+        expect(run.outputs.securityGroups).toEqual({ amphora: uuidFor("lb-secgroups-amphora"), healthManager: uuidFor("lb-secgroups-health-manager") });
         const regions = run.outputs.regions as Record<string, any>;
         expect(Object.keys(regions).sort()).toEqual(["RegionOne", "RegionTwo"]);
         expect(regions.RegionOne).toMatchObject({
-            mgmtNetworkId: "region-RegionOne-mgmt-network-id",
+            mgmtNetworkId: uuidFor("region-RegionOne-mgmt-network"),
             mgmtSubnetId: "region-RegionOne-mgmt-subnet-id",
-            healthManagers: [{ hostname: "node1", portId: "region-RegionOne-hm-node1-port-id", ip: expect.stringMatching(/^192\.168\.10\.\d+$/), mac: expect.stringMatching(/^fa:16:3e:/) }],
+            healthManagers: [{ hostname: "node1", portId: uuidFor("region-RegionOne-hm-node1-port"), ip: expect.stringMatching(/^192\.168\.10\.\d+$/), mac: expect.stringMatching(/^fa:16:3e:/) }],
         });
     });
 
@@ -125,6 +125,40 @@ describe("the guide's topology (two regions, one controller each)", () => {
         for (const secret of ["s3cret-admin-password", TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY.split("\n")[1]]) {
             expect(everythingNotSecret).not.toContain(secret);
         }
+    });
+});
+
+describe("controller nodes in the guide's topology", () => {
+    it("configures each controller over SSH with the four concerns", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        expect(run.ofType("tricircle-lbaas:node:ControllerNode").map((n) => n.name)).toEqual(["region-RegionOne-node-node1", "region-RegionTwo-node-node2"]);
+        const commands = run.ofType("command:remote:Command");
+        expect(commands.map((c) => c.name).sort()).toEqual(
+            ["node1", "node2"].flatMap((h) => ["firewall", "octavia-conf", "ohm0", "persistence"].map((c) => `region-Region${h === "node1" ? "One" : "Two"}-node-${h}-${c}`)).sort(),
+        );
+        const conn = plain(run.byName("region-RegionOne-node-node1-ohm0").inputs.connection);
+        expect(conn).toMatchObject({ host: "10.7.20.110", port: 22, user: "stack" });
+        expect(isSecret(run.byName("region-RegionOne-node-node1-ohm0").inputs.connection) || isSecret(run.byName("region-RegionOne-node-node1-ohm0").inputs.connection.privateKey)).toBe(true);
+        const ohm0 = String(plain(run.byName("region-RegionOne-node-node1-ohm0").inputs.create));
+        expect(ohm0).toContain(uuidFor("region-RegionOne-hm-node1-port"));
+        const conf = String(plain(run.byName("region-RegionTwo-node-node2-octavia-conf").inputs.create));
+        // node2's health manager list is its own region's: RegionTwo's port on 192.168.20.0/24.
+        expect(conf).toMatch(/192\.168\.20\.\d+:5555/);
+        expect(conf).not.toMatch(/192\.168\.10\.\d+:5555/);
+        expect(conf).toContain(uuidFor("region-RegionTwo-mgmt-network"));
+        expect(conf).toContain(uuidFor("lb-secgroups-amphora"));
+        expect(conf).not.toContain(TEST_HEARTBEAT_KEY);
+        expect(isSecret(run.byName("region-RegionTwo-node-node2-octavia-conf").inputs.stdin)).toBe(true);
+        expect(JSON.stringify(plain(run.byName("region-RegionTwo-node-node2-octavia-conf").inputs.stdin))).toContain("hb-key");
+    });
+
+    it("reports the address and MAC the host ended up with", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        const hm = (run.outputs.regions as any).RegionTwo.healthManagers[0];
+        const port = run.byName("region-RegionTwo-hm-node2-port");
+        expect(hm.portId).toBe(port.id);
+        expect(hm.ip).toMatch(/^192\.168\.20\.\d+$/);
+        expect(hm.mac).toMatch(/^fa:16:3e:[0-9a-f:]+$/);
     });
 });
 

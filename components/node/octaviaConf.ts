@@ -1,0 +1,553 @@
+// What the stack sets in octavia.conf (guide step 4), and the program that merges it in.
+//
+// The settings are computed here, in TypeScript, from typed inputs. The merge itself runs on the
+// controller as Python (every Octavia controller has python3), because it must read and rewrite
+// the file exactly as oslo.config parses it: other sections, keys, comments and line endings
+// stay byte for byte, and every value the stack writes reads back as itself.
+
+/** A setting with its value in the script, or one whose value travels on standard input. */
+export type OctaviaSetting =
+    | { section: string; key: string; value: string }
+    | { section: string; key: string; secret: OctaviaSecretName };
+
+/** Names of the values that never appear in a command's text (see `octaviaConfStdin`). */
+export type OctaviaSecretName = "heartbeat_key";
+
+export interface OctaviaServiceEndpoint {
+    endpoint?: string;
+    serviceName?: string;
+    endpointType?: string;
+}
+
+export interface OctaviaConfValues {
+    /** The local region: [nova] and [glance] region_name. */
+    region: string;
+    /** Tricircle's central region: [neutron] region_name (the one Neutron). */
+    centralRegion: string;
+    bindIp: string;
+    bindPort: number;
+    /** `ip:port` of every health manager of the region, comma separated. */
+    controllerIpPortList: string;
+    mgmtNetworkId: string;
+    amphoraSecurityGroupId: string;
+    neutron?: OctaviaServiceEndpoint;
+    nova?: OctaviaServiceEndpoint;
+    glance?: OctaviaServiceEndpoint;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TOKEN_RE = /^[A-Za-z0-9_.-]+$/;
+const SECTION_OR_KEY_RE = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * A value oslo.config can hold: one line. (Leading/trailing blanks, quotes, `#`, `;`, `=`, `$`
+ * and backslashes are all fine: the merge program writes them so they read back unchanged.)
+ */
+export function assertOsloValue(what: string, value: string): string {
+    if (typeof value !== "string") throw new Error(`${what}: expected a string`);
+    if (/[\r\n\0]/.test(value)) throw new Error(`${what}: must be a single line without NUL (oslo.config ends a value at a line break)`);
+    return value;
+}
+
+function token(what: string, value: string): string {
+    if (!TOKEN_RE.test(value)) throw new Error(`${what}: ${JSON.stringify(value)} must be letters, digits, '_', '.', '-'`);
+    return value;
+}
+
+function uuid(what: string, value: string): string {
+    if (!UUID_RE.test(value)) throw new Error(`${what}: ${JSON.stringify(value)} is not a UUID`);
+    return value.toLowerCase();
+}
+
+function url(what: string, value: string): string {
+    if (!/^https?:\/\/[^\s]+$/.test(value)) throw new Error(`${what}: ${JSON.stringify(value)} is not an http(s) URL`);
+    return value;
+}
+
+function region(what: string, value: string): string {
+    if (!value || value !== value.trim()) throw new Error(`${what}: ${JSON.stringify(value)} is not a region name`);
+    return assertOsloValue(what, value);
+}
+
+function ipPortList(value: string): string {
+    const items = value.split(",");
+    for (const item of items) {
+        // Octavia splits each item at its last ':'; IPv6 addresses keep their own colons.
+        const m = /^(\[?[0-9A-Fa-f:.]+\]?):(\d{1,5})$/.exec(item);
+        if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+            throw new Error(`controller_ip_port_list: ${JSON.stringify(item)} is not ip:port (in ${JSON.stringify(value)})`);
+        }
+    }
+    return value;
+}
+
+function endpointSettings(section: string, e: OctaviaServiceEndpoint | undefined): OctaviaSetting[] {
+    const out: OctaviaSetting[] = [];
+    if (e?.serviceName !== undefined) out.push({ section, key: "service_name", value: token(`${section}.serviceName`, e.serviceName) });
+    if (e?.endpoint !== undefined) out.push({ section, key: "endpoint", value: url(`${section}.endpoint`, e.endpoint) });
+    if (e?.endpointType !== undefined) out.push({ section, key: "endpoint_type", value: token(`${section}.endpointType`, e.endpointType) });
+    return out;
+}
+
+/** The keys of guide step 4, in file order. The heartbeat key is referenced, never embedded. */
+export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
+    if (!Number.isInteger(v.bindPort) || v.bindPort < 1 || v.bindPort > 65535) {
+        throw new Error(`bind_port: ${v.bindPort} is not a port number`);
+    }
+    if (!/^[0-9A-Fa-f:.]+$/.test(v.bindIp)) throw new Error(`bind_ip: ${JSON.stringify(v.bindIp)} is not an IP address`);
+    const settings: OctaviaSetting[] = [
+        { section: "health_manager", key: "bind_ip", value: v.bindIp },
+        { section: "health_manager", key: "bind_port", value: String(v.bindPort) },
+        { section: "health_manager", key: "controller_ip_port_list", value: ipPortList(v.controllerIpPortList) },
+        { section: "health_manager", key: "heartbeat_key", secret: "heartbeat_key" },
+        { section: "controller_worker", key: "amp_boot_network_list", value: uuid("amp_boot_network_list", v.mgmtNetworkId) },
+        { section: "controller_worker", key: "amp_secgroup_list", value: uuid("amp_secgroup_list", v.amphoraSecurityGroupId) },
+        { section: "neutron", key: "region_name", value: region("centralRegion", v.centralRegion) },
+        ...endpointSettings("neutron", v.neutron),
+        { section: "nova", key: "region_name", value: region("region", v.region) },
+        ...endpointSettings("nova", v.nova),
+        { section: "glance", key: "region_name", value: region("region", v.region) },
+        ...endpointSettings("glance", v.glance),
+    ];
+    for (const s of settings) {
+        if (!SECTION_OR_KEY_RE.test(s.section) || !SECTION_OR_KEY_RE.test(s.key)) throw new Error(`bad setting name [${s.section}] ${s.key}`);
+        if ("value" in s) assertOsloValue(`[${s.section}] ${s.key}`, s.value);
+    }
+    return settings;
+}
+
+/** Standard input of the octavia.conf command: the secrets, as JSON, never in the command text. */
+export function octaviaConfStdin(secrets: { heartbeatKey: string }): string {
+    if (!secrets.heartbeatKey) throw new Error("healthManager.heartbeatKey must not be empty");
+    assertOsloValue("healthManager.heartbeatKey", secrets.heartbeatKey);
+    const doc: Record<OctaviaSecretName, string> = { heartbeat_key: secrets.heartbeatKey };
+    return `${JSON.stringify(doc)}\n`;
+}
+
+/**
+ * The merge program, run as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS`.
+ *
+ * apply: records, on the first run only, each key's original lines (or their absence) in STATE;
+ *   restores keys that earlier runs set and this one no longer does; sets every key of SETTINGS
+ *   in place (the last assignment in the last instance of its section, as oslo.config reads it),
+ *   or adds it after its commented-out sample line / at the end of its section, or adds the
+ *   section; writes BACKUP (the file before the stack first changed it), then the file itself
+ *   through a temporary file and a rename, with the original mode and owner; touches PENDING so
+ *   the caller restarts Octavia. Nothing is written when nothing changes.
+ * restore: puts the recorded lines back, removes added keys and sections, removes STATE, and
+ *   BACKUP when the restored file equals it.
+ *
+ * Values are written as oslo.config reads them: raw, except that `$` becomes `\$` (oslo.config
+ * would otherwise substitute `$name` from other options) and a value with outer blanks or outer
+ * matching quotes is wrapped in one more pair of double quotes (oslo.config strips one pair).
+ * Messages name keys, never secret values; unexpected errors withhold their text for that reason.
+ * Python 3.5 compatible (no f-strings), double quotes only (it travels inside a quoted script).
+ */
+export const OCTAVIA_CONF_MERGE_PROGRAM = String.raw`import json
+import os
+import stat
+import sys
+import tempfile
+
+PREFIX = "tricircle-lbaas: "
+
+
+class Refusal(Exception):
+    """A problem reported in one line; its text never contains a configuration value."""
+
+
+def note(message):
+    # Bytes, so a non-ASCII value prints under any locale (python3 < 3.7 has no UTF-8 mode).
+    sys.stderr.buffer.write((PREFIX + message + "\n").encode("utf-8", "backslashreplace"))
+    sys.stderr.flush()
+
+
+def split_lines(text):
+    """Lines with their endings, cut where oslo.config (reading in text mode) cuts them."""
+    lines = []
+    start = 0
+    n = len(text)
+    while start < n:
+        cr = text.find("\r", start)
+        lf = text.find("\n", start)
+        cuts = [i for i in (cr, lf) if i >= 0]
+        if not cuts:
+            lines.append(text[start:])
+            break
+        i = min(cuts)
+        end = i + 2 if text[i] == "\r" and i + 1 < n and text[i + 1] == "\n" else i + 1
+        lines.append(text[start:end])
+        start = end
+    return lines
+
+
+def ending(line):
+    return line[len(line.rstrip("\r\n")):]
+
+
+def norm_section(name):
+    return name if name == "DEFAULT" else name.lower()
+
+
+def parse(lines):
+    """Sections and assignments with their line spans, as oslo_config.iniparser sees them."""
+    sections = []
+    keys = []
+    current = None
+    assignment = None
+    for i, raw in enumerate(lines):
+        line = raw.rstrip()
+        if not line:
+            assignment = None
+            continue
+        if line[0] in " \t":
+            if assignment is not None:
+                assignment["end"] = i + 1
+            continue
+        assignment = None
+        if line.startswith("["):
+            if current is not None:
+                current["end"] = i
+            name = line[1:-1] if line.endswith("]") and len(line) > 2 else None
+            current = {"name": None if name is None else norm_section(name), "header": i, "end": len(lines)}
+            sections.append(current)
+        elif line.startswith(("#", ";")):
+            continue
+        else:
+            equal = line.find("=")
+            colon = line.find(":")
+            if equal < 0 and colon < 0:
+                continue
+            cut = equal if colon < 0 or 0 <= equal < colon else colon
+            assignment = {"section": None if current is None else current["name"],
+                          "key": line[:cut].strip(), "start": i, "end": i + 1}
+            keys.append(assignment)
+    return sections, keys
+
+
+def last(items, predicate):
+    found = None
+    for item in items:
+        if predicate(item):
+            found = item
+    return found
+
+
+def find_key(keys, section, key):
+    target = norm_section(section)
+    return last(keys, lambda k: k["section"] == target and k["key"] == key)
+
+
+def find_section(sections, section):
+    target = norm_section(section)
+    return last(sections, lambda s: s["name"] == target)
+
+
+def encode(value):
+    text = value.replace("$", "\\$")
+    if text != text.strip() or (text and text[0] == text[-1] and text[0] in "\"\x27"):
+        text = "\"" + text + "\""
+    return text
+
+
+def render(key, value, eol):
+    encoded = encode(value)
+    return key + " =" + (" " + encoded if encoded else "") + eol
+
+
+def default_eol(lines):
+    for line in lines:
+        if ending(line):
+            return ending(line)
+    return "\n"
+
+
+def terminate_last_line(lines, state):
+    if lines and not ending(lines[-1]):
+        lines[-1] += default_eol(lines[:-1])
+        state["eof_newline_added"] = True
+
+
+def insertion_point(lines, home, key):
+    """After the commented-out sample of the key in the section (#key = default), else after
+    the last non-blank line of the section."""
+    commented = None
+    last_content = home["header"]
+    for i in range(home["header"] + 1, home["end"]):
+        text = lines[i].strip()
+        if not text:
+            continue
+        last_content = i
+        if text[0] in "#;":
+            rest = text[1:].strip()
+            if rest.startswith(key) and rest[len(key):].lstrip()[:1] in ("=", ":"):
+                commented = i
+    return (last_content if commented is None else commented) + 1
+
+
+def insert_block(lines, at, block, state):
+    if at == len(lines):
+        terminate_last_line(lines, state)
+    lines[at:at] = block
+
+
+def find_record(state, section, key):
+    return last(state["keys"], lambda r: norm_section(r["section"]) == norm_section(section) and r["key"] == key)
+
+
+def set_key(lines, state, section, key, value):
+    sections, keys = parse(lines)
+    hit = find_key(keys, section, key)
+    record = find_record(state, section, key)
+    if hit is not None:
+        block = lines[hit["start"]:hit["end"]]
+        if record is None:
+            state["keys"].append({"section": section, "key": key, "original": block})
+        new = render(key, value, ending(block[-1]))
+        if block == [new]:
+            return False
+        lines[hit["start"]:hit["end"]] = [new]
+        return True
+    if record is None:
+        state["keys"].append({"section": section, "key": key, "original": None})
+    home = find_section(sections, section)
+    if home is not None:
+        insert_block(lines, insertion_point(lines, home, key), [render(key, value, default_eol(lines))], state)
+        return True
+    terminate_last_line(lines, state)
+    eol = default_eol(lines)
+    separator = bool(lines) and lines[-1].strip() != ""
+    if separator:
+        lines.append(eol)
+    lines.append("[" + section + "]" + eol)
+    lines.append(render(key, value, eol))
+    state["sections"].append({"name": section, "separator": separator})
+    return True
+
+
+def restore_key(lines, state, record):
+    sections, keys = parse(lines)
+    hit = find_key(keys, record["section"], record["key"])
+    original = record["original"]
+    if original is None:
+        if hit is None:
+            return False
+        del lines[hit["start"]:hit["end"]]
+        return True
+    block = list(original)
+    if hit is not None:
+        if hit["end"] < len(lines) and not ending(block[-1]):
+            block[-1] += default_eol(lines)
+        if lines[hit["start"]:hit["end"]] == block:
+            return False
+        lines[hit["start"]:hit["end"]] = block
+        return True
+    home = find_section(sections, record["section"])
+    if home is None:
+        note("[%s] is gone from the file; %s not restored" % (record["section"], record["key"]))
+        return False
+    at = insertion_point(lines, home, record["key"])
+    if at < len(lines) and not ending(block[-1]):
+        block[-1] += default_eol(lines)
+    insert_block(lines, at, block, state)
+    return True
+
+
+def remove_created_section(lines, record):
+    sections, keys = parse(lines)
+    home = find_section(sections, record["name"])
+    if home is None:
+        return True
+    if any(line.strip() for line in lines[home["header"] + 1:home["end"]]):
+        note("[%s] now holds settings the stack did not write; the section is kept" % record["name"])
+        return False
+    start = home["header"]
+    if record["separator"] and start > 0 and not lines[start - 1].strip():
+        start -= 1
+    del lines[start:home["end"]]
+    return True
+
+
+def load_state(path):
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            state = json.load(f)
+    except FileNotFoundError:
+        return None
+    if not isinstance(state, dict) or state.get("version") != 1:
+        raise Refusal(path + " is not a state file this program wrote")
+    return state
+
+
+def write_atomic(path, data, mode, uid, gid):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix="." + os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchown(f.fileno(), uid, gid)
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_state(path, state):
+    data = (json.dumps(state, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+    try:
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    except FileNotFoundError:
+        pass
+    write_atomic(path, data, 0o600, 0, 0)
+
+
+def touch(path):
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def read_secrets():
+    data = sys.stdin.buffer.read().decode("utf-8")
+    if not data.strip():
+        raise Refusal("standard input carries no secrets; the heartbeat key travels there")
+    try:
+        secrets = json.loads(data)
+    except ValueError:
+        raise Refusal("standard input is not the expected JSON document")
+    if not isinstance(secrets, dict):
+        raise Refusal("standard input is not a JSON object")
+    return secrets
+
+
+def read_config(conf):
+    target = os.path.realpath(conf)
+    info = os.stat(target)
+    with open(target, "rb") as f:
+        raw = f.read()
+    return target, info, raw, raw.decode("utf-8", "surrogateescape")
+
+
+def write_config(target, info, text):
+    write_atomic(target, text.encode("utf-8", "surrogateescape"), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+
+
+def wanted_settings(settings_json):
+    wanted = []
+    secrets = None
+    for s in json.loads(settings_json):
+        label = "[%s] %s" % (s["section"], s["key"])
+        if "secret" in s:
+            if secrets is None:
+                secrets = read_secrets()
+            value = secrets.get(s["secret"])
+            if value is None:
+                raise Refusal("standard input has no value for " + label)
+        else:
+            value = s["value"]
+        if not isinstance(value, str):
+            raise Refusal(label + ": the value is not a string")
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise Refusal(label + ": the value must be one line (oslo.config ends a value at a line break)")
+        wanted.append((s["section"], s["key"], value, "secret" in s))
+    return wanted
+
+
+def apply(conf, state_path, backup, pending, settings_json):
+    wanted = wanted_settings(settings_json)
+    target, info, raw, text = read_config(conf)
+    lines = split_lines(text)
+    state = load_state(state_path)
+    if state is None:
+        state = {"version": 1, "config": conf, "keys": [], "sections": [], "eof_newline_added": False,
+                 "eof_line": lines[-1].rstrip("\r\n") if lines else ""}
+    elif state["config"] != conf:
+        raise Refusal(state_path + " records changes to " + state["config"] + ", not " + conf)
+    wanted_keys = set((norm_section(s), k) for s, k, _, _ in wanted)
+    wanted_sections = set(norm_section(s) for s, _, _, _ in wanted)
+    for record in list(reversed(state["keys"])):
+        if (norm_section(record["section"]), record["key"]) not in wanted_keys:
+            restore_key(lines, state, record)
+            state["keys"].remove(record)
+            note("restored [%s] %s, which the stack no longer sets" % (record["section"], record["key"]))
+    for record in list(reversed(state["sections"])):
+        if norm_section(record["name"]) not in wanted_sections and remove_created_section(lines, record):
+            state["sections"].remove(record)
+    for section, key, value, secret in wanted:
+        if set_key(lines, state, section, key, value):
+            note("set [%s] %s = %s" % (section, key, "(secret)" if secret else value))
+    new_text = "".join(lines)
+    # The record goes to disk before the file changes, so a crash cannot lose the originals.
+    save_state(state_path, state)
+    if new_text == text:
+        return
+    if not os.path.exists(backup):
+        write_atomic(backup, raw, stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+        note("kept the original as " + backup)
+    touch(pending)
+    write_config(target, info, new_text)
+    note("updated " + conf)
+
+
+def restore(conf, state_path, backup, pending):
+    state = load_state(state_path)
+    if state is None:
+        note("no record of changes to " + conf + "; nothing to restore")
+        return
+    if not os.path.exists(conf):
+        note(conf + " is gone; nothing to restore")
+        os.unlink(state_path)
+        return
+    target, info, raw, text = read_config(conf)
+    lines = split_lines(text)
+    for record in reversed(state["keys"]):
+        if restore_key(lines, state, record):
+            note("restored [%s] %s" % (record["section"], record["key"]))
+    for record in reversed(state["sections"]):
+        remove_created_section(lines, record)
+    if state.get("eof_newline_added") and lines and lines[-1].rstrip("\r\n") == state.get("eof_line"):
+        lines[-1] = lines[-1].rstrip("\r\n")
+    new_text = "".join(lines)
+    if new_text != text:
+        touch(pending)
+        write_config(target, info, new_text)
+        note("restored " + conf)
+    if os.path.exists(backup):
+        with open(backup, "rb") as f:
+            same = f.read() == new_text.encode("utf-8", "surrogateescape")
+        if same:
+            os.unlink(backup)
+        else:
+            note(conf + " was edited after the stack changed it; " + backup + " is kept for comparison")
+    os.unlink(state_path)
+
+
+def main():
+    action, conf, state_path, backup, pending, settings_json = sys.argv[1:7]
+    try:
+        if action == "apply":
+            apply(conf, state_path, backup, pending, settings_json)
+        elif action == "restore":
+            restore(conf, state_path, backup, pending)
+        else:
+            raise Refusal("unknown action " + action)
+    except Refusal as e:
+        note("error: " + str(e))
+        sys.exit(1)
+    except OSError as e:
+        note("error: %s: %s" % (e.filename or conf, e.strerror))
+        sys.exit(1)
+    except Exception as e:
+        tb = e.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        note("error: unexpected %s at line %d of the merge program while working on %s (its text is withheld: it may hold a secret)"
+             % (type(e).__name__, tb.tb_lineno, conf))
+        sys.exit(1)
+
+
+main()
+`;

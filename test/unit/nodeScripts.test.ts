@@ -1,0 +1,338 @@
+// Unit tests of the controller-node scripts (pure functions) and, under Pulumi mocks (no engine,
+// no network, no SSH), of how ControllerNode wires them into command.remote.Command resources.
+// That the scripts do what they promise on real hosts is the host suite's job (test/host).
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
+import {
+    asRoot,
+    firewallScripts,
+    normalizeMac,
+    octaviaConfScripts,
+    ohm0Scripts,
+    OHm0Params,
+    parseOHm0Report,
+    persistenceScripts,
+    persistenceUnitText,
+    shellQuote,
+    unitExecLines,
+} from "../../components/node/scripts";
+
+const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
+const NET_ID = "8acc6c02-66aa-4c0a-92bb-2a7a9c184ab1";
+const SG_ID = "e4282699-43fd-4cb5-a709-cfaf213640f5";
+const HEARTBEAT_KEY = "unit-test-heartbeat-key#;=\"'\\$";
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-private-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl node1";
+
+const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1" };
+const dhcpParams: OHm0Params = { ...staticParams, addressing: "dhcp" };
+
+const guideSettings = octaviaSettings({
+    region: "RegionOne",
+    centralRegion: "CentralRegion",
+    bindIp: "192.168.10.6",
+    bindPort: 5555,
+    controllerIpPortList: "192.168.10.6:5555",
+    mgmtNetworkId: NET_ID,
+    amphoraSecurityGroupId: SG_ID,
+    neutron: { endpoint: "http://10.7.20.110:20001", serviceName: "neutron", endpointType: "public" },
+    nova: { endpoint: "http://10.7.20.114:8774/v2.1", serviceName: "nova", endpointType: "public" },
+    glance: { endpoint: "http://10.7.20.114:9292", serviceName: "glance", endpointType: "public" },
+});
+
+/** The bash script inside asRoot's wrapper (between its here-document delimiters). */
+function innerScript(command: string): string {
+    const start = command.indexOf("<<'TLB_SCRIPT_EOF'\n") + "<<'TLB_SCRIPT_EOF'\n".length;
+    return command.slice(start, command.indexOf("\nTLB_SCRIPT_EOF\n", start));
+}
+
+function allScripts(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const add = (name: string, s: { create: string; update: string; delete: string }) => {
+        out[`${name} create`] = s.create;
+        out[`${name} delete`] = s.delete;
+        expect(s.update).toBe(s.create);
+    };
+    add("o-hm0 static", ohm0Scripts(staticParams));
+    add("o-hm0 dhcp", ohm0Scripts(dhcpParams));
+    add("firewall", firewallScripts(5555));
+    add("persistence", persistenceScripts({ ohm0: dhcpParams, healthManagerPort: 5555 }));
+    add("octavia.conf", octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings: guideSettings }));
+    return out;
+}
+
+describe("generated scripts", () => {
+    it.each(Object.entries(allScripts()))("%s matches its snapshot", (_name, script) => {
+        expect(script).toMatchSnapshot();
+    });
+
+    it.each(Object.entries(allScripts()))("%s parses: the wrapper as POSIX sh, the script as bash", (_name, script) => {
+        execFileSync("sh", ["-n"], { input: script });
+        execFileSync("bash", ["-n"], { input: innerScript(script) });
+    });
+
+    it("the boot unit runs the helper at start and stop, ordered after Open vSwitch", () => {
+        const unit = persistenceUnitText();
+        expect(unitExecLines(unit, "ExecStart")).toEqual(["/usr/local/sbin/tricircle-lbaas-o-hm0 up"]);
+        expect(unitExecLines(unit, "ExecStop")).toEqual(["/usr/local/sbin/tricircle-lbaas-o-hm0 down"]);
+        expect(unit).toMatch(/^After=.*openvswitch-switch\.service/m);
+        expect(unit).toContain("Type=oneshot\nRemainAfterExit=yes\n");
+    });
+
+    it("the merge program never prints what it sets secretly, and carries no single quote or JS interpolation", () => {
+        expect(OCTAVIA_CONF_MERGE_PROGRAM).toContain('"(secret)" if secret else value');
+        expect(OCTAVIA_CONF_MERGE_PROGRAM).not.toMatch(/['`]|\$\{/);
+    });
+});
+
+describe("shellQuote", () => {
+    const HOSTILE = ["", "plain", "it's", "'; rm -rf / #", "$(id)", "`id`", '"$HOME"', "back\\slash", "*?[a]", "a\nb", "tab\there", " spaced ", "ключ 🔑", "'''"];
+
+    it.each(HOSTILE)("round-trips %j through a real shell", (value) => {
+        expect(execFileSync("sh", ["-c", `printf %s ${shellQuote(value)}`]).toString()).toBe(value);
+    });
+
+    it("refuses NUL, which no shell word can carry", () => {
+        expect(() => shellQuote("a\0b")).toThrow(/NUL/);
+    });
+
+    it("puts hostile free-form values into scripts only as quoted assignments", () => {
+        const restart = `echo "$(touch /tmp/pwned)" '; reboot; '`;
+        const region = `Region'One $(reboot)`;
+        const settings = octaviaSettings({ ...baseValues(), region });
+        const script = innerScript(octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: restart, settings }).create);
+        const lines = script.split("\n").filter((l) => /^TLB_(RESTART|SETTINGS)=/.test(l));
+        const values = execFileSync("bash", ["-c", `${lines.join("\n")}\nprintf '%s\\0%s' "$TLB_RESTART" "$TLB_SETTINGS"`]).toString().split("\0");
+        expect(values).toEqual([restart, JSON.stringify(settings)]);
+    });
+});
+
+function baseValues() {
+    return {
+        region: "RegionOne",
+        centralRegion: "CentralRegion",
+        bindIp: "192.168.10.6",
+        bindPort: 5555,
+        controllerIpPortList: "192.168.10.6:5555",
+        mgmtNetworkId: NET_ID,
+        amphoraSecurityGroupId: SG_ID,
+    };
+}
+
+describe("validation", () => {
+    const BAD_OHM0: [string, Partial<OHm0Params>, RegExp][] = [
+        ["a MAC with a non-hex octet", { mac: "fa:16:3e:zz:00:01" }, /MAC address: "fa:16:3e:zz:00:01" is not six colon-separated hex octets/],
+        ["a multicast MAC", { mac: "01:00:5e:00:00:01" }, /is not a unicast address/],
+        ["a port id that is not a UUID", { portId: "port-1; reboot" }, /o-hm0 Neutron port id: .* is not a UUID/],
+        ["a bridge name with a space", { bridge: "br int" }, /ovsBridge: "br int" is not an interface name/],
+        ["a bridge name with shell syntax", { bridge: "br;reboot" }, /ovsBridge/],
+        ["a bridge name over 15 characters", { bridge: "br-integration-01" }, /ovsBridge/],
+        ["an IP that is not one", { ip: "192.168.10.256" }, /o-hm0 port IP: "192.168.10.256" is not an IPv4 or IPv6 address/],
+        ["a prefix too long for IPv4", { prefixLength: 33 }, /prefix length: 33 is not an integer 1..32/],
+        ["dhcp on IPv6", { ip: "fd00:10::6", prefixLength: 64, addressing: "dhcp" }, /IPv4 management subnets only/],
+        ["an unknown addressing mode", { addressing: "slaac" as never }, /addressing: "slaac"/],
+        ["a hostname with shell syntax", { hostname: "node1$(reboot)" }, /hostname/],
+    ];
+
+    it.each(BAD_OHM0)("o-hm0 rejects %s", (_what, change, message) => {
+        expect(() => ohm0Scripts({ ...staticParams, ...change })).toThrow(message);
+    });
+
+    it("normalizes what Neutron may report in another form", () => {
+        expect(normalizeMac("FA:16:3E:5A:6B:7C")).toBe("fa:16:3e:5a:6b:7c");
+        expect(ohm0Scripts({ ...staticParams, ip: "FD00:10:0:0::6", prefixLength: 64 }).create).toContain("TLB_ADDRESS='fd00:10::6'");
+    });
+
+    it.each([0, 65536, 1.5])("firewall rejects port %s", (port) => {
+        expect(() => firewallScripts(port)).toThrow(/healthManager.port/);
+    });
+
+    const BAD_CONF: [string, () => unknown, RegExp][] = [
+        ["a relative config path", () => octaviaConfScripts({ configFile: "octavia.conf", restartCommand: "true", settings: guideSettings }), /octavia.configFile/],
+        ["a config path with ..", () => octaviaConfScripts({ configFile: "/etc/../tmp/x.conf", restartCommand: "true", settings: guideSettings }), /octavia.configFile/],
+        ["a two-line restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true\nreboot", settings: guideSettings }), /one line/],
+        ["an empty restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: " ", settings: guideSettings }), /must not be empty/],
+        ["a setting given twice", () => octaviaConfScripts({ configFile: "/a.conf", restartCommand: "true", settings: [...guideSettings, guideSettings[0]] }), /given twice/],
+        ["a newline in a region name", () => octaviaSettings({ ...baseValues(), region: "Region\nOne" }), /single line/],
+        ["a malformed controller_ip_port_list", () => octaviaSettings({ ...baseValues(), controllerIpPortList: "192.168.10.6:5555, 192.168.10.7:5555" }), /controller_ip_port_list/],
+        ["a network id that is not a UUID", () => octaviaSettings({ ...baseValues(), mgmtNetworkId: "lb-mgmt-net1" }), /amp_boot_network_list/],
+        ["an endpoint that is not a URL", () => octaviaSettings({ ...baseValues(), nova: { endpoint: "10.7.20.114:8774" } }), /nova.endpoint/],
+        ["a newline in the heartbeat key", () => octaviaConfStdin({ heartbeatKey: "a\nb" }), /single line/],
+        ["an empty heartbeat key", () => octaviaConfStdin({ heartbeatKey: "" }), /must not be empty/],
+    ];
+
+    it.each(BAD_CONF)("octavia.conf rejects %s", (_what, make, message) => {
+        expect(make).toThrow(message);
+    });
+});
+
+describe("parseOHm0Report", () => {
+    it("reads the last report line", () => {
+        expect(parseOHm0Report("noise\nOHM0 ip=10.0.0.1 prefix=24 mac=fa:16:3e:00:00:01\nOHM0 ip=192.168.10.6 prefix=24 mac=FA:16:3E:5A:6B:7C\n")).toEqual({
+            ip: "192.168.10.6",
+            prefixLength: 24,
+            mac: "fa:16:3e:5a:6b:7c",
+        });
+    });
+
+    it("fails clearly without one", () => {
+        expect(() => parseOHm0Report("done\n")).toThrow(/printed no "OHM0 ip=/);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Mock tests: ControllerNode under pulumi.runtime.setMocks.
+
+interface Registered {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_KEY] === SECRET_SIG;
+const reveal = (v: unknown): unknown => (isSecret(v) ? (v as { value: unknown }).value : v);
+
+const registered: Registered[] = [];
+
+function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+function nodeArgs(over: Partial<ControllerNodeArgs> = {}): ControllerNodeArgs {
+    return {
+        region: "RegionOne",
+        centralRegion: "CentralRegion",
+        host: "10.7.20.110",
+        hostname: "node1",
+        ovsBridge: "br-int",
+        sshUser: "stack",
+        sshPort: 22,
+        sshPrivateKey: pulumi.secret(PRIVATE_KEY),
+        hostKey: HOST_KEY,
+        addressing: "static",
+        portId: PORT_ID,
+        portMac: "fa:16:3e:5a:6b:7c",
+        portIp: "192.168.10.6",
+        prefixLength: 24,
+        healthManagerPort: 5555,
+        controllerIpPortList: "192.168.10.6:5555,192.168.20.6:5555",
+        heartbeatKey: pulumi.secret(HEARTBEAT_KEY),
+        mgmtNetworkId: NET_ID,
+        amphoraSecurityGroupId: SG_ID,
+        octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'" },
+        ...over,
+    };
+}
+
+async function build(name: string, args: ControllerNodeArgs) {
+    const opts = new Map<string, pulumi.CustomResourceOptions>();
+    const resources = new Map<pulumi.Resource, string>();
+    const node = new ControllerNode(name, args, {
+        transformations: [
+            (a) => {
+                opts.set(a.name, a.opts);
+                resources.set(a.resource, a.name);
+                return undefined;
+            },
+        ],
+    });
+    const [ip, mac] = await Promise.all([promiseOf(node.ip), promiseOf(node.mac)]);
+    const deadline = Date.now() + 10_000;
+    const mine = () => registered.filter((r) => r.type === "command:remote:Command" && r.name.startsWith(`${name}-`));
+    while (mine().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const commands = Object.fromEntries(mine().map((r) => [r.name.slice(name.length + 1), r.inputs]));
+    const dependsOn = (child: string) => ((opts.get(`${name}-${child}`)?.dependsOn as pulumi.Resource[] | undefined) ?? []).map((r) => resources.get(r));
+    return { ip, mac, commands, opts, dependsOn };
+}
+
+describe("ControllerNode (Pulumi mocks)", () => {
+    beforeAll(async () => {
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (a) => {
+                    registered.push({ type: a.type, name: a.name, inputs: a.inputs });
+                    // The host reports what it has; here, a stand-in for the o-hm0 command's output.
+                    const stdout = a.name.endsWith("-ohm0") ? "tricircle-lbaas: ok\nOHM0 ip=192.168.10.6 prefix=24 mac=fa:16:3e:5a:6b:7c" : "";
+                    return { id: `${a.name}-id`, state: { ...a.inputs, stdout, stderr: "" } };
+                },
+                call: (a) => a.inputs,
+            },
+            "tricircle-lbaas",
+            "unit",
+            false,
+        );
+    });
+
+    it("registers one remote command per concern, ordered o-hm0 first and octavia.conf last", async () => {
+        const { commands, dependsOn, opts } = await build("n1", nodeArgs());
+        expect(Object.keys(commands).sort()).toEqual(["firewall", "octavia-conf", "ohm0", "persistence"]);
+        expect(registered.filter((r) => r.type === "tricircle-lbaas:node:ControllerNode" && r.name === "n1")).toHaveLength(1);
+        expect(dependsOn("ohm0")).toEqual([]);
+        expect(dependsOn("firewall")).toEqual(["n1-ohm0"]);
+        expect(dependsOn("persistence")).toEqual(["n1-ohm0"]);
+        expect(dependsOn("octavia-conf").sort()).toEqual(["n1-firewall", "n1-ohm0", "n1-persistence"]);
+        for (const concern of Object.keys(commands)) {
+            expect(opts.get(`n1-${concern}`)?.deleteBeforeReplace).toBe(true);
+            expect(opts.get(`n1-${concern}`)?.parent).toBeInstanceOf(ControllerNode);
+        }
+        expect(opts.get("n1-octavia-conf")?.additionalSecretOutputs).toContain("stdin");
+    });
+
+    it("hands the provider exactly the pure functions' scripts", async () => {
+        const { commands } = await build("n2", nodeArgs());
+        expect(commands.ohm0.create).toBe(ohm0Scripts(staticParams).create);
+        expect(commands.ohm0.delete).toBe(ohm0Scripts(staticParams).delete);
+        expect(commands.firewall.create).toBe(firewallScripts(5555).create);
+        expect(commands.persistence.create).toBe(persistenceScripts({ ohm0: staticParams, healthManagerPort: 5555 }).create);
+        const settings = octaviaSettings({ ...baseValues(), controllerIpPortList: "192.168.10.6:5555,192.168.20.6:5555" });
+        expect(commands["octavia-conf"].create).toBe(
+            octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings }).create,
+        );
+        for (const c of Object.values(commands)) {
+            expect(c.update).toBe(c.create);
+            expect(c.addPreviousOutputInEnv).toBe(false);
+            expect(c.logging).toBe("stdoutAndStderr");
+        }
+    });
+
+    it("keeps the heartbeat key and the private key secret, and out of every command text", async () => {
+        const { commands } = await build("n3", nodeArgs());
+        const stdin = commands["octavia-conf"].stdin;
+        expect(isSecret(stdin)).toBe(true);
+        expect(reveal(stdin)).toBe(octaviaConfStdin({ heartbeatKey: HEARTBEAT_KEY }));
+        for (const [concern, c] of Object.entries(commands)) {
+            expect(isSecret(c.connection)).toBe(true);
+            const connection = reveal(c.connection) as Record<string, unknown>;
+            expect(connection).toMatchObject({ host: "10.7.20.110", port: 22, user: "stack", hostKey: HOST_KEY, ...SSH_DIAL_POLICY });
+            expect(connection.privateKey).toBe(PRIVATE_KEY);
+            for (const text of [c.create, c.update, c.delete].map(String)) {
+                expect(text, concern).not.toContain("unit-test-heartbeat-key");
+                expect(text, concern).not.toContain("unit-test-private-key-material");
+            }
+            if (concern !== "octavia-conf") expect(c.stdin).toBeUndefined();
+        }
+    });
+
+    it("reads ip and mac from what the host reported, and replaces (undo first) when the node changes", async () => {
+        const { ip, mac, commands } = await build("n4", nodeArgs());
+        expect({ ip, mac }).toEqual({ ip: "192.168.10.6", mac: "fa:16:3e:5a:6b:7c" });
+        expect(commands.ohm0.triggers).toEqual(["10.7.20.110", 22, "br-int", "static"]);
+        expect(commands.firewall.triggers).toEqual(["10.7.20.110", 22]);
+        expect(commands["octavia-conf"].triggers).toEqual(["10.7.20.110", 22, "/etc/octavia/octavia.conf"]);
+    });
+
+    it("refuses a pinned host key that is not an OpenSSH public key line", () => {
+        expect(() => new ControllerNode("n5", nodeArgs({ hostKey: "SHA256:abcdef" }))).toThrow(/ssh.hostKeys\[10.7.20.110\]: expected an OpenSSH public key line/);
+    });
+});
+
+describe("asRoot", () => {
+    it("refuses a script that contains its own here-document delimiter", () => {
+        expect(() => asRoot("x", "echo\nTLB_SCRIPT_EOF\necho")).toThrow(/delimiter/);
+    });
+});
