@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the host suite (npm run test:host) drives for real: Open vSwitch, sshd and the
+# (and what the demo's host tests and actionlint use: busybox, HAProxy, curl, shellcheck)
 # ssh client, dnsmasq, iptables, dhclient and Octavia's own Python package (its option
 # definitions validate the rendered octavia.conf). Idempotent: with everything present it
 # touches nothing, so CI re-runs and developer machines pay nothing.
@@ -17,6 +18,10 @@ packages=(
   procps
   kmod
   sudo                 # the scripts escalate through sudo -n when the SSH user is not root
+  busybox              # the demo backends' web server (cirros runs busybox nc), run for real
+  haproxy              # a round-robin balancer in front of real backends for the verify command
+  curl                 # what verify runs inside a namespace, as the guide's curl does
+  shellcheck           # actionlint checks the workflows' run: scripts with it
 )
 
 missing=()
