@@ -434,7 +434,10 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
  * Pure apart from wrapping secret leaves with `pulumi.secret`; throws ConfigError naming every bad key path.
  */
 export function parseStackConfig(raw: Record<string, unknown>): StackModel {
-    const result = rawConfigSchema.safeParse(raw);
+    // Pulumi.yaml declares `demo: {}` as its default (a declared key without one is required by the CLI).
+    const { demo, ...rest } = raw;
+    const withoutEmptyDemo = isEmptyObject(demo) ? rest : raw;
+    const result = rawConfigSchema.safeParse(withoutEmptyDemo);
     if (!result.success) {
         throw new ConfigError(zodIssues(result.error));
     }
@@ -490,6 +493,10 @@ function toModel(cfg: RawStackConfig): StackModel {
         regions,
         demo: cfg.demo,
     };
+}
+
+function isEmptyObject(value: unknown): boolean {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 /** Top-level keys hold JSON for structured values and plain text for strings. */
