@@ -158,6 +158,13 @@ describe("defaults and the typed model", () => {
         expect(model.regions[0].octavia).toEqual({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'" });
     });
 
+    it("takes Pulumi.yaml's empty defaults as absent sections", () => {
+        const model = parseStackConfig({ regions: [{ name: "RegionOne", mgmt: { cidr: "192.168.10.0/24" } }], demo: {}, ssh: {}, healthManager: {}, securityGroups: {} });
+        expect(model.demo).toBeUndefined();
+        expect(model.healthManager.port).toBe(5555);
+        expect(model.securityGroups.amphora).toBe("lb-mgmt-sec-grp");
+    });
+
     it("applies per-node SSH overrides over the stack-wide ones and pins host keys by host", () => {
         const ns = guideNamespace();
         ns.ssh = { ...ns.ssh, user: "ubuntu", port: 2222, hostKeys: { "10.7.20.114": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 node2" } };
