@@ -2,15 +2,13 @@
 // Each fault must end in a clear message within a bound, leave nothing half-made where the
 // check comes first, and a later run (after the fault is gone) must converge.
 import * as fs from "fs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SSH_DIAL_POLICY } from "../../components/controllerNode";
 import { LIMITS, parseOHm0Report } from "../../components/node/scripts";
 import {
     BASELINE_OCTAVIA_CONF,
     CREATE_ORDER,
     DELETE_ORDER,
-    HostNode,
-    Lab,
     NodeSnapshot,
     OCTAVIA_CONF,
     PORT,
@@ -20,18 +18,10 @@ import {
     restartCount,
     run,
     runPhase,
+    freshNodePerTest,
 } from "./harness";
 
-let lab: Lab | undefined;
-afterEach(async () => {
-    await lab?.teardown();
-    lab = undefined;
-});
-
-async function startNode(): Promise<HostNode> {
-    lab = await Lab.create();
-    return lab.node({ octaviaConf: { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 } });
-}
+const startNode = freshNodePerTest();
 
 /** OVS restarts give the datapath's own devices new random MACs; everything else must match. */
 function withoutDatapathLinks(s: NodeSnapshot): NodeSnapshot {

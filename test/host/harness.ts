@@ -18,6 +18,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { afterEach } from "vitest";
 import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
 
 export interface RunResult {
@@ -712,4 +713,20 @@ export async function runPhase(
         results[concern] = expectOk(await node.ssh(commands[concern][phase], { input: commands[concern].stdin }), `${concern} ${phase}`);
     }
     return results;
+}
+
+/**
+ * A fresh lab per test, torn down after it even when the test fails: `startNode()` gives a node whose octavia.conf
+ * is the baseline file (root:nogroup, 0640, as packages install it).
+ */
+export function freshNodePerTest(): () => Promise<HostNode> {
+    let lab: Lab | undefined;
+    afterEach(async () => {
+        await lab?.teardown();
+        lab = undefined;
+    });
+    return async () => {
+        lab = await Lab.create();
+        return lab.node({ octaviaConf: { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 } });
+    };
 }

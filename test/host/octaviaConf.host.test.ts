@@ -4,14 +4,12 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import {
     AMPHORA_SG_ID,
     BASELINE_OCTAVIA_CONF,
     HOSTILE_KEY,
-    HostNode,
-    Lab,
     MGMT_NETWORK_ID,
     OCTAVIA_CONF,
     PORT,
@@ -20,18 +18,10 @@ import {
     nodeArgs,
     restartCount,
     run,
+    freshNodePerTest,
 } from "./harness";
 
-let lab: Lab | undefined;
-afterEach(async () => {
-    await lab?.teardown();
-    lab = undefined;
-});
-
-async function startNode(): Promise<HostNode> {
-    lab = await Lab.create();
-    return lab.node({ octaviaConf: { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 } });
-}
+const startNode = freshNodePerTest();
 
 // Loads each file as Octavia does and prints the typed values (one JSON document per file).
 const OCTAVIA_LOADER = `

@@ -2,7 +2,7 @@
 // them, run over real SSH (as a non-root user through sudo) against namespace "controller nodes"
 // with their own Open vSwitch, iptables and dnsmasq. Lifecycle: create, re-create, update,
 // delete; reboot through the persistence unit.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ControllerNodeArgs } from "../../components/controllerNode";
 import { NODE_PATHS, parseOHm0Report, persistenceHelperText, persistenceUnitText, unitExecLines } from "../../components/node/scripts";
 import {
@@ -10,7 +10,6 @@ import {
     CREATE_ORDER,
     DELETE_ORDER,
     HostNode,
-    Lab,
     MGMT,
     NodeSnapshot,
     OCTAVIA_CONF,
@@ -20,18 +19,10 @@ import {
     nodeArgs,
     restartCount,
     runPhase,
+    freshNodePerTest,
 } from "./harness";
 
-let lab: Lab | undefined;
-afterEach(async () => {
-    await lab?.teardown();
-    lab = undefined;
-});
-
-async function startNode(): Promise<HostNode> {
-    lab = await Lab.create();
-    return lab.node({ octaviaConf: { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 } });
-}
+const startNode = freshNodePerTest();
 
 async function ovsGet(node: HostNode, column: string): Promise<string> {
     const r = await node.exec(["ovs-vsctl", "--timeout=10", "--if-exists", "get", "Interface", "o-hm0", column]);
