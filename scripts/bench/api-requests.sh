@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Counts the HTTP requests the local cloud's APIs logged between two points in
+# time, from their logs under .local-cloud/log (LOCAL_CLOUD_DIR moves it):
+#
+#   scripts/bench/api-requests.sh mark  > MARK    # current size of each log
+#   scripts/bench/api-requests.sh since MARK      # requests logged since MARK
+#
+# `since` prints one line: keystone neutron octavia tokens server_s
+#   keystone  uwsgi request lines of keystone.log ("[pid: …] … POST /v3/… => generated …")
+#   neutron   neutron-server.log request lines (neutron.wsgi … "POST /v2.0/… HTTP/1.1" status: …)
+#   octavia   uwsgi request lines of octavia-api.log
+#   tokens    of the keystone lines, POST /v3/auth/tokens: new tokens issued
+#             (clients authenticating; the services' own service tokens too)
+#   server_s  the time the three services report having spent on those requests, summed (seconds;
+#             uwsgi's "in N msecs", neutron's "time: S")
+# Keystone's lines include GET /v3/auth/tokens, the token validations that
+# Neutron's and Octavia's keystonemiddleware make for a token they have not
+# cached yet: caused by the run, so counted. Only byte ranges appended after
+# MARK are read, so the logs' size does not matter.
+set -euo pipefail
+export LC_ALL=C
+
+LOG_DIR="${LOCAL_CLOUD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.local-cloud}/log"
+LOGS=(keystone.log neutron-server.log octavia-api.log)
+
+size_of() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }
+
+# appended FILE OFFSET: the bytes written to FILE after OFFSET.
+appended() {
+  local size
+  size="$(size_of "$1")"
+  # A log that shrank was rotated or wiped: read all of it.
+  if [ "$size" -lt "$2" ]; then cat "$1"; else tail -c +"$(($2 + 1))" "$1"; fi
+}
+
+UWSGI_REQ='^\[pid: [0-9]+\|app: [0-9]+\|req: [0-9]+/[0-9]+\] .* (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /.* => generated '
+NEUTRON_REQ='neutron\.wsgi .*"(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /[^"]* HTTP/1\.[01]" status: '
+TOKEN_REQ='\] POST /v3/auth/tokens => generated '
+
+case "${1:-}" in
+  mark)
+    for f in "${LOGS[@]}"; do printf '%s %s\n' "$f" "$(size_of "$LOG_DIR/$f")"; done
+    ;;
+  since)
+    [ -f "${2:-}" ] || { echo "usage: $0 since MARKFILE" >&2; exit 2; }
+    declare -A off=()
+    while read -r f o; do off[$f]=$o; done <"$2"
+    k="$(appended "$LOG_DIR/keystone.log" "${off[keystone.log]:-0}" | grep -E "$UWSGI_REQ" || true)"
+    n="$(appended "$LOG_DIR/neutron-server.log" "${off[neutron-server.log]:-0}" | grep -E "$NEUTRON_REQ" || true)"
+    o="$(appended "$LOG_DIR/octavia-api.log" "${off[octavia-api.log]:-0}" | grep -E "$UWSGI_REQ" || true)"
+    count() { if [ -n "$1" ]; then grep -c . <<<"$1"; else echo 0; fi; }
+    tk="$(if [ -n "$k" ]; then grep -cE "$TOKEN_REQ" <<<"$k" || true; else echo 0; fi)"
+    server="$(printf '%s\n%s\n%s\n' "$k" "$n" "$o" | awk '
+      match($0, / in [0-9]+ msecs /) { t += substr($0, RSTART + 4, RLENGTH - 11) / 1000 }
+      match($0, / time: [0-9.]+/) { t += substr($0, RSTART + 7, RLENGTH - 7) }
+      END { printf "%.3f", t }')"
+    echo "$(count "$k") $(count "$n") $(count "$o") $tk $server"
+    ;;
+  *)
+    echo "usage: $0 mark | since MARKFILE" >&2; exit 2
+    ;;
+esac
