@@ -3,6 +3,7 @@
 // Needs: iproute2, busybox (Debian's package), curl. Everything it starts lives in its own namespaces and is
 // killed, and the namespaces deleted, in afterAll whatever happened.
 import { execFile, execFileSync, spawnSync } from "child_process";
+import { removeNamespace, requireCommands, sweepStaleNamespaces } from "./namespaces";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -25,39 +26,11 @@ function run(cmd: string, args: string[], input?: string): string {
 }
 
 function requireTools(...tools: string[]): void {
-    const missing = tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
-    if (missing.length > 0) {
-        throw new Error(`host test needs ${missing.join(", ")} (apt-get install -y busybox curl iproute2)`);
-    }
+    requireCommands(tools, "busybox curl iproute2");
 }
 
-/** Kills whatever runs in a namespace of ours, then deletes it. */
-function removeNamespace(ns: string): void {
-    const pids = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout ?? "";
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
-        try {
-            process.kill(Number(pid), "SIGKILL");
-        } catch {
-            // Already gone.
-        }
-    }
-    spawnSync("ip", ["netns", "del", ns]);
-}
-
-/** Namespaces left by an earlier run of this file that was killed before its afterAll. */
 function sweepStale(): void {
-    const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
-    for (const ns of list.split("\n").map((l) => l.split(" ")[0])) {
-        const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(ns);
-        if (!m) continue;
-        let alive = true;
-        try {
-            process.kill(Number(m[1]), 0);
-        } catch {
-            alive = false;
-        }
-        if (!alive) removeNamespace(ns);
-    }
+    sweepStaleNamespaces(new RegExp(`^${PREFIX}(\\d+)-`));
 }
 
 /** Runs a command in the server namespace the way cirros' init would: busybox applets first on PATH. */

@@ -4,6 +4,7 @@
 // guide does. Needs: iproute2, busybox, curl, haproxy. Everything it starts lives in its own namespaces and is
 // killed, and the namespaces deleted, in afterAll whatever happened.
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import { removeNamespace, requireCommands, sweepStaleNamespaces } from "./namespaces";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -36,36 +37,11 @@ function run(cmd: string, args: string[]): string {
 }
 
 function requireTools(...tools: string[]): void {
-    const missing = tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
-    if (missing.length > 0) {
-        throw new Error(`host test needs ${missing.join(", ")} (apt-get install -y haproxy busybox curl iproute2)`);
-    }
+    requireCommands(tools, "haproxy busybox curl iproute2");
 }
 
-function removeNamespace(ns: string): void {
-    const pids = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout ?? "";
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
-        try {
-            process.kill(Number(pid), "SIGKILL");
-        } catch {
-            // Already gone.
-        }
-    }
-    spawnSync("ip", ["netns", "del", ns]);
-}
-
-/** Namespaces left by an earlier run of this file that was killed before its afterAll. */
 function sweepStale(): void {
-    const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
-    for (const ns of list.split("\n").map((l) => l.split(" ")[0])) {
-        const m = new RegExp(`^(?:qdhcp-)?${PREFIX}(\\d+)-`).exec(ns);
-        if (!m) continue;
-        try {
-            process.kill(Number(m[1]), 0);
-        } catch {
-            removeNamespace(ns);
-        }
-    }
+    sweepStaleNamespaces(new RegExp(`^(?:qdhcp-)?${PREFIX}(\\d+)-`));
 }
 
 function backendCommand(backend: (typeof BACKENDS)[number], args: string[]): string {
