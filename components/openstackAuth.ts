@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import type { NeutronAccess } from "./portHostBinding";
 
 /**
  * What Keystone needs to issue a token, resolved in the program (which sees the stack's `openstack:*` settings,
@@ -128,4 +129,15 @@ export function keystoneAuthBody(auth: KeystoneAuth): Record<string, unknown> {
           ? { project: { name: auth.projectName, domain: domain(auth.projectDomainName, auth.projectDomainId) } }
           : undefined;
     return { auth: scope ? { identity, scope } : { identity } };
+}
+
+/** What the binding provider needs to reach Neutron, from resolved credentials. */
+export function neutronAccessFrom(auth: KeystoneAuth): NeutronAccess {
+    return {
+        authUrl: auth.authUrl,
+        authBody: JSON.stringify(keystoneAuthBody(auth)),
+        interface: auth.interface,
+        insecure: auth.insecure,
+        cacertFile: auth.cacertFile,
+    };
 }

@@ -1,6 +1,6 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { keystoneAuthBody, ProviderSettings, resolveKeystoneAuth } from "./openstackAuth";
+import { neutronAccessFrom, ProviderSettings, resolveKeystoneAuth } from "./openstackAuth";
 import { NeutronAccess } from "./portHostBinding";
 
 /** Settings of the OpenStack provider's own namespace that the regional providers copy. */
@@ -88,15 +88,6 @@ export class RegionalProviders extends pulumi.ComponentResource {
  */
 export function neutronAccess(settings: openstack.ProviderArgs): pulumi.Output<NeutronAccess> {
     return pulumi.secret<NeutronAccess>(
-        pulumi.output(settings).apply((plain): NeutronAccess => {
-            const auth = resolveKeystoneAuth(plain as ProviderSettings);
-            return {
-                authUrl: auth.authUrl,
-                authBody: JSON.stringify(keystoneAuthBody(auth)),
-                interface: auth.interface,
-                insecure: auth.insecure,
-                cacertFile: auth.cacertFile,
-            };
-        }),
+        pulumi.output(settings).apply((plain): NeutronAccess => neutronAccessFrom(resolveKeystoneAuth(plain as ProviderSettings))),
     );
 }

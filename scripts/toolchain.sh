@@ -129,6 +129,35 @@ record_time() { # component seconds
   log "$1: built in $2 s"
 }
 
+# One untagged submodule: downloads it by commit (or pseudo-version) into MOD_VER and MOD_DIR;
+# a refusal is recorded in FAILED with the proxy's own words.
+fetch_component() { # LABEL MODULE COMMIT12 PSEUDO
+  local label=$1 mod=$2 commit=$3 pseudo=$4 r
+  log "$label: downloading $mod@$commit (or $pseudo)"
+  if ! r="$(mod_download "$mod" "$commit" "$pseudo")"; then
+    FAILED+=("$label: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$mod" | tr '/' '_').download.err" | tr '\n' ' ')")
+    return 1
+  fi
+  MOD_VER="${r%%$'\t'*}"; MOD_DIR="${r#*$'\t'}"
+  log "$label: $mod@$MOD_VER"
+}
+
+# go build of PACKAGE inside WORKDIR into BIN (via BIN.tmp, so a failed build never leaves a
+# half-written binary), then the stamp that later runs verify; a failure is recorded in FAILED.
+go_build_component() { # LABEL WORKDIR PACKAGE BIN LDFLAGS TAGS RECIPE
+  local label=$1 workdir=$2 pkg=$3 bin=$4 ldflags=$5 tags=$6 recipe=$7
+  local build_log="$CACHE_ROOT/logs/$label.build.log"
+  mkdir -p "$(dirname "$bin")"
+  log "$label: go build $pkg (-p $JOBS; log $build_log)"
+  if ! (cd "$workdir" && go build -p "$JOBS" -buildvcs=false -trimpath ${tags:+-tags "$tags"} \
+          -ldflags "$ldflags" -o "$bin.tmp" "$pkg") >"$build_log" 2>&1; then
+    tail -20 "$build_log" >&2
+    FAILED+=("$label: go build failed, see $build_log"); return 1
+  fi
+  mv -f "$bin.tmp" "$bin"
+  write_stamp "$bin" "$recipe"
+}
+
 # ---- components ---------------------------------------------------------------
 PULUMI_DIR="$CACHE_ROOT/pulumi-$PULUMI_VERSION"
 NODEJS_DIR="$CACHE_ROOT/pulumi-language-nodejs-$PULUMI_VERSION"
@@ -165,16 +194,7 @@ build_pulumi() {
   local src="$CACHE_ROOT/build/pulumi-$PULUMI_VERSION"
   log "pulumi: laying out modules in $src"
   layout_pulumi_repo "$src"
-  mkdir -p "$PULUMI_DIR"
-  log "pulumi: go build ./cmd/pulumi (-p $JOBS; takes minutes; log $CACHE_ROOT/logs/pulumi.build.log)"
-  if ! (cd "$src/pkg" && go build -p "$JOBS" -buildvcs=false -trimpath -tags "$PULUMI_TAGS" \
-          -ldflags "$PULUMI_LDFLAGS" \
-          -o "$PULUMI_DIR/pulumi.tmp" ./cmd/pulumi) >"$CACHE_ROOT/logs/pulumi.build.log" 2>&1; then
-    tail -20 "$CACHE_ROOT/logs/pulumi.build.log" >&2
-    FAILED+=("pulumi: go build failed, see $CACHE_ROOT/logs/pulumi.build.log"); return 1
-  fi
-  mv -f "$PULUMI_DIR/pulumi.tmp" "$PULUMI_DIR/pulumi"
-  write_stamp "$PULUMI_DIR/pulumi" "$PULUMI_RECIPE"
+  go_build_component pulumi "$src/pkg" ./cmd/pulumi "$PULUMI_DIR/pulumi" "$PULUMI_LDFLAGS" "$PULUMI_TAGS" "$PULUMI_RECIPE" || return 1
   rm -rf "$src"
   record_time "pulumi-$PULUMI_VERSION" $(( $(now) - t0 ))
   log "pulumi: built $("$PULUMI_DIR/pulumi" version)"
@@ -185,29 +205,15 @@ build_nodejs() {
   if binary_ok "$NODEJS_DIR/pulumi-language-nodejs" "$main" "$NODEJS_RECIPE"; then
     log "pulumi-language-nodejs v$PULUMI_VERSION: cached, verified"; return 0
   fi
-  local t0 r ver dir; t0=$(now)
-  log "pulumi-language-nodejs: downloading $MOD_NODEJS@${PULUMI_COMMIT:0:12} (or $NODEJS_PSEUDO)"
-  if ! r="$(mod_download "$MOD_NODEJS" "${PULUMI_COMMIT:0:12}" "$NODEJS_PSEUDO")"; then
-    FAILED+=("pulumi-language-nodejs: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$MOD_NODEJS" | tr '/' '_').download.err" | tr '\n' ' ')")
-    return 1
-  fi
-  ver="${r%%$'\t'*}"; dir="${r#*$'\t'}"
-  log "pulumi-language-nodejs: $MOD_NODEJS@$ver"
+  local t0; t0=$(now)
+  fetch_component pulumi-language-nodejs "$MOD_NODEJS" "${PULUMI_COMMIT:0:12}" "$NODEJS_PSEUDO" || return 1
   download_pulumi_core || { FAILED+=("pulumi-language-nodejs: pulumi core module download failed"); return 1; }
   local src="$CACHE_ROOT/build/pulumi-language-nodejs-$PULUMI_VERSION"
   layout_pulumi_repo "$src"
-  copy_mod "$dir" "$src/sdk/nodejs/cmd/pulumi-language-nodejs"
-  mkdir -p "$NODEJS_DIR"
-  log "pulumi-language-nodejs: go build (log $CACHE_ROOT/logs/pulumi-language-nodejs.build.log)"
-  if ! (cd "$src/sdk/nodejs/cmd/pulumi-language-nodejs" && go build -p "$JOBS" -buildvcs=false -trimpath \
-          -tags "$PULUMI_TAGS" -ldflags "$PULUMI_LDFLAGS" \
-          -o "$NODEJS_DIR/pulumi-language-nodejs.tmp" .) >"$CACHE_ROOT/logs/pulumi-language-nodejs.build.log" 2>&1; then
-    tail -20 "$CACHE_ROOT/logs/pulumi-language-nodejs.build.log" >&2
-    FAILED+=("pulumi-language-nodejs: go build failed, see $CACHE_ROOT/logs/pulumi-language-nodejs.build.log"); return 1
-  fi
-  mv -f "$NODEJS_DIR/pulumi-language-nodejs.tmp" "$NODEJS_DIR/pulumi-language-nodejs"
-  write_stamp "$NODEJS_DIR/pulumi-language-nodejs" "$NODEJS_RECIPE"
-  echo "$MOD_NODEJS@$ver" >"$NODEJS_DIR/module"
+  copy_mod "$MOD_DIR" "$src/sdk/nodejs/cmd/pulumi-language-nodejs"
+  go_build_component pulumi-language-nodejs "$src/sdk/nodejs/cmd/pulumi-language-nodejs" . \
+    "$NODEJS_DIR/pulumi-language-nodejs" "$PULUMI_LDFLAGS" "$PULUMI_TAGS" "$NODEJS_RECIPE" || return 1
+  echo "$MOD_NODEJS@$MOD_VER" >"$NODEJS_DIR/module"
   rm -rf "$src"
   record_time "pulumi-language-nodejs-$PULUMI_VERSION" $(( $(now) - t0 ))
 }
@@ -218,18 +224,12 @@ build_openstack() {
   if binary_ok "$bin" "$main" "$OPENSTACK_RECIPE"; then
     log "pulumi-resource-openstack $OPENSTACK_VERSION: cached, verified"; return 0
   fi
-  local t0 r ver dir; t0=$(now)
-  log "pulumi-resource-openstack: downloading $MOD_OPENSTACK@${OPENSTACK_COMMIT:0:12} (or $OPENSTACK_PSEUDO)"
-  if ! r="$(mod_download "$MOD_OPENSTACK" "${OPENSTACK_COMMIT:0:12}" "$OPENSTACK_PSEUDO")"; then
-    FAILED+=("pulumi-resource-openstack: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$MOD_OPENSTACK" | tr '/' '_').download.err" | tr '\n' ' ')")
-    return 1
-  fi
-  ver="${r%%$'\t'*}"; dir="${r#*$'\t'}"
-  log "pulumi-resource-openstack: $MOD_OPENSTACK@$ver"
+  local t0; t0=$(now)
+  fetch_component pulumi-resource-openstack "$MOD_OPENSTACK" "${OPENSTACK_COMMIT:0:12}" "$OPENSTACK_PSEUDO" || return 1
   # The module's replaces are all module@version (no local paths), but
   # `go install mod@version` refuses any replace, so build inside a copy.
   local src="$CACHE_ROOT/build/pulumi-resource-openstack-$OPENSTACK_VERSION"
-  copy_mod "$dir" "$src"
+  copy_mod "$MOD_DIR" "$src"
   # main.go embeds schema-embed.json, which is generated (not committed):
   # run the module's own generate.go (//go:build ignore), as `go generate`
   # does: schema.json with .version set, re-marshalled compactly.
@@ -239,17 +239,8 @@ build_openstack() {
     tail -20 "$CACHE_ROOT/logs/pulumi-resource-openstack.generate.log" >&2
     FAILED+=("pulumi-resource-openstack: generate.go failed, see $CACHE_ROOT/logs/pulumi-resource-openstack.generate.log"); return 1
   fi
-  mkdir -p "$OPENSTACK_DIR"
-  log "pulumi-resource-openstack: go build (log $CACHE_ROOT/logs/pulumi-resource-openstack.build.log)"
-  if ! (cd "$src" && go build -p "$JOBS" -buildvcs=false -trimpath \
-          -ldflags "$OPENSTACK_LDFLAGS" \
-          -o "$bin.tmp" ./cmd/pulumi-resource-openstack) >"$CACHE_ROOT/logs/pulumi-resource-openstack.build.log" 2>&1; then
-    tail -20 "$CACHE_ROOT/logs/pulumi-resource-openstack.build.log" >&2
-    FAILED+=("pulumi-resource-openstack: go build failed, see $CACHE_ROOT/logs/pulumi-resource-openstack.build.log"); return 1
-  fi
-  mv -f "$bin.tmp" "$bin"
-  write_stamp "$bin" "$OPENSTACK_RECIPE"
-  echo "$MOD_OPENSTACK@$ver" >"$OPENSTACK_DIR/module"
+  go_build_component pulumi-resource-openstack "$src" ./cmd/pulumi-resource-openstack "$bin" "$OPENSTACK_LDFLAGS" "" "$OPENSTACK_RECIPE" || return 1
+  echo "$MOD_OPENSTACK@$MOD_VER" >"$OPENSTACK_DIR/module"
   rm -rf "$src"
   record_time "pulumi-resource-openstack-$OPENSTACK_VERSION" $(( $(now) - t0 ))
 }
@@ -260,27 +251,12 @@ build_command() {
   if binary_ok "$bin" "$main" "$COMMAND_RECIPE"; then
     log "pulumi-resource-command $COMMAND_VERSION: cached, verified"; return 0
   fi
-  local t0 r ver dir; t0=$(now)
-  log "pulumi-resource-command: downloading $MOD_COMMAND@${COMMAND_COMMIT:0:12} (or $COMMAND_PSEUDO)"
-  if ! r="$(mod_download "$MOD_COMMAND" "${COMMAND_COMMIT:0:12}" "$COMMAND_PSEUDO")"; then
-    FAILED+=("pulumi-resource-command: $(tail -n 2 "$CACHE_ROOT/logs/$(echo "$MOD_COMMAND" | tr '/' '_').download.err" | tr '\n' ' ')")
-    return 1
-  fi
-  ver="${r%%$'\t'*}"; dir="${r#*$'\t'}"
-  log "pulumi-resource-command: $MOD_COMMAND@$ver"
+  local t0; t0=$(now)
+  fetch_component pulumi-resource-command "$MOD_COMMAND" "${COMMAND_COMMIT:0:12}" "$COMMAND_PSEUDO" || return 1
   local src="$CACHE_ROOT/build/pulumi-resource-command-$COMMAND_VERSION"
-  copy_mod "$dir" "$src"
-  mkdir -p "$COMMAND_DIR"
-  log "pulumi-resource-command: go build (log $CACHE_ROOT/logs/pulumi-resource-command.build.log)"
-  if ! (cd "$src" && go build -p "$JOBS" -buildvcs=false -trimpath \
-          -ldflags "$COMMAND_LDFLAGS" \
-          -o "$bin.tmp" ./cmd/pulumi-resource-command) >"$CACHE_ROOT/logs/pulumi-resource-command.build.log" 2>&1; then
-    tail -20 "$CACHE_ROOT/logs/pulumi-resource-command.build.log" >&2
-    FAILED+=("pulumi-resource-command: go build failed, see $CACHE_ROOT/logs/pulumi-resource-command.build.log"); return 1
-  fi
-  mv -f "$bin.tmp" "$bin"
-  write_stamp "$bin" "$COMMAND_RECIPE"
-  echo "$MOD_COMMAND@$ver" >"$COMMAND_DIR/module"
+  copy_mod "$MOD_DIR" "$src"
+  go_build_component pulumi-resource-command "$src" ./cmd/pulumi-resource-command "$bin" "$COMMAND_LDFLAGS" "" "$COMMAND_RECIPE" || return 1
+  echo "$MOD_COMMAND@$MOD_VER" >"$COMMAND_DIR/module"
   rm -rf "$src"
   record_time "pulumi-resource-command-$COMMAND_VERSION" $(( $(now) - t0 ))
 }

@@ -8,20 +8,20 @@
 // own request times, summed), openstack CLI calls, client CPU
 // seconds (this process, which also runs the program's language runtime, plus its waited-for children: the pulumi
 // CLI and, through it, the dynamic-provider process; or the openstack CLI calls).
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "@pulumi/pulumi/automation";
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { keystoneAuthBody, resolveKeystoneAuth } from "../../components/openstackAuth";
+import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/openstackAuth";
 import { NeutronAccess, PortHostBinding } from "../../components/portHostBinding";
+import { requireEngine, throwAwayStack } from "../lib/engine";
 
 // Compiled into node_modules/.cache, so the checkout comes from bench.sh, not from __dirname.
 const ROOT = process.env.BENCH_ROOT ?? process.cwd();
 const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
-const TOOLCHAIN_BIN = path.join(ROOT, ".toolchain", "bin");
 const OUT = process.env.BENCH_OUT ?? "";
 const SUFFIX = process.env.BENCH_SUFFIX ?? randomBytes(3).toString("hex");
 const SECTION = "engine";
@@ -92,8 +92,7 @@ async function phase<T>(name: string, body: () => Promise<T> | T): Promise<T> {
 }
 
 function localNeutronAccess(): NeutronAccess {
-    const auth = resolveKeystoneAuth({ cloud: "local" }, { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML });
-    return { authUrl: auth.authUrl, authBody: JSON.stringify(keystoneAuthBody(auth)), interface: auth.interface, insecure: auth.insecure };
+    return neutronAccessFrom(resolveKeystoneAuth({ cloud: "local" }, { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML }));
 }
 
 const program = async () => {
@@ -113,15 +112,13 @@ function boundHost(region: string, portId: string): string {
 }
 
 async function main(): Promise<void> {
-    for (const bin of ["pulumi", "pulumi-resource-pulumi-nodejs"]) {
-        if (!fs.existsSync(path.join(TOOLCHAIN_BIN, bin))) throw new Error(`${bin} is missing from .toolchain/bin: run bash scripts/toolchain.sh`);
-    }
+    requireEngine(ROOT);
     const netName = `bench-engine-net-${SUFFIX}`;
     const ports: string[] = [];
     let networkId = "";
     let stack: Stack | undefined;
-    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "tricircle-bench-state-"));
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricircle-bench-work-"));
+    let backend = "";
+    let workDir = "";
     let destroyed = false;
     try {
         await phase(`setup: network, subnet, ${N} health-manager ports (openstack CLI)`, () => {
@@ -135,21 +132,9 @@ async function main(): Promise<void> {
         });
 
         stack = await phase("create the stack (stack init, config)", async () => {
-            const s = await LocalWorkspace.createStack(
-                { projectName: "tricircle-lbaas-bench", stackName: "bench", program },
-                {
-                    workDir,
-                    pulumiCommand: await PulumiCommand.get({ root: path.dirname(TOOLCHAIN_BIN) }),
-                    projectSettings: { name: "tricircle-lbaas-bench", runtime: "nodejs", backend: { url: `file://${backend}` } },
-                    envVars: {
-                        PATH: `${TOOLCHAIN_BIN}:${process.env.PATH}`,
-                        PULUMI_BACKEND_URL: `file://${backend}`,
-                        PULUMI_CONFIG_PASSPHRASE: "bench-local-only",
-                        PULUMI_SKIP_UPDATE_CHECK: "true",
-                        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-                    },
-                },
-            );
+            const made = await throwAwayStack({ root: ROOT, projectName: "tricircle-lbaas-bench", stackName: "bench", program, passphrase: "bench-local-only" });
+            ({ backend, workDir } = made);
+            const s = made.stack;
             await s.setAllConfig(Object.fromEntries(ports.map((p, i) => [`tricircle-lbaas-bench:port${i + 1}`, { value: p }])));
             return s;
         });
@@ -185,8 +170,8 @@ async function main(): Promise<void> {
             say(`cleanup failed: ${(e as Error).message}`);
             process.exitCode = 1;
         }
-        fs.rmSync(backend, { recursive: true, force: true });
-        fs.rmSync(workDir, { recursive: true, force: true });
+        if (backend) fs.rmSync(backend, { recursive: true, force: true });
+        if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
     }
 }
 

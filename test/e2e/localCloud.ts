@@ -2,7 +2,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { keystoneAuthBody, resolveKeystoneAuth } from "../../components/openstackAuth";
+import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/openstackAuth";
 import { NeutronAccess } from "../../components/portHostBinding";
 
 export const ROOT = path.join(__dirname, "..", "..");
@@ -36,6 +36,5 @@ export function openstackNoOutput(region: string, ...args: string[]): void {
 
 /** The same NeutronAccess the stack builds, from the local clouds.yaml. */
 export function localNeutronAccess(): NeutronAccess {
-    const auth = resolveKeystoneAuth({ cloud: "local" }, { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML });
-    return { authUrl: auth.authUrl, authBody: JSON.stringify(keystoneAuthBody(auth)), interface: auth.interface, insecure: auth.insecure };
+    return neutronAccessFrom(resolveKeystoneAuth({ cloud: "local" }, { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML }));
 }

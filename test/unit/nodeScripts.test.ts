@@ -31,13 +31,7 @@ const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:1
 const dhcpParams: OHm0Params = { ...staticParams, addressing: "dhcp" };
 
 const guideSettings = octaviaSettings({
-    region: "RegionOne",
-    centralRegion: "CentralRegion",
-    bindIp: "192.168.10.6",
-    bindPort: 5555,
-    controllerIpPortList: "192.168.10.6:5555",
-    mgmtNetworkId: NET_ID,
-    amphoraSecurityGroupId: SG_ID,
+    ...baseValues(),
     neutron: { endpoint: "http://10.7.20.110:20001", serviceName: "neutron", endpointType: "public" },
     nova: { endpoint: "http://10.7.20.114:8774/v2.1", serviceName: "nova", endpointType: "public" },
     glance: { endpoint: "http://10.7.20.114:9292", serviceName: "glance", endpointType: "public" },
