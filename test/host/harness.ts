@@ -153,7 +153,7 @@ export interface NodeOptions {
     octaviaConf?: { path: string; content: string; mode: number; uid: number; gid: number };
 }
 
-const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
+const NODE_SCRIPTS = path.join(__dirname, "..", "..", "scripts", "local-cloud", "node");
 
 export class HostNode {
     readonly sshHost: string;
@@ -220,84 +220,30 @@ export class HostNode {
         // The SSH user (not root) reads authorized_keys by this path; mkdtemp makes 0700 dirs.
         fs.chmodSync(this.lab.dir, 0o755);
         fs.chmodSync(d, 0o755);
-        for (const sub of ["upper/etc", "upper/usrlocal", "work/etc", "work/usrlocal", "varlib", "run", "ovs", "log", "ssh"]) {
-            fs.mkdirSync(path.join(d, sub), { recursive: true });
-        }
+        fs.mkdirSync(path.join(d, "ssh"), { recursive: true });
+        fs.mkdirSync(path.join(d, "log"), { recursive: true });
         await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${this.ns}-host`, "-f", path.join(d, "ssh", "host_ed25519")], { check: true });
         this.hostKey = fs.readFileSync(path.join(d, "ssh", "host_ed25519.pub"), "utf8").trim();
         fs.writeFileSync(this.knownHosts, `${this.sshHost} ${this.hostKey.split(" ").slice(0, 2).join(" ")}\n`);
         fs.copyFileSync(`${this.lab.clientKey}.pub`, path.join(d, "ssh", "authorized_keys"));
-        fs.writeFileSync(
-            path.join(d, "ssh", "sshd_config"),
-            [
-                `ListenAddress ${this.sshHost}:22`,
-                `HostKey ${d}/ssh/host_ed25519`,
-                `AuthorizedKeysFile ${d}/ssh/authorized_keys`,
-                `PidFile /run/sshd.pid`,
-                "PermitRootLogin prohibit-password",
-                "PubkeyAuthentication yes",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "UsePAM no",
-                "StrictModes no",
-                `AllowUsers root ${TEST_USER}`,
-                "MaxStartups 50",
-                "LogLevel VERBOSE",
-                "",
-            ].join("\n"),
-        );
-        if (opts.octaviaConf) fs.writeFileSync(path.join(d, "octavia.conf.baseline"), opts.octaviaConf.content);
-        fs.writeFileSync(path.join(d, "ovs-start.sh"), this.ovsStartScript());
         const conf = opts.octaviaConf;
-        fs.writeFileSync(
-            path.join(d, "init.sh"),
-            [
-                "set -euo pipefail",
-                `D=${d}`,
-                // ip netns exec already gave this process a private mount namespace.
-                "mount --make-rprivate /",
-                // /etc is this machine's, frozen at node start (other work may install packages
-                // meanwhile); what the node writes lands in upper/. /var/lib and /run start empty.
-                "cp -a /etc $D/lower-etc",
-                "mount -t overlay overlay -o lowerdir=$D/lower-etc,upperdir=$D/upper/etc,workdir=$D/work/etc /etc",
-                "mount -t overlay overlay -o lowerdir=/usr/local,upperdir=$D/upper/usrlocal,workdir=$D/work/usrlocal /usr/local",
-                "mount --bind $D/varlib /var/lib",
-                "mount --bind $D/run /run",
-                "mkdir -p /run/sshd /run/openvswitch",
-                // A controller has its filter tables loaded long before the stack runs.
-                "for t in iptables ip6tables; do $t -w -N TLB-HARNESS && $t -w -X TLB-HARNESS; done",
-                "ip link set lo up",
-                `ip addr add ${this.sshHost}/30 dev ${this.vethNode}`,
-                `ip link set ${this.vethNode} up`,
-                `ovsdb-tool create $D/ovs/conf.db ${OVS_SCHEMA}`,
-                "bash $D/ovs-start.sh",
-                "ovs-vsctl --timeout=20 add-br br-int -- set Bridge br-int datapath_type=netdev",
-                `id ${TEST_USER} >/dev/null 2>&1 || useradd -M -d /var/lib/${TEST_USER} -s /bin/sh ${TEST_USER}`,
-                `usermod -p '*' ${TEST_USER}`, // not locked: sshd without PAM refuses locked accounts
-                `mkdir -p /var/lib/${TEST_USER} && chown ${TEST_USER}: /var/lib/${TEST_USER}`,
-                `printf '%s ALL=(root) NOPASSWD: ALL\\n' ${TEST_USER} >/etc/sudoers.d/${TEST_USER}`,
-                `chmod 0440 /etc/sudoers.d/${TEST_USER}`,
-                ...(conf
-                    ? [
-                          `mkdir -p ${path.dirname(conf.path)}`,
-                          `cp $D/octavia.conf.baseline ${conf.path}`,
-                          `chown ${conf.uid}:${conf.gid} ${conf.path}`,
-                          `chmod ${conf.mode.toString(8)} ${conf.path}`,
-                      ]
-                    : []),
-                `/usr/sbin/sshd -f $D/ssh/sshd_config -E $D/log/sshd.log`,
-                "echo $$ >$D/anchor.pid",
-                "exec sleep infinity",
-                "",
-            ].join("\n"),
-        );
+        if (conf) fs.writeFileSync(path.join(d, "octavia.conf.baseline"), conf.content);
+        // The same node the local cloud runs (scripts/local-cloud/node/init.sh), on this test's addresses.
+        const nodeEnv = [
+            `NODE_DIR=${d}`,
+            `NODE_ADDR=${this.sshHost}`,
+            "NODE_PREFIX=30",
+            `NODE_VETH=${this.vethNode}`,
+            `NODE_USER=${TEST_USER}`,
+            ...(conf ? [`NODE_OCTAVIA_CONF=${conf.path}`, `NODE_OCTAVIA_CONF_OWNER=${conf.uid}:${conf.gid}`, `NODE_OCTAVIA_CONF_MODE=${conf.mode.toString(8)}`] : []),
+        ];
         await run("ip", ["netns", "add", this.ns], { check: true });
         await run("ip", ["link", "add", this.vethHost, "type", "veth", "peer", "name", this.vethNode], { check: true });
         await run("ip", ["link", "set", this.vethNode, "netns", this.ns], { check: true });
         await run("ip", ["addr", "add", `${this.hostSide}/30`, "dev", this.vethHost], { check: true });
         await run("ip", ["link", "set", this.vethHost, "up"], { check: true });
         const log = fs.openSync(path.join(d, "log", "init.log"), "a");
-        const init = spawn("ip", ["netns", "exec", this.ns, "bash", path.join(d, "init.sh")], { detached: true, stdio: ["ignore", log, log] });
+        const init = spawn("ip", ["netns", "exec", this.ns, "env", ...nodeEnv, "bash", path.join(NODE_SCRIPTS, "init.sh")], { detached: true, stdio: ["ignore", log, log] });
         init.unref();
         fs.closeSync(log);
         try {
@@ -322,28 +268,8 @@ export class HostNode {
         await waitFor(`${this.ns} addresses to settle`, 10_000, async () => !(await this.exec(["ip", "-o", "addr", "show", "tentative"])).stdout.trim());
     }
 
-    /** Starts whichever OVS daemon is not running, with paths under the node's temp dir only. */
-    private ovsStartScript(): string {
-        const d = this.dir;
-        return [
-            "set -euo pipefail",
-            `export OVS_RUNDIR=/run/openvswitch OVS_LOGDIR=${d}/log OVS_DBDIR=${d}/ovs`,
-            "mkdir -p /run/openvswitch",
-            "if ! ovs-appctl --timeout=2 -t ovsdb-server version >/dev/null 2>&1; then",
-            `  ovsdb-server ${d}/ovs/conf.db --remote=punix:/run/openvswitch/db.sock --pidfile=/run/openvswitch/ovsdb-server.pid ` +
-                `--log-file=${d}/log/ovsdb-server.log -vconsole:off --detach --no-chdir`,
-            "fi",
-            "ovs-vsctl --no-wait init",
-            "if ! ovs-appctl --timeout=2 -t ovs-vswitchd version >/dev/null 2>&1; then",
-            `  ovs-vswitchd unix:/run/openvswitch/db.sock --pidfile=/run/openvswitch/ovs-vswitchd.pid ` +
-                `--log-file=${d}/log/ovs-vswitchd.log -vconsole:off --detach --no-chdir`,
-            "fi",
-            "",
-        ].join("\n");
-    }
-
     async startOvs(): Promise<void> {
-        await this.exec(["bash", path.join(this.dir, "ovs-start.sh")], { check: true });
+        await this.exec(["env", `NODE_DIR=${this.dir}`, "bash", path.join(NODE_SCRIPTS, "ovs-start.sh")], { check: true });
     }
 
     /**

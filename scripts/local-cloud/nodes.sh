@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The local cloud's Octavia controller nodes: one network namespace per node (node/init.sh: sshd, Open vSwitch with
+# br-int, iptables, a `stack` user with passwordless sudo, /etc/octavia/octavia.conf as packages install it), reached
+# from this machine over a veth pair on a link-local /30. The `local` stack configures them over SSH like any node.
+#
+#   scripts/local-cloud/nodes.sh start     # idempotent; makes keys once, starts the nodes that do not run
+#   scripts/local-cloud/nodes.sh stop      # ends every process of every node, removes namespaces and veths
+#   scripts/local-cloud/nodes.sh wipe      # stop + remove the nodes' folders (keys, disks): next start is new
+#   scripts/local-cloud/nodes.sh status    # one line per node; exits 1 when one is down
+#   scripts/local-cloud/nodes.sh facts     # JSON for the stack: nodes (host, hostname, region, hostKey), key paths
+#
+# A stopped node keeps its folder: its next start is a reboot (files stay, /run, o-hm0 and the firewall are gone).
+# Only 169.254.78.0/24 is used (the host tests use 169.254.77.0/24); namespaces are named tlb-local-N.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NODES_DIR="$LC_DIR/nodes"
+NODE_USER=stack
+# hostname:region, one per node; the index (1-based) gives namespace, veth and addresses.
+LC_NODES=("controller-r1:RegionOne" "controller-r2:RegionTwo")
+
+ns_of() { printf 'tlb-local-%s' "$1"; }
+veth_host() { printf 'tlblch%s' "$1"; }
+veth_node() { printf 'tlblcn%s' "$1"; }
+addr_of() { printf '169.254.78.%s' $(( $1 * 4 - 2 )); }
+host_side_of() { printf '169.254.78.%s' $(( $1 * 4 - 3 )); }
+dir_of() { printf '%s/node%s' "$NODES_DIR" "$1"; }
+
+# A devstack-like octavia.conf before the stack touches it.
+baseline_conf() {
+  cat <<'CONF'
+[DEFAULT]
+debug = True
+
+[health_manager]
+# IP address the controller will listen on for heart beats (IP address value)
+#bind_ip = 127.0.0.1
+#bind_port = 5555
+#controller_ip_port_list =
+
+[controller_worker]
+amp_flavor_id = 10
+loadbalancer_topology = SINGLE
+
+[certificates]
+ca_certificate = /etc/octavia/certs/ca_01.pem
+CONF
+}
+
+node_alive() { # INDEX
+  local d pid
+  d="$(dir_of "$1")"
+  [ -s "$d/anchor.pid" ] || return 1
+  pid="$(cat "$d/anchor.pid")"
+  pid_alive "$pid" && ip netns list | grep -qx "$(ns_of "$1")\( (id: [0-9]*)\)\?"
+}
+
+start_node() { # INDEX HOSTNAME
+  local i=$1 name=$2 d ns vh vn
+  d="$(dir_of "$i")"; ns="$(ns_of "$i")"; vh="$(veth_host "$i")"; vn="$(veth_node "$i")"
+  if node_alive "$i"; then log "node $name ($ns, $(addr_of "$i")): running"; return 0; fi
+  stop_node "$i" # leftovers of a node that died
+  mkdir -p "$d/ssh" "$d/log"
+  chmod 0755 "$NODES_DIR" "$d" # the SSH user reads authorized_keys by this path
+  [ -f "$d/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "$name-host" -f "$d/ssh/host_ed25519"
+  cp "$NODES_DIR/id_ed25519.pub" "$d/ssh/authorized_keys"
+  baseline_conf >"$d/octavia.conf.baseline"
+  rm -f "$d/anchor.pid"
+  ip netns add "$ns"
+  ip link add "$vh" type veth peer name "$vn"
+  ip link set "$vn" netns "$ns"
+  ip addr add "$(host_side_of "$i")/30" dev "$vh"
+  ip link set "$vh" up
+  setsid ip netns exec "$ns" env NODE_DIR="$d" NODE_ADDR="$(addr_of "$i")" NODE_PREFIX=30 NODE_VETH="$vn" \
+    NODE_USER="$NODE_USER" NODE_HOSTNAME="$name" NODE_OCTAVIA_CONF=/etc/octavia/octavia.conf \
+    NODE_OCTAVIA_CONF_OWNER=0:65534 NODE_OCTAVIA_CONF_MODE=640 \
+    bash "$LC_SCRIPTS/node/init.sh" </dev/null >>"$d/log/init.log" 2>&1 &
+  local waited=0
+  until [ -s "$d/anchor.pid" ]; do
+    sleep 0.2; waited=$((waited + 1))
+    if [ "$waited" -gt 100 ]; then tail -n 30 "$d/log/init.log" >&2; die "node $name did not start (log $d/log/init.log)"; fi
+  done
+  waited=0
+  until node_ssh "$i" true 2>/dev/null; do
+    sleep 0.2; waited=$((waited + 1))
+    if [ "$waited" -gt 75 ]; then tail -n 20 "$d/log/sshd.log" >&2; die "sshd of node $name does not answer"; fi
+  done
+  log "node $name ($ns): started, ssh $NODE_USER@$(addr_of "$i")"
+}
+
+node_ssh() { # INDEX COMMAND...
+  local i=$1; shift
+  ssh -F /dev/null -i "$NODES_DIR/id_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes \
+    -o UserKnownHostsFile="$NODES_DIR/known_hosts" -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes \
+    -o ConnectTimeout=5 -o LogLevel=ERROR "$NODE_USER@$(addr_of "$i")" "$@"
+}
+
+stop_node() { # INDEX
+  local i=$1 ns pids sig
+  ns="$(ns_of "$i")"
+  if ip netns list | grep -q "^$ns\b"; then
+    for sig in TERM KILL; do
+      pids="$(ip netns pids "$ns" || true)"
+      [ -n "$pids" ] || break
+      # shellcheck disable=SC2086 # one pid per word
+      kill -s "$sig" $pids 2>/dev/null || true
+      for _ in $(seq 30); do [ -z "$(ip netns pids "$ns" || true)" ] && break; sleep 0.1; done
+    done
+    ip netns del "$ns"
+  fi
+  ip link del "$(veth_host "$i")" 2>/dev/null || true
+  rm -f "$(dir_of "$i")/anchor.pid"
+}
+
+cmd_start() {
+  require_root
+  mkdir -p "$NODES_DIR"
+  [ -f "$NODES_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C tricircle-lbaas-local -f "$NODES_DIR/id_ed25519"
+  # The heartbeat key of the local stack: made once, read by the stack runner as a secret.
+  [ -f "$NODES_DIR/heartbeat.key" ] || (umask 077 && openssl rand -hex 32 >"$NODES_DIR/heartbeat.key")
+  local i entry d
+  : >"$NODES_DIR/known_hosts.new"
+  for i in $(seq 1 "${#LC_NODES[@]}"); do
+    d="$(dir_of "$i")"
+    mkdir -p "$d/ssh"
+    [ -f "$d/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "${LC_NODES[$((i - 1))]%%:*}-host" -f "$d/ssh/host_ed25519"
+    printf '%s %s\n' "$(addr_of "$i")" "$(cut -d' ' -f1-2 "$d/ssh/host_ed25519.pub")" >>"$NODES_DIR/known_hosts.new"
+  done
+  mv "$NODES_DIR/known_hosts.new" "$NODES_DIR/known_hosts"
+  for i in $(seq 1 "${#LC_NODES[@]}"); do
+    entry="${LC_NODES[$((i - 1))]}"
+    start_node "$i" "${entry%%:*}"
+  done
+}
+
+cmd_stop() {
+  local i
+  for i in $(seq 1 "${#LC_NODES[@]}"); do stop_node "$i"; done
+  log "nodes stopped"
+}
+
+cmd_wipe() {
+  cmd_stop
+  rm -rf -- "$NODES_DIR"
+  log "nodes wiped ($NODES_DIR)"
+}
+
+cmd_status() {
+  local i entry rc=0
+  for i in $(seq 1 "${#LC_NODES[@]}"); do
+    entry="${LC_NODES[$((i - 1))]}"
+    if node_alive "$i" && node_ssh "$i" true; then
+      echo "${entry%%:*} ${entry#*:} $(addr_of "$i") up"
+    else
+      echo "${entry%%:*} ${entry#*:} $(addr_of "$i") down"; rc=1
+    fi
+  done
+  return "$rc"
+}
+
+cmd_facts() {
+  [ -f "$NODES_DIR/id_ed25519" ] || die "no nodes yet: run scripts/local-cloud/nodes.sh start"
+  local i entry first=1
+  printf '{"user":"%s","privateKeyFile":"%s","heartbeatKeyFile":"%s","nodes":[' "$NODE_USER" "$NODES_DIR/id_ed25519" "$NODES_DIR/heartbeat.key"
+  for i in $(seq 1 "${#LC_NODES[@]}"); do
+    entry="${LC_NODES[$((i - 1))]}"
+    [ "$first" = 1 ] || printf ','
+    first=0
+    printf '{"hostname":"%s","region":"%s","host":"%s","hostKey":"%s","dir":"%s","namespace":"%s"}' \
+      "${entry%%:*}" "${entry#*:}" "$(addr_of "$i")" "$(cut -d' ' -f1-2 "$(dir_of "$i")/ssh/host_ed25519.pub")" \
+      "$(dir_of "$i")" "$(ns_of "$i")"
+  done
+  printf ']}\n'
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  wipe) cmd_wipe ;;
+  status) cmd_status ;;
+  facts) cmd_facts ;;
+  *) sed -n '5,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
