@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Builds (or reuses) the Pulumi toolchain this project needs, offline, from Go
 # modules served by the Go module proxy:
-#   pulumi                   3.248.0  github.com/pulumi/pulumi/pkg/v3 (cmd/pulumi)
-#   pulumi-language-nodejs   3.248.0  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-#   pulumi-resource-openstack 3.15.2  github.com/pulumi/pulumi-openstack/provider/v3
-#   pulumi-resource-command   1.2.1   github.com/pulumi/pulumi-command/provider
+#   pulumi                    3.248.0  github.com/pulumi/pulumi/pkg/v3 (cmd/pulumi)
+#   pulumi-resource-openstack 3.15.2   plugins/openstack: the project's bridge of terraform-provider-openstack
+#                                      (the official github.com/pulumi/pulumi-openstack/provider is not served)
+#   pulumi-resource-command   1.2.1    plugins/command: the project's OFFLINE STAND-IN for the official plugin
+#                                      (github.com/pulumi/pulumi-command/provider is not served)
+#   pulumi-language-nodejs    3.248.0  optional, tried only: not served; offline runs host the program through the
+#                                      Automation API (npm run stack), which needs no language host
 # Binaries live in a per-user cache keyed by version and are linked into the
 # checkout's ignored .toolchain/bin. Plugins are registered with
 # `pulumi plugin install --file`. Idempotent: a second run verifies and skips.
+# A pulumi 3.248.x on PATH with the official plugins installed is used instead (a machine with internet).
 #
 # Environment knobs:
 #   TOOLCHAIN_JOBS=2               go build -p (default 2)
@@ -26,42 +30,29 @@ PULUMI_VERSION=3.248.0
 PULUMI_COMMIT=dc7edd58bc13179f81b80983aab4eb7f74a01b41          # tag pkg/v3.248.0
 PULUMI_COMMIT_TIME=20260624180030                                # committer time, UTC
 OPENSTACK_VERSION=3.15.2
-OPENSTACK_COMMIT=a9de4228c2fb662fe6b3ba6270e13ecb263c2ec9       # tag v3.15.2
-OPENSTACK_COMMIT_TIME=20240329191609
 COMMAND_VERSION=1.2.1
-COMMAND_COMMIT=7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25         # tag v1.2.1
-COMMAND_COMMIT_TIME=20260303235922
 
 MOD_PKG=github.com/pulumi/pulumi/pkg/v3
 MOD_SDK=github.com/pulumi/pulumi/sdk/v3
 MOD_NODEJS=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-MOD_OPENSTACK=github.com/pulumi/pulumi-openstack/provider/v3
-MOD_COMMAND=github.com/pulumi/pulumi-command/provider
 
 # Pseudo-versions of the untagged submodules (no tag carries their path, so
 # the base is vMAJOR.0.0). `go mod download MOD@<commit>` is tried first; a
 # proxy that only serves canonical versions gets the pseudo-version.
 NODEJS_PSEUDO="v3.0.0-${PULUMI_COMMIT_TIME}-${PULUMI_COMMIT:0:12}"
-OPENSTACK_PSEUDO="v3.0.0-${OPENSTACK_COMMIT_TIME}-${OPENSTACK_COMMIT:0:12}"
-COMMAND_PSEUDO="v0.0.0-${COMMAND_COMMIT_TIME}-${COMMAND_COMMIT:0:12}"
 
 PULUMI_LDFLAG_VAR=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
-OPENSTACK_LDFLAG_VAR=github.com/pulumi/pulumi-openstack/provider/v3/pkg/version.Version
-COMMAND_LDFLAG_VAR=github.com/pulumi/pulumi-command/provider/pkg/version.Version
 # Same tags as Pulumi's release build (.goreleaser.yml).
 PULUMI_TAGS=osusergo,grpcnotrace
 PULUMI_LDFLAGS="-s -w -X $PULUMI_LDFLAG_VAR=v$PULUMI_VERSION"
-OPENSTACK_LDFLAGS="-s -w -X $OPENSTACK_LDFLAG_VAR=$OPENSTACK_VERSION"
-COMMAND_LDFLAGS="-s -w -X $COMMAND_LDFLAG_VAR=$COMMAND_VERSION"
 # What a cached binary must have been built with (see binary_ok).
 PULUMI_RECIPE="$MOD_PKG@v$PULUMI_VERSION ($PULUMI_COMMIT) -trimpath -tags=$PULUMI_TAGS -ldflags=$PULUMI_LDFLAGS"
 NODEJS_RECIPE="$MOD_NODEJS@$PULUMI_COMMIT -trimpath -tags=$PULUMI_TAGS -ldflags=$PULUMI_LDFLAGS"
-OPENSTACK_RECIPE="$MOD_OPENSTACK@$OPENSTACK_COMMIT generate.go VERSION=$OPENSTACK_VERSION -trimpath -ldflags=$OPENSTACK_LDFLAGS"
-COMMAND_RECIPE="$MOD_COMMAND@$COMMAND_COMMIT -trimpath -ldflags=$COMMAND_LDFLAGS"
 
 log() { echo "toolchain: $*"; }
 
 FAILED=()   # "component: reason" lines
+OPTIONAL=() # the same, for components the project can do without
 
 now() { date +%s; }
 
@@ -218,48 +209,34 @@ build_nodejs() {
   record_time "pulumi-language-nodejs-$PULUMI_VERSION" $(( $(now) - t0 ))
 }
 
-build_openstack() {
-  local main=github.com/pulumi/pulumi-openstack/provider/v3/cmd/pulumi-resource-openstack
-  local bin="$OPENSTACK_DIR/pulumi-resource-openstack"
-  if binary_ok "$bin" "$main" "$OPENSTACK_RECIPE"; then
-    log "pulumi-resource-openstack $OPENSTACK_VERSION: cached, verified"; return 0
-  fi
-  local t0; t0=$(now)
-  fetch_component pulumi-resource-openstack "$MOD_OPENSTACK" "${OPENSTACK_COMMIT:0:12}" "$OPENSTACK_PSEUDO" || return 1
-  # The module's replaces are all module@version (no local paths), but
-  # `go install mod@version` refuses any replace, so build inside a copy.
-  local src="$CACHE_ROOT/build/pulumi-resource-openstack-$OPENSTACK_VERSION"
-  copy_mod "$MOD_DIR" "$src"
-  # main.go embeds schema-embed.json, which is generated (not committed):
-  # run the module's own generate.go (//go:build ignore), as `go generate`
-  # does: schema.json with .version set, re-marshalled compactly.
-  log "pulumi-resource-openstack: generating schema-embed.json (VERSION=$OPENSTACK_VERSION go run ./generate.go)"
-  if ! (cd "$src/cmd/pulumi-resource-openstack" && VERSION="$OPENSTACK_VERSION" go run -buildvcs=false ./generate.go) \
-        >"$CACHE_ROOT/logs/pulumi-resource-openstack.generate.log" 2>&1; then
-    tail -20 "$CACHE_ROOT/logs/pulumi-resource-openstack.generate.log" >&2
-    FAILED+=("pulumi-resource-openstack: generate.go failed, see $CACHE_ROOT/logs/pulumi-resource-openstack.generate.log"); return 1
-  fi
-  go_build_component pulumi-resource-openstack "$src" ./cmd/pulumi-resource-openstack "$bin" "$OPENSTACK_LDFLAGS" "" "$OPENSTACK_RECIPE" || return 1
-  echo "$MOD_OPENSTACK@$MOD_VER" >"$OPENSTACK_DIR/module"
-  rm -rf "$src"
-  record_time "pulumi-resource-openstack-$OPENSTACK_VERSION" $(( $(now) - t0 ))
+# The project's own plugins (plugins/<name>/build.sh OUTDIR). The recipe is the hash of every file of the plugin's
+# folder that git tracks or would track, so an edit rebuilds and an unchanged checkout reuses the cached binary.
+plugin_recipe() { # NAME
+  local dir="$ROOT/plugins/$1"
+  (cd "$dir" && git ls-files --cached --others --exclude-standard . | LC_ALL=C sort | while read -r f; do
+     [[ -f "$f" ]] && printf '%s %s\n' "$(sha256sum "$f" | cut -d' ' -f1)" "$f"; done) | sha256sum | cut -d' ' -f1
 }
 
-build_command() {
-  local main=github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
-  local bin="$COMMAND_DIR/pulumi-resource-command"
-  if binary_ok "$bin" "$main" "$COMMAND_RECIPE"; then
-    log "pulumi-resource-command $COMMAND_VERSION: cached, verified"; return 0
+build_project_plugin() { # NAME VERSION DIR
+  local name=$1 ver=$2 dir=$3 bin recipe t0
+  bin="$dir/pulumi-resource-$name"
+  recipe="plugins/$name $(plugin_recipe "$name") version $ver"
+  if [[ -x "$bin" && -f "$bin.stamp" && "$(sed -n 1p "$bin.stamp")" == "$recipe" \
+        && "$(sed -n 2p "$bin.stamp")" == "$(sha256sum "$bin" | cut -d' ' -f1)" ]]; then
+    log "pulumi-resource-$name $ver (plugins/$name): cached, verified"; return 0
   fi
-  local t0; t0=$(now)
-  fetch_component pulumi-resource-command "$MOD_COMMAND" "${COMMAND_COMMIT:0:12}" "$COMMAND_PSEUDO" || return 1
-  local src="$CACHE_ROOT/build/pulumi-resource-command-$COMMAND_VERSION"
-  copy_mod "$MOD_DIR" "$src"
-  go_build_component pulumi-resource-command "$src" ./cmd/pulumi-resource-command "$bin" "$COMMAND_LDFLAGS" "" "$COMMAND_RECIPE" || return 1
-  echo "$MOD_COMMAND@$MOD_VER" >"$COMMAND_DIR/module"
-  rm -rf "$src"
-  record_time "pulumi-resource-command-$COMMAND_VERSION" $(( $(now) - t0 ))
+  t0=$(now)
+  log "pulumi-resource-$name $ver: bash plugins/$name/build.sh (log $CACHE_ROOT/logs/pulumi-resource-$name.build.log)"
+  if ! TOOLCHAIN_JOBS="$JOBS" bash "$ROOT/plugins/$name/build.sh" "$dir" >"$CACHE_ROOT/logs/pulumi-resource-$name.build.log" 2>&1; then
+    tail -20 "$CACHE_ROOT/logs/pulumi-resource-$name.build.log" >&2
+    FAILED+=("pulumi-resource-$name: plugins/$name/build.sh failed, see $CACHE_ROOT/logs/pulumi-resource-$name.build.log"); return 1
+  fi
+  write_stamp "$bin" "$recipe"
+  record_time "pulumi-resource-$name-$ver" $(( $(now) - t0 ))
 }
+
+build_openstack() { build_project_plugin openstack "$OPENSTACK_VERSION" "$OPENSTACK_DIR"; }
+build_command() { build_project_plugin command "$COMMAND_VERSION" "$COMMAND_DIR"; }
 
 # ---- links, plugins -------------------------------------------------------------
 link() { # TARGET NAME
@@ -329,7 +306,10 @@ main() {
     need_go
     log "go: $(go version); cache: $CACHE_ROOT; GOMODCACHE: $(go env GOMODCACHE)"
     build_pulumi || true
-    build_nodejs || true
+    local required=${#FAILED[@]}
+    if ! build_nodejs; then
+      OPTIONAL+=("${FAILED[@]:required}"); FAILED=("${FAILED[@]:0:required}")
+    fi
     build_openstack || true
     build_command || true
     link "$PULUMI_DIR/pulumi" pulumi
@@ -346,6 +326,13 @@ main() {
   fi
 
   link "$ROOT/scripts/shims/pulumi-resource-pulumi-nodejs" pulumi-resource-pulumi-nodejs
+  # The project's plugin binaries (and the OpenStack schema they were built with), for the tests that drive them
+  # directly: .toolchain/plugins/.
+  mkdir -p "$ROOT/.toolchain/plugins"
+  local f
+  for f in "$COMMAND_DIR/pulumi-resource-command" "$OPENSTACK_DIR/pulumi-resource-openstack" "$OPENSTACK_DIR/schema.json"; do
+    if [[ -f "$f" ]]; then ln -sfn "$f" "$ROOT/.toolchain/plugins/$(basename "$f")"; fi
+  done
 
   if [[ -x "$BIN_DIR/pulumi" ]]; then
     log "pulumi version: $("$BIN_DIR/pulumi" version)"
@@ -353,6 +340,10 @@ main() {
     "$BIN_DIR/pulumi" plugin ls | sed 's/^/toolchain:   /'
   fi
   log "done in $(( $(now) - t_start )) s"
+  if ((${#OPTIONAL[@]})); then
+    log "optional, not available (offline runs use the Automation API: npm run stack):"
+    local o; for o in "${OPTIONAL[@]}"; do log "  - $o"; done
+  fi
   if ((${#FAILED[@]})); then
     log "INCOMPLETE: ${#FAILED[@]} component(s) could not be had:"
     local f; for f in "${FAILED[@]}"; do log "  - $f"; done

@@ -897,6 +897,8 @@ main() {
   pss="$(total_pss_kib)"
   log "local cloud up in $((SECONDS - t0)) s$([ "$COMPUTE" = 1 ] && echo ' (with compute)'); memory: total RSS $((rss / 1024)) MiB, PSS $((pss / 1024)) MiB"
   log "credentials: OS_CLIENT_CONFIG_FILE=$LC_DIR/clouds.yaml OS_CLOUD=local (or: . $LC_DIR/openrc)"
+  # The Octavia controller nodes the `local` stack configures over SSH (nodes.sh).
+  "$LC_SCRIPTS/nodes.sh" start
 }
 
 main "$@"

@@ -42,6 +42,7 @@ main() {
          || die "refusing to remove $LC_DIR: not a local cloud folder" ;;
   esac
   remove_bridges
+  "$LC_SCRIPTS/nodes.sh" wipe
   "$LC_SCRIPTS/stop.sh"
   rm -rf -- "$LC_DIR"
   log "wiped $LC_DIR"

@@ -149,6 +149,8 @@ export interface DhcpOptions {
 }
 
 export interface NodeOptions {
+    /** The node's own host name (a UTS namespace); default: this machine's. */
+    hostname?: string;
     /** octavia.conf as it is before the stack touches it; mode/owner as given. */
     octaviaConf?: { path: string; content: string; mode: number; uid: number; gid: number };
 }
@@ -235,6 +237,7 @@ export class HostNode {
             "NODE_PREFIX=30",
             `NODE_VETH=${this.vethNode}`,
             `NODE_USER=${TEST_USER}`,
+            ...(opts.hostname ? [`NODE_HOSTNAME=${opts.hostname}`] : []),
             ...(conf ? [`NODE_OCTAVIA_CONF=${conf.path}`, `NODE_OCTAVIA_CONF_OWNER=${conf.uid}:${conf.gid}`, `NODE_OCTAVIA_CONF_MODE=${conf.mode.toString(8)}`] : []),
         ];
         await run("ip", ["netns", "add", this.ns], { check: true });
@@ -645,6 +648,9 @@ export async function runPhase(
  * A fresh lab per test, torn down after it even when the test fails: `startNode()` gives a node whose octavia.conf
  * is the baseline file (root:nogroup, 0640, as packages install it).
  */
+/** octavia.conf as the host tests' nodes start with it (root:nogroup, 0640, as packages install it). */
+export const BASELINE_NODE_CONF = { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 };
+
 export function freshNodePerTest(): () => Promise<HostNode> {
     let lab: Lab | undefined;
     afterEach(async () => {
@@ -653,6 +659,6 @@ export function freshNodePerTest(): () => Promise<HostNode> {
     });
     return async () => {
         lab = await Lab.create();
-        return lab.node({ octaviaConf: { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 } });
+        return lab.node({ octaviaConf: BASELINE_NODE_CONF });
     };
 }
