@@ -10,21 +10,29 @@
 #   scripts/local-cloud/nodes.sh facts     # JSON for the stack: nodes (host, hostname, region, hostKey), key paths
 #
 # A stopped node keeps its folder: its next start is a reboot (files stay, /run, o-hm0 and the firewall are gone).
-# Only 169.254.78.0/24 is used (the host tests use 169.254.77.0/24); namespaces are named tlb-local-N.
+# LOCAL_NODES_SET=bench gives a second, independent pair for the benchmark (the `local` stack keeps its own):
+#   set     namespaces    addresses           folder
+#   local   tlb-local-N   169.254.78.0/24     .local-cloud/nodes/
+#   bench   tlb-bench-N   169.254.79.0/24     .local-cloud/nodes-bench/
+# (the host tests use 169.254.77.0/24).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-NODES_DIR="$LC_DIR/nodes"
+case "${LOCAL_NODES_SET:-local}" in
+  local) NODES_DIR="$LC_DIR/nodes" NS_PREFIX=tlb-local VETH_PREFIX=tlbl NET=169.254.78 ;;
+  bench) NODES_DIR="$LC_DIR/nodes-bench" NS_PREFIX=tlb-bench VETH_PREFIX=tlbb NET=169.254.79 ;;
+  *) die "LOCAL_NODES_SET: local or bench, not ${LOCAL_NODES_SET}" ;;
+esac
 NODE_USER=stack
 # hostname:region, one per node; the index (1-based) gives namespace, veth and addresses.
 LC_NODES=("controller-r1:RegionOne" "controller-r2:RegionTwo")
 
-ns_of() { printf 'tlb-local-%s' "$1"; }
-veth_host() { printf 'tlblch%s' "$1"; }
-veth_node() { printf 'tlblcn%s' "$1"; }
-addr_of() { printf '169.254.78.%s' $(( $1 * 4 - 2 )); }
-host_side_of() { printf '169.254.78.%s' $(( $1 * 4 - 3 )); }
+ns_of() { printf '%s-%s' "$NS_PREFIX" "$1"; }
+veth_host() { printf '%sch%s' "$VETH_PREFIX" "$1"; }
+veth_node() { printf '%scn%s' "$VETH_PREFIX" "$1"; }
+addr_of() { printf '%s.%s' "$NET" $(( $1 * 4 - 2 )); }
+host_side_of() { printf '%s.%s' "$NET" $(( $1 * 4 - 3 )); }
 dir_of() { printf '%s/node%s' "$NODES_DIR" "$1"; }
 
 # A devstack-like octavia.conf before the stack touches it.
