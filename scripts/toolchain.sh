@@ -235,8 +235,21 @@ build_project_plugin() { # NAME VERSION DIR
   record_time "pulumi-resource-$name-$ver" $(( $(now) - t0 ))
 }
 
-build_openstack() { build_project_plugin openstack "$OPENSTACK_VERSION" "$OPENSTACK_DIR"; }
-build_command() { build_project_plugin command "$COMMAND_VERSION" "$COMMAND_DIR"; }
+# What the engine will see: the name and version the npm SDKs ask for, and the stand-in's label.
+verify_openstack() {
+  local got
+  got="$(json_field "$OPENSTACK_DIR/schema.json" name) $(json_field "$OPENSTACK_DIR/schema.json" version)"
+  [[ "$got" == "openstack $OPENSTACK_VERSION" ]] || { FAILED+=("pulumi-resource-openstack: schema says '$got', not 'openstack $OPENSTACK_VERSION'"); return 1; }
+}
+verify_command() {
+  local label
+  label="$("$COMMAND_DIR/pulumi-resource-command" --version 2>&1)" || true
+  [[ "$label" == *"$COMMAND_VERSION"*"offline stand-in"* ]] || { FAILED+=("pulumi-resource-command: --version says '$label'"); return 1; }
+  log "pulumi-resource-command: $label"
+}
+
+build_openstack() { build_project_plugin openstack "$OPENSTACK_VERSION" "$OPENSTACK_DIR" && verify_openstack; }
+build_command() { build_project_plugin command "$COMMAND_VERSION" "$COMMAND_DIR" && verify_command; }
 
 # ---- links, plugins -------------------------------------------------------------
 link() { # TARGET NAME
