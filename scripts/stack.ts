@@ -32,6 +32,9 @@ async function main(): Promise<void> {
     const diff = flags.includes("--diff");
 
     requireEngine(ROOT, STACK_PLUGINS);
+    // The program runs in this process and resolves the local cloud's credentials (the host binding) here too.
+    const cloudsYaml = path.join(ROOT, ".local-cloud", "clouds.yaml");
+    process.env.OS_CLIENT_CONFIG_FILE ??= cloudsYaml;
     const facts = nodeFacts(ROOT);
     const workDir = path.join(ROOT, ".local-cloud", "stack");
     const stack = await workspaceStack({
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
         backendUrl: process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".pulumi-state")}`,
         passphrase: process.env.PULUMI_CONFIG_PASSPHRASE ?? "tricircle-local-test-only",
         program: async () => require(path.join(__dirname, "..", "index.js")) as Record<string, unknown>,
-        envVars: { OS_CLIENT_CONFIG_FILE: path.join(ROOT, ".local-cloud", "clouds.yaml") },
+        envVars: { OS_CLIENT_CONFIG_FILE: process.env.OS_CLIENT_CONFIG_FILE },
     });
     writeStackFile(workDir, LOCAL_STACK, localStackConfig(ROOT, facts));
     for (const [key, value] of Object.entries(localStackSecrets(facts))) {
@@ -75,7 +78,8 @@ async function main(): Promise<void> {
 main().catch((e: Error) => {
     // The engine's own output (already printed) has the details; its error repeats the whole log.
     const text = String(e.message ?? e);
-    const summary = text.split("\n").filter((l) => /error|failed|Unhandled/i.test(l)).slice(-8).join("\n");
+    const lines = text.split("\n").filter((l) => /^\s*error: /.test(l) && !/update failed|Command failed/.test(l));
+    const summary = [...new Set(lines.map((l) => l.trim()))].slice(-8).join("\n");
     console.error(`stack: failed\n${summary || text.slice(-2000)}`);
     process.exit(1);
 });
