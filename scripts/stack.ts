@@ -43,7 +43,7 @@ async function main(): Promise<void> {
         workDir,
         backendUrl: process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".pulumi-state")}`,
         passphrase: process.env.PULUMI_CONFIG_PASSPHRASE ?? "tricircle-local-test-only",
-        program: async () => require(path.join(__dirname, "..", "index.js")) as Record<string, unknown>,
+        program: async () => (await import(path.join(__dirname, "..", "index.js"))) as Record<string, unknown>,
         envVars: { OS_CLIENT_CONFIG_FILE: process.env.OS_CLIENT_CONFIG_FILE },
     });
     writeStackFile(workDir, LOCAL_STACK, localStackConfig(ROOT, facts));
