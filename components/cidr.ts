@@ -1,4 +1,5 @@
 import * as ipaddr from "ipaddr.js";
+import { parseCanonicalCidr } from "./rules";
 
 export type IpFamily = 4 | 6;
 
@@ -9,27 +10,11 @@ export interface ParsedCidr {
     address: ipaddr.IPv4 | ipaddr.IPv6;
 }
 
-/** Parses `a.b.c.d/n` or `x::/n`; returns an error message instead of throwing. */
+/** Parses a CIDR that satisfies the config's rule (rules.ts); returns the rule's complaint otherwise. */
 export function parseCidr(text: string): ParsedCidr | string {
-    if (!text.includes("/")) {
-        return `"${text}" is not a CIDR (expected address/prefix, e.g. 192.168.10.0/24)`;
-    }
-    let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
-    try {
-        parsed = ipaddr.parseCIDR(text);
-    } catch {
-        return `"${text}" is not a valid IPv4 or IPv6 CIDR`;
-    }
-    const [address, prefixLength] = parsed;
-    const family: IpFamily = address.kind() === "ipv4" ? 4 : 6;
-    const network =
-        family === 4
-            ? ipaddr.IPv4.networkAddressFromCIDR(text)
-            : ipaddr.IPv6.networkAddressFromCIDR(text);
-    if (network.toString() !== address.toString()) {
-        return `"${text}" has host bits set (the network is ${network.toString()}/${prefixLength})`;
-    }
-    return { text, family, prefixLength, address };
+    const checked = parseCanonicalCidr(text);
+    if (typeof checked === "string") return `"${text}" ${checked}`;
+    return { text, family: checked.family, prefixLength: checked.prefixLength, address: ipaddr.parse(text.split("/")[0]) };
 }
 
 export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {

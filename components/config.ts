@@ -1,60 +1,65 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { cidrsOverlap, IpFamily, parseCidr, ParsedCidr, usableHostCount } from "./cidr";
+import * as rules from "./rules";
 
 /** The Pulumi project name: every key of the contract lives in this namespace. */
 export const PROJECT = "tricircle-lbaas";
 
 // `pulumi config set --path` stores integers as numbers, but hand-written YAML often quotes them.
-const integer = (min: number, max: number) =>
-    z.preprocess(
-        (v) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
-        z.number().int().min(min).max(max),
-    );
-const port = integer(1, 65535);
+const numeric = (rule: rules.Rule<number>) =>
+    z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().superRefine(refineWith(rule)));
+const integer = (min: number, max: number) => numeric(rules.integerIn(min, max));
+const port = numeric(rules.port);
 const boolean = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
-const nonEmpty = z.string().trim().min(1, "must not be empty");
-const cidr = z.string().superRefine((value, ctx) => {
-    const parsed = parseCidr(value);
-    if (typeof parsed === "string") {
-        ctx.addIssue({ code: "custom", message: parsed });
-    }
-});
-// Values land in octavia.conf and shell scripts: a newline would start a new INI line.
-const singleLine = nonEmpty.refine((v) => !/[\r\n]/.test(v), "must be a single line");
+
+/** The schema side of a rule of rules.ts: the generators assert with the same function. */
+function refineWith<T>(rule: rules.Rule<T>) {
+    return (value: T, ctx: z.RefinementCtx) => {
+        const problem = rule(value);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    };
+}
+const ruled = (rule: rules.Rule) => z.string().superRefine(refineWith(rule));
+
+const name = (maxLength?: number) => ruled(rules.openstackName(maxLength));
+const regionName = ruled(rules.regionName);
+const cidr = ruled(rules.cidr);
 
 const serviceEndpointSchema = z.strictObject({
-    endpoint: singleLine.optional(),
-    serviceName: singleLine.optional(),
-    endpointType: z.enum(["public", "internal", "admin", "publicURL", "internalURL", "adminURL"]).optional(),
+    endpoint: ruled(rules.httpUrl).optional(),
+    serviceName: name().optional(),
+    endpointType: ruled(rules.endpointType).optional(),
 });
 
 const controllerSchema = z.strictObject({
-    host: nonEmpty,
-    hostname: nonEmpty,
-    ovsBridge: nonEmpty.regex(/^[A-Za-z0-9_.-]{1,15}$/, "must be an interface name (letters, digits, _ . -; at most 15)").default("br-int"),
-    user: nonEmpty.optional(),
+    host: ruled(rules.sshHost),
+    hostname: ruled(rules.bindingHostId),
+    ovsBridge: ruled(rules.interfaceName).default("br-int"),
+    user: ruled(rules.posixUser).optional(),
     port: port.optional(),
 });
 
+const DEFAULT_OCTAVIA = { configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'" };
+
 const regionSchema = z.strictObject({
-    name: nonEmpty,
+    name: regionName,
     mgmt: z.strictObject({
-        network: nonEmpty.optional(),
-        subnet: nonEmpty.optional(),
-        cidr,
+        network: name().optional(),
+        subnet: name().optional(),
+        cidr: ruled(rules.managementCidr),
         addressing: z.enum(["static", "dhcp"]).default("static"),
     }),
     controllers: z.array(controllerSchema).default([]),
     octavia: z
         .strictObject({
-            configFile: singleLine.regex(/^\//, "must be an absolute path").default("/etc/octavia/octavia.conf"),
-            restartCommand: singleLine.default("systemctl restart 'devstack@o-*'"),
+            configFile: ruled(rules.configPath).default(DEFAULT_OCTAVIA.configFile),
+            restartCommand: ruled(rules.singleLineText).default(DEFAULT_OCTAVIA.restartCommand),
             neutron: serviceEndpointSchema.optional(),
             nova: serviceEndpointSchema.optional(),
             glance: serviceEndpointSchema.optional(),
         })
-        .default({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'" }),
+        .default(DEFAULT_OCTAVIA),
 });
 
 export const LISTENER_PROTOCOLS = ["HTTP", "HTTPS", "TCP", "UDP", "SCTP"] as const;
@@ -62,32 +67,33 @@ export const POOL_PROTOCOLS = ["HTTP", "HTTPS", "PROXY", "PROXYV2", "TCP", "UDP"
 export const LB_ALGORITHMS = ["ROUND_ROBIN", "LEAST_CONNECTIONS", "SOURCE_IP", "SOURCE_IP_PORT"] as const;
 export const MONITOR_TYPES = ["HTTP", "HTTPS", "PING", "TCP", "TLS-HELLO", "UDP-CONNECT", "SCTP"] as const;
 
+// Names the demo derives others from keep room for the longest suffix (`<network>-subnet`, `<lb>-listener`).
 const demoSchema = z.strictObject({
-    image: nonEmpty,
-    flavor: nonEmpty,
-    networks: z.array(z.strictObject({ name: nonEmpty, cidr })).min(1),
-    backends: z.array(z.strictObject({ name: nonEmpty, region: nonEmpty, network: nonEmpty })).default([]),
+    image: name(),
+    flavor: name(),
+    networks: z.array(z.strictObject({ name: ruled(rules.urnSafeName(255 - "-subnet".length)), cidr })).min(1),
+    backends: z.array(z.strictObject({ name: ruled(rules.urnSafeName()), region: regionName, network: name() })).default([]),
     loadBalancers: z
         .array(
             z.strictObject({
-                name: nonEmpty,
-                region: nonEmpty,
-                vipNetwork: nonEmpty,
+                name: ruled(rules.urnSafeName(255 - "-listener".length)),
+                region: regionName,
+                vipNetwork: name(),
                 listener: z.strictObject({ protocol: z.enum(LISTENER_PROTOCOLS), port }),
                 pool: z.strictObject({
                     protocol: z.enum(POOL_PROTOCOLS),
                     algorithm: z.enum(LB_ALGORITHMS),
                     memberPort: port.default(80),
                 }),
-                members: z.array(nonEmpty).default([]),
+                members: z.array(name()).default([]),
                 healthMonitor: z
                     .strictObject({
                         type: z.enum(MONITOR_TYPES),
                         delay: integer(1, 86400),
                         timeout: integer(1, 86400),
                         maxRetries: integer(1, 10),
-                        urlPath: singleLine.regex(/^\//, "must start with /").optional(),
-                        expectedCodes: singleLine.optional(),
+                        urlPath: ruled(rules.urlPath).optional(),
+                        expectedCodes: ruled(rules.expectedCodes).optional(),
                     })
                     .optional(),
             }),
@@ -96,11 +102,11 @@ const demoSchema = z.strictObject({
 });
 
 const rawConfigSchema = z.strictObject({
-    centralRegion: nonEmpty.default("CentralRegion"),
+    centralRegion: regionName.default("CentralRegion"),
     securityGroups: z
         .strictObject({
-            amphora: nonEmpty.default("lb-mgmt-sec-grp"),
-            healthManager: nonEmpty.default("lb-health-mgr-sec-grp"),
+            amphora: name().default("lb-mgmt-sec-grp"),
+            healthManager: name().default("lb-health-mgr-sec-grp"),
             amphoraTcpPorts: z.array(port).default([22, 80, 9443]),
             ipv6: boolean.default(true),
             allowedCidrs: z.array(cidr).default([]),
@@ -115,15 +121,15 @@ const rawConfigSchema = z.strictObject({
     healthManager: z
         .strictObject({
             port: port.default(5555),
-            heartbeatKey: singleLine.optional(),
+            heartbeatKey: ruled(rules.singleLineText).optional(),
         })
         .default({ port: 5555 }),
     ssh: z
         .strictObject({
-            user: nonEmpty.default("stack"),
+            user: ruled(rules.posixUser).default("stack"),
             port: port.default(22),
-            privateKey: nonEmpty.optional(),
-            hostKeys: z.record(z.string(), singleLine).default({}),
+            privateKey: ruled(rules.notBlank).optional(),
+            hostKeys: z.record(z.string(), ruled(rules.hostKey)).default({}),
         })
         .default({ user: "stack", port: 22, hostKeys: {} }),
     regions: z.array(regionSchema).min(1, "at least one local region is required"),
@@ -226,10 +232,20 @@ export function checkManagementAddressing(cfg: Pick<RawStackConfig, "regions">):
     return issues;
 }
 
+/**
+ * Controllers are told apart by their address, compared in one spelling (`FD00:0::1` is `fd00::1`, `CTL1` is `ctl1`:
+ * the same node configured twice would have two o-hm0 fight over one interface), and within a region by their binding
+ * host id. Their health-manager ports and nodes are named
+ * `region-<region>-hm-<hostname>` and `region-<region>-node-<hostname>` (index.ts and RegionalOctavia), which two
+ * different pairs can spell alike (`a-hm-b` + `c` and `a` + `b-hm-c`): the engine would stop at the second one with a
+ * duplicate URN, after the first resources exist. And Neutron keeps port names to 255 characters.
+ */
 export function checkControllers(cfg: Pick<RawStackConfig, "regions">): ConfigIssue[] {
-    const flat = cfg.regions.flatMap((region, i) => region.controllers.map((c, j) => ({ c, path: ["regions", i, "controllers", j] as ConfigPath })));
+    const flat = cfg.regions.flatMap((region, i) =>
+        region.controllers.map((c, j) => ({ c, region: region.name, path: ["regions", i, "controllers", j] as ConfigPath })),
+    );
     const issues: ConfigIssue[] = [];
-    for (const [host, entries] of duplicates(flat, (e) => e.c.host)) {
+    for (const [host, entries] of duplicates(flat, (e) => rules.hostIdentity(e.c.host))) {
         for (const index of entries.slice(1)) {
             issues.push({
                 path: [...flat[index].path, "host"],
@@ -242,6 +258,30 @@ export function checkControllers(cfg: Pick<RawStackConfig, "regions">): ConfigIs
             ...duplicateIssues(region.controllers, (c) => c.hostname, (j) => ["regions", i, "controllers", j, "hostname"], "controller hostname in one region"),
         );
     });
+    const seen = new Map<string, (typeof flat)[number]>();
+    for (const entry of flat) {
+        const clash = ["hm", "node"]
+            .map((kind) => `region-${entry.region}-${kind}-${entry.c.hostname}`)
+            .map((resourceName) => ({ resourceName, first: seen.get(resourceName) }))
+            .find(({ first }) => first !== undefined && first.region !== entry.region);
+        if (clash) {
+            issues.push({
+                path: [...entry.path, "hostname"],
+                message: `region "${entry.region}" with hostname "${entry.c.hostname}" gives the resource name ${clash.resourceName}, as ${formatPath([...clash.first!.path, "hostname"])} in region "${clash.first!.region}" does; rename one`,
+            });
+        }
+        for (const kind of ["hm", "node"]) {
+            const resourceName = `region-${entry.region}-${kind}-${entry.c.hostname}`;
+            if (!seen.has(resourceName)) seen.set(resourceName, entry);
+        }
+        const portName = rules.healthManagerPortName(entry.region, entry.c.hostname);
+        if (portName.length > 255) {
+            issues.push({
+                path: [...entry.path, "hostname"],
+                message: `the health-manager port name ${portName.slice(0, 40)}... would have ${portName.length} characters; Neutron keeps 255 (shorten the hostname or the region name)`,
+            });
+        }
+    }
     return issues;
 }
 
@@ -287,18 +327,12 @@ export function checkAllowedCidrs(cfg: Pick<RawStackConfig, "securityGroups">): 
     return issues;
 }
 
+/** A pinned key must belong to a controller: the map is keyed by `controllers[].host`, exactly as written there. */
 export function checkHostKeys(cfg: Pick<RawStackConfig, "regions" | "ssh">): ConfigIssue[] {
     const hosts = new Set(cfg.regions.flatMap((r) => r.controllers.map((c) => c.host)));
-    const issues: ConfigIssue[] = [];
-    for (const [host, key] of Object.entries(cfg.ssh.hostKeys)) {
-        if (!hosts.has(host)) {
-            issues.push({ path: ["ssh", "hostKeys", host], message: `no controller has host "${host}"` });
-        }
-        if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}( .*)?$/.test(key)) {
-            issues.push({ path: ["ssh", "hostKeys", host], message: "must be an OpenSSH public key line (type base64 [comment])" });
-        }
-    }
-    return issues;
+    return Object.keys(cfg.ssh.hostKeys)
+        .filter((host) => !hosts.has(host))
+        .map((host) => ({ path: ["ssh", "hostKeys", host], message: `no controller has host "${host}"` }));
 }
 
 export function checkDemoReferences(cfg: Pick<RawStackConfig, "regions" | "demo">): ConfigIssue[] {
@@ -324,10 +358,40 @@ export function checkDemoReferences(cfg: Pick<RawStackConfig, "regions" | "demo"
             if (!backends.has(m)) issues.push({ path: ["demo", "loadBalancers", i, "members", j], message: `unknown backend "${m}" (defined: ${list(backends)})` });
         });
         issues.push(...duplicateIssues(lb.members, String, (j) => ["demo", "loadBalancers", i, "members", j], "member"));
-        if (lb.healthMonitor && lb.healthMonitor.timeout > lb.healthMonitor.delay) {
-            issues.push({ path: ["demo", "loadBalancers", i, "healthMonitor", "timeout"], message: "must not exceed delay (Octavia rejects it)" });
-        }
+        issues.push(...checkLoadBalancerProtocols(lb).map((issue) => ({ ...issue, path: ["demo", "loadBalancers", i, ...issue.path] })));
     });
+    return issues;
+}
+
+type LoadBalancerConfig = NonNullable<RawStackConfig["demo"]>["loadBalancers"][number];
+
+/**
+ * Octavia's API rules for one load balancer, paths relative to it: they would otherwise answer 400 only once the
+ * load balancer (an amphora VM) is up, minutes into `pulumi up`.
+ */
+export function checkLoadBalancerProtocols(lb: Pick<LoadBalancerConfig, "listener" | "pool" | "healthMonitor">): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const allowedPools = rules.LISTENER_POOL_PROTOCOLS[lb.listener.protocol] ?? [];
+    if (!allowedPools.includes(lb.pool.protocol)) {
+        issues.push({ path: ["pool", "protocol"], message: `a ${lb.listener.protocol} listener takes a pool of ${allowedPools.join(", ")} (Octavia), not ${lb.pool.protocol}` });
+    }
+    const hm = lb.healthMonitor;
+    if (!hm) return issues;
+    if (hm.timeout > hm.delay) {
+        issues.push({ path: ["healthMonitor", "timeout"], message: "must not exceed delay (Octavia rejects it)" });
+    }
+    const udpLike = lb.pool.protocol === "UDP" || lb.pool.protocol === "SCTP";
+    if (udpLike && !(rules.UDP_SCTP_MONITOR_TYPES as readonly string[]).includes(hm.type)) {
+        issues.push({ path: ["healthMonitor", "type"], message: `a ${lb.pool.protocol} pool takes a monitor of ${rules.UDP_SCTP_MONITOR_TYPES.join(", ")} (Octavia), not ${hm.type}` });
+    }
+    if (!udpLike && (hm.type === "UDP-CONNECT" || hm.type === "SCTP")) {
+        issues.push({ path: ["healthMonitor", "type"], message: `${hm.type} monitors are for UDP and SCTP pools only (Octavia)` });
+    }
+    if (hm.type !== "HTTP" && hm.type !== "HTTPS") {
+        for (const key of ["urlPath", "expectedCodes"] as const) {
+            if (hm[key] !== undefined) issues.push({ path: ["healthMonitor", key], message: `is for HTTP and HTTPS monitors only; Octavia refuses it on a ${hm.type} monitor` });
+        }
+    }
     return issues;
 }
 

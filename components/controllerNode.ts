@@ -1,6 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { octaviaConfStdin, octaviaSettings } from "./node/octaviaConf";
+import * as rules from "./rules";
+import { assertValid } from "./rules";
 import {
     Addressing,
     firewallScripts,
@@ -48,7 +50,23 @@ export interface ControllerNodeArgs {
  */
 export const SSH_DIAL_POLICY = { dialErrorLimit: 3, perDialTimeout: 10 } as const;
 
-const HOST_KEY_RE = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+/**
+ * The arguments known when the node is declared, held to the config's rules (rules.ts) before anything is
+ * registered. What only Neutron knows (port id, MAC, address) is checked by the generators once it is there.
+ */
+export function checkControllerNodeArgs(args: ControllerNodeArgs): void {
+    assertValid("host", args.host, rules.sshHost);
+    assertValid("hostname", args.hostname, rules.bindingHostId);
+    assertValid("ovsBridge", args.ovsBridge, rules.interfaceName);
+    assertValid("ssh user", args.sshUser, rules.posixUser);
+    assertValid("ssh port", args.sshPort, rules.port);
+    if (args.hostKey !== undefined) assertValid(`ssh.hostKeys[${args.host}]`, args.hostKey, rules.hostKey);
+    assertValid("region", args.region, rules.regionName);
+    assertValid("centralRegion", args.centralRegion, rules.regionName);
+    assertValid("healthManager.port", args.healthManagerPort, rules.port);
+    assertValid("octavia.configFile", args.octavia.configFile, rules.configPath);
+    assertValid("octavia.restartCommand", args.octavia.restartCommand, rules.singleLineText);
+}
 
 /**
  * One Octavia controller node of a region, configured over SSH (guide steps 3 and 4): o-hm0,
@@ -62,11 +80,9 @@ export class ControllerNode extends pulumi.ComponentResource {
     public readonly mac: pulumi.Output<string>;
 
     constructor(name: string, args: ControllerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        checkControllerNodeArgs(args);
         super("tricircle-lbaas:node:ControllerNode", name, {}, opts);
 
-        if (args.hostKey !== undefined && !HOST_KEY_RE.test(args.hostKey.trim())) {
-            throw new Error(`ssh.hostKeys[${args.host}]: expected an OpenSSH public key line ("ssh-ed25519 AAAA..."), got ${JSON.stringify(args.hostKey)}`);
-        }
         if (args.hostKey?.startsWith("ssh-rsa ")) {
             // The provider then offers only the ssh-rsa (SHA-1) signature, which OpenSSH >= 8.8 refuses.
             void pulumi.log.warn(`${name}: the pinned host key of ${args.host} is ssh-rsa; pin its ed25519 or ECDSA key if the connection fails`, this);
@@ -78,7 +94,7 @@ export class ControllerNode extends pulumi.ComponentResource {
             port: args.sshPort,
             user: args.sshUser,
             privateKey: pulumi.secret(args.sshPrivateKey),
-            hostKey: args.hostKey?.trim(),
+            hostKey: args.hostKey,
             dialErrorLimit: SSH_DIAL_POLICY.dialErrorLimit,
             perDialTimeout: SSH_DIAL_POLICY.perDialTimeout,
         };

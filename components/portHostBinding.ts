@@ -24,6 +24,17 @@ interface BindingOutputs extends BindingInputs {
     boundHostId: string;
 }
 
+// Credentials: the program resolves them (openstack:* settings, clouds.yaml, OS_*) and hands them in as the secret
+// input `access`, which the state keeps and which `read` and `delete` use. Rotating them is a change like any other:
+// `diff` compares the stored credentials with the program's and reports an in-place update, and `update` stores the
+// new ones (after trying them on Keystone) without touching the port again; from then on `refresh` and `destroy`
+// authenticate with the new ones. Reading them at run time instead (the dynamic provider's `configure` receives the
+// stack's configuration) was not chosen: `refresh` and `destroy` run without the program, so every other resource of
+// the stack talks to OpenStack through its explicit provider's credentials as stored in the state, and after a
+// rotation those are only renewed by a `pulumi up`; the bindings follow the same rule instead of a second one. It also
+// keeps a delete going to the cloud that holds the binding: after a switch of `openstack:cloud`, run-time credentials
+// would unbind in the new cloud, where a 404 counts as done, and leave the old port bound.
+
 // Pulumi serialises this object and the functions it calls into the state and runs them in a separate provider
 // process, without this module around them: they require what they need at call time and capture nothing else.
 export const neutronBindingProvider: pulumi.dynamic.ResourceProvider = {
@@ -34,46 +45,90 @@ export const neutronBindingProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id: string, olds: BindingOutputs, news: BindingInputs) {
-        // Credentials rotate without the binding changing: they never cause a diff.
         const replaces = ["portId", "region"].filter((k) => (olds as any)[k] !== (news as any)[k]);
         const hostChanged = olds.boundHostId !== news.hostId || olds.hostId !== news.hostId;
+        // Compared here, never shown: the engine prints the secret input as [secret].
+        const credentialsChanged = !sameAccess(olds.access, news.access);
         return {
-            changes: replaces.length > 0 || hostChanged,
+            changes: replaces.length > 0 || hostChanged || credentialsChanged,
             replaces,
             deleteBeforeReplace: true,
         };
     },
 
     async create(inputs: BindingInputs) {
-        const port = await neutronPortCall(inputs.access, inputs.region, "PUT", inputs.portId, { port: { "binding:host_id": inputs.hostId } });
+        const api = await neutronPortApi(inputs.access, inputs.region);
+        const port = await api.call("PUT", inputs.portId, { port: { "binding:host_id": inputs.hostId } });
+        if (port === undefined) throw new Error(`Neutron port ${inputs.portId} does not exist in ${inputs.region}`);
         return { id: inputs.portId, outs: { ...inputs, boundHostId: port["binding:host_id"] ?? inputs.hostId } };
     },
 
-    async update(_id: string, _olds: BindingOutputs, news: BindingInputs) {
-        const port = await neutronPortCall(news.access, news.region, "PUT", news.portId, { port: { "binding:host_id": news.hostId } });
+    async update(_id: string, olds: BindingOutputs, news: BindingInputs) {
+        const api = await neutronPortApi(news.access, news.region);
+        if (olds.boundHostId === news.hostId && olds.hostId === news.hostId) {
+            // Only the credentials changed, and they have just worked on Keystone (a wrong one fails this update,
+            // not a later destroy). The binding is as wanted: the port is left alone.
+            return { outs: { ...news, boundHostId: olds.boundHostId } };
+        }
+        const port = await api.call("PUT", news.portId, { port: { "binding:host_id": news.hostId } });
+        if (port === undefined) throw new Error(`Neutron port ${news.portId} does not exist in ${news.region}`);
         return { outs: { ...news, boundHostId: port["binding:host_id"] ?? news.hostId } };
     },
 
     async read(id: string, props: BindingOutputs) {
-        const port = await neutronPortCall(props.access, props.region, "GET", id);
+        const api = await neutronPortApi(props.access, props.region);
+        const port = await api.call("GET", id);
         if (port === undefined) return { id: "", props: {} };
         return { id, props: { ...props, boundHostId: port["binding:host_id"] ?? "" } };
     },
 
     async delete(id: string, props: BindingOutputs) {
         // Unbinding a port that is already gone is done.
-        await neutronPortCall(props.access, props.region, "PUT", id, { port: { "binding:host_id": "" } });
+        const api = await neutronPortApi(props.access, props.region);
+        await api.call("PUT", id, { port: { "binding:host_id": "" } });
     },
 };
 
-/** One authenticated call to the port API of a region's Neutron. Returns the port, or undefined on 404. */
-async function neutronPortCall(
+/**
+ * Whether two credential sets are the same, whatever the key order of the auth body. An unknown (preview) or missing
+ * value counts as different: an update then stores what the program resolved.
+ */
+export function sameAccess(a: NeutronAccess | undefined, b: NeutronAccess | undefined): boolean {
+    function canonical(value: unknown): unknown {
+        if (Array.isArray(value)) return value.map(canonical);
+        if (value && typeof value === "object") {
+            return Object.fromEntries(
+                Object.keys(value)
+                    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+                    .sort()
+                    .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+            );
+        }
+        return value;
+    }
+    function form(access: NeutronAccess | undefined): string | undefined {
+        if (!access || typeof access !== "object") return undefined;
+        let body: unknown = access.authBody;
+        try {
+            body = JSON.parse(access.authBody);
+        } catch {
+            // Compared as text.
+        }
+        return JSON.stringify(canonical({ ...access, authBody: body }));
+    }
+    const fa = form(a);
+    return fa !== undefined && fa === form(b);
+}
+
+/**
+ * An authenticated session with the port API of a region's Neutron: Keystone is asked for a token and the catalog
+ * for the region's network endpoint up front, so that merely opening one proves the credentials. `call` returns the
+ * port, or undefined on 404.
+ */
+async function neutronPortApi(
     access: NeutronAccess,
     region: string,
-    method: "GET" | "PUT",
-    portId: string,
-    body?: unknown,
-): Promise<any> {
+): Promise<{ call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> }> {
     // Required here, not imported: the serialised provider carries no module scope.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const http = require("http");
@@ -143,17 +198,22 @@ async function neutronPortCall(
         throw new Error(`no ${access.interface} network endpoint for region "${region}" in the Keystone catalog`);
     }
     const root = String(endpoint.url).replace(/\/+$/, "");
-    const portUrl = `${/\/v2\.0$/.test(root) ? root : `${root}/v2.0`}/ports/${encodeURIComponent(portId)}`;
-    const res = await withRetries(`Neutron ${method} port ${portId} in ${region}`, async () => {
-        const r = await request(portUrl, method, { "X-Auth-Token": token }, body);
-        if (r.status >= 500) throw new Error(`Neutron answered ${r.status}`);
-        return r;
-    });
-    if (res.status === 404) return undefined;
-    if (res.status < 200 || res.status > 299) {
-        throw new Error(`Neutron ${method} ${portUrl} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
-    }
-    return JSON.parse(res.body).port;
+    const portsUrl = `${/\/v2\.0$/.test(root) ? root : `${root}/v2.0`}/ports`;
+    return {
+        async call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> {
+            const portUrl = `${portsUrl}/${encodeURIComponent(portId)}`;
+            const res = await withRetries(`Neutron ${method} port ${portId} in ${region}`, async () => {
+                const r = await request(portUrl, method, { "X-Auth-Token": token }, body);
+                if (r.status >= 500) throw new Error(`Neutron answered ${r.status}`);
+                return r;
+            });
+            if (res.status === 404) return undefined;
+            if (res.status < 200 || res.status > 299) {
+                throw new Error(`Neutron ${method} ${portUrl} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
+            }
+            return JSON.parse(res.body).port;
+        },
+    };
 }
 
 export interface PortHostBindingArgs {
@@ -167,7 +227,8 @@ export interface PortHostBindingArgs {
 
 /**
  * `openstack --os-region-name <region> port set --host <hostname> <port>` as a resource: create binds, a host
- * change rebinds in place, delete unbinds, refresh reads the binding back. The provider's own Port resource can
+ * change rebinds in place, a credential change is stored in place (the port untouched), delete unbinds, refresh
+ * reads the binding back. The provider's own Port resource can
  * only set the binding through the central region's Neutron, which is not where Tricircle needs it.
  */
 export class PortHostBinding extends pulumi.dynamic.Resource {

@@ -5,6 +5,9 @@
 // the file exactly as oslo.config parses it: other sections, keys, comments and line endings
 // stay byte for byte, and every value the stack writes reads back as itself.
 
+import * as rules from "../rules";
+import { assertValid } from "../rules";
+
 /** A setting with its value in the script, or one whose value travels on standard input. */
 export type OctaviaSetting =
     | { section: string; key: string; value: string }
@@ -35,8 +38,8 @@ export interface OctaviaConfValues {
     glance?: OctaviaServiceEndpoint;
 }
 
+// Ids and addresses come from Neutron; configured values are held to the config's rules (rules.ts).
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TOKEN_RE = /^[A-Za-z0-9_.-]+$/;
 const SECTION_OR_KEY_RE = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -45,28 +48,13 @@ const SECTION_OR_KEY_RE = /^[A-Za-z0-9_.-]+$/;
  */
 export function assertOsloValue(what: string, value: string): string {
     if (typeof value !== "string") throw new Error(`${what}: expected a string`);
-    if (/[\r\n\0]/.test(value)) throw new Error(`${what}: must be a single line without NUL (oslo.config ends a value at a line break)`);
-    return value;
-}
-
-function token(what: string, value: string): string {
-    if (!TOKEN_RE.test(value)) throw new Error(`${what}: ${JSON.stringify(value)} must be letters, digits, '_', '.', '-'`);
+    if (rules.oneLine(value) !== undefined) throw new Error(`${what}: must be a single line without NUL (oslo.config ends a value at a line break)`);
     return value;
 }
 
 function uuid(what: string, value: string): string {
     if (!UUID_RE.test(value)) throw new Error(`${what}: ${JSON.stringify(value)} is not a UUID`);
     return value.toLowerCase();
-}
-
-function url(what: string, value: string): string {
-    if (!/^https?:\/\/[^\s]+$/.test(value)) throw new Error(`${what}: ${JSON.stringify(value)} is not an http(s) URL`);
-    return value;
-}
-
-function region(what: string, value: string): string {
-    if (!value || value !== value.trim()) throw new Error(`${what}: ${JSON.stringify(value)} is not a region name`);
-    return assertOsloValue(what, value);
 }
 
 function ipPortList(value: string): string {
@@ -83,17 +71,15 @@ function ipPortList(value: string): string {
 
 function endpointSettings(section: string, e: OctaviaServiceEndpoint | undefined): OctaviaSetting[] {
     const out: OctaviaSetting[] = [];
-    if (e?.serviceName !== undefined) out.push({ section, key: "service_name", value: token(`${section}.serviceName`, e.serviceName) });
-    if (e?.endpoint !== undefined) out.push({ section, key: "endpoint", value: url(`${section}.endpoint`, e.endpoint) });
-    if (e?.endpointType !== undefined) out.push({ section, key: "endpoint_type", value: token(`${section}.endpointType`, e.endpointType) });
+    if (e?.serviceName !== undefined) out.push({ section, key: "service_name", value: assertValid(`${section}.serviceName`, e.serviceName, rules.openstackName()) });
+    if (e?.endpoint !== undefined) out.push({ section, key: "endpoint", value: assertValid(`${section}.endpoint`, e.endpoint, rules.httpUrl) });
+    if (e?.endpointType !== undefined) out.push({ section, key: "endpoint_type", value: assertValid(`${section}.endpointType`, e.endpointType, rules.endpointType) });
     return out;
 }
 
 /** The keys of guide step 4, in file order. The heartbeat key is referenced, never embedded. */
 export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
-    if (!Number.isInteger(v.bindPort) || v.bindPort < 1 || v.bindPort > 65535) {
-        throw new Error(`bind_port: ${v.bindPort} is not a port number`);
-    }
+    assertValid("bind_port (healthManager.port)", v.bindPort, rules.port);
     if (!/^[0-9A-Fa-f:.]+$/.test(v.bindIp)) throw new Error(`bind_ip: ${JSON.stringify(v.bindIp)} is not an IP address`);
     const settings: OctaviaSetting[] = [
         { section: "health_manager", key: "bind_ip", value: v.bindIp },
@@ -102,11 +88,11 @@ export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
         { section: "health_manager", key: "heartbeat_key", secret: "heartbeat_key" },
         { section: "controller_worker", key: "amp_boot_network_list", value: uuid("amp_boot_network_list", v.mgmtNetworkId) },
         { section: "controller_worker", key: "amp_secgroup_list", value: uuid("amp_secgroup_list", v.amphoraSecurityGroupId) },
-        { section: "neutron", key: "region_name", value: region("centralRegion", v.centralRegion) },
+        { section: "neutron", key: "region_name", value: assertValid("centralRegion", v.centralRegion, rules.regionName) },
         ...endpointSettings("neutron", v.neutron),
-        { section: "nova", key: "region_name", value: region("region", v.region) },
+        { section: "nova", key: "region_name", value: assertValid("region", v.region, rules.regionName) },
         ...endpointSettings("nova", v.nova),
-        { section: "glance", key: "region_name", value: region("region", v.region) },
+        { section: "glance", key: "region_name", value: assertValid("region", v.region, rules.regionName) },
         ...endpointSettings("glance", v.glance),
     ];
     for (const s of settings) {
@@ -118,8 +104,7 @@ export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
 
 /** Standard input of the octavia.conf command: the secrets, as JSON, never in the command text. */
 export function octaviaConfStdin(secrets: { heartbeatKey: string }): string {
-    if (!secrets.heartbeatKey) throw new Error("healthManager.heartbeatKey must not be empty");
-    assertOsloValue("healthManager.heartbeatKey", secrets.heartbeatKey);
+    assertValid("healthManager.heartbeatKey", secrets.heartbeatKey, rules.singleLineText, { secret: true });
     const doc: Record<OctaviaSecretName, string> = { heartbeat_key: secrets.heartbeatKey };
     return `${JSON.stringify(doc)}\n`;
 }

@@ -13,6 +13,8 @@
 
 import * as net from "net";
 import * as ipaddr from "ipaddr.js";
+import * as rules from "../rules";
+import { assertValid } from "../rules";
 import { OCTAVIA_CONF_MERGE_PROGRAM, OctaviaSetting, assertOsloValue } from "./octaviaConf";
 
 /** The interface name Octavia's guide, devstack and kolla all use for the health-manager port. */
@@ -78,12 +80,10 @@ function fail(what: string, value: unknown, expected: string): never {
     throw new Error(`${what}: ${JSON.stringify(value)} is not ${expected}`);
 }
 
+// MACs and UUIDs come from Neutron, not from the configuration: these checks guard the scripts
+// against a cloud's surprise. Configured values are held to the config's own rules (rules.ts).
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-// Linux interface names: up to 15 bytes, no '/', no whitespace, no ':'; OVS bridges the same.
-const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
-const HOSTNAME_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/;
-const ABS_PATH_RE = /^\/[A-Za-z0-9._+@/-]*$/;
 
 /** Lower-cases and checks a unicast Ethernet address as Neutron reports it (fa:16:3e:...). */
 export function normalizeMac(mac: string): string {
@@ -101,20 +101,15 @@ export function normalizeUuid(what: string, id: string): string {
 }
 
 export function assertInterfaceName(what: string, name: string): string {
-    if (!IFNAME_RE.test(name)) fail(what, name, "an interface name (1-15 of A-Z a-z 0-9 _ . -)");
-    return name;
+    return assertValid(what, name, rules.interfaceName);
 }
 
 export function assertPort(what: string, port: number): number {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) fail(what, port, "a port number 1..65535");
-    return port;
+    return assertValid(what, port, rules.port);
 }
 
 export function assertAbsolutePath(what: string, path: string): string {
-    if (!ABS_PATH_RE.test(path) || path.split("/").includes("..") || path.endsWith("/")) {
-        fail(what, path, "an absolute file path of A-Z a-z 0-9 . _ + @ - /");
-    }
-    return path;
+    return assertValid(what, path, rules.configPath);
 }
 
 /** The address in the form `ip -o addr` prints it, so the scripts can compare strings. */
@@ -247,15 +242,12 @@ interface OHm0Checked {
 
 export function checkOHm0Params(p: OHm0Params): OHm0Checked {
     const { address, family } = normalizeIp("o-hm0 port IP", p.ip);
-    const maxPrefix = family === 4 ? 32 : 128;
-    if (!Number.isInteger(p.prefixLength) || p.prefixLength < 1 || p.prefixLength > maxPrefix) {
-        fail("o-hm0 prefix length", p.prefixLength, `an integer 1..${maxPrefix} for an IPv${family} address`);
-    }
+    assertValid("o-hm0 prefix length", p.prefixLength, rules.interfacePrefix(family));
     if (p.addressing !== "static" && p.addressing !== "dhcp") fail("addressing", p.addressing, `"static" or "dhcp"`);
     if (p.addressing === "dhcp" && family === 6) {
         throw new Error(`addressing "dhcp" supports IPv4 management subnets only; use "static" for ${address}`);
     }
-    if (p.hostname !== undefined && !HOSTNAME_RE.test(p.hostname)) fail("hostname", p.hostname, "a host name");
+    if (p.hostname !== undefined) assertValid("hostname", p.hostname, rules.bindingHostId);
     return {
         bridge: assertInterfaceName("ovsBridge", p.bridge),
         portId: normalizeUuid("o-hm0 Neutron port id", p.portId),
@@ -841,8 +833,7 @@ const OCTAVIA_RESTART = bash`tlb_restart_octavia_if_pending() {
  */
 export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
     const configFile = assertAbsolutePath("octavia.configFile", p.configFile);
-    if (!p.restartCommand.trim()) throw new Error("octavia.restartCommand must not be empty");
-    if (/[\r\n\0]/.test(p.restartCommand)) throw new Error("octavia.restartCommand must be one line");
+    assertValid("octavia.restartCommand", p.restartCommand, rules.singleLineText);
     const seen = new Set<string>();
     for (const s of p.settings) {
         const id = `${s.section}.${s.key}`;

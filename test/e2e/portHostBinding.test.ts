@@ -53,11 +53,14 @@ describe("PortHostBinding against the local Neutron", () => {
         expect(boundHost("RegionOne")).toBe("");
     });
 
-    it("a credential change alone is no diff", async () => {
+    it("a credential change alone is an in-place update, tried on Keystone before it is stored", async () => {
         const access = localNeutronAccess();
         const olds = { portId, hostId: "node1", region: "RegionOne", access, boundHostId: "node1" };
         const rotated = { ...olds, access: { ...access, authBody: access.authBody.replace(/"password":"[^"]*"/, '"password":"rotated"') } };
-        expect((await neutronBindingProvider.diff!(portId, olds, rotated)).changes).toBe(false);
+        expect(await neutronBindingProvider.diff!(portId, olds, rotated)).toMatchObject({ changes: true, replaces: [] });
+        // "rotated" is not the password: the update fails at Keystone, and the port is left as it was.
+        await expect(neutronBindingProvider.update!(portId, olds, rotated)).rejects.toThrow(/Keystone authentication: Keystone answered 401/);
+        expect(boundHost("RegionOne")).toBe("");
     });
 
     it("fails with the region and status when the region has no network endpoint", async () => {

@@ -140,6 +140,35 @@ describe("octavia.conf", () => {
         expect(await node.readFile(`${OCTAVIA_CONF}.tricircle-lbaas.orig`)).toBe(BASELINE_OCTAVIA_CONF);
     });
 
+    it("a config path with a space and a binding host with `_` reach the node exactly, quoted end to end", async () => {
+        const node = await startNode();
+        const spaced = "/etc/octavia/my octavia.conf";
+        await node.exec(["cp", "-p", "--", OCTAVIA_CONF, spaced], { check: true });
+        const base = nodeArgs(node);
+        const commands = await commandsOf({ ...base, hostname: "compute_1", octavia: { ...base.octavia, configFile: spaced } });
+
+        const ohm0 = expectOk(await node.ssh(commands.ohm0.create), "o-hm0 create");
+        expect(ohm0.stderr).toContain("the port is bound to host 'compute_1'");
+        const created = expectOk(await node.ssh(commands["octavia-conf"].create, { input: commands["octavia-conf"].stdin }), "octavia-conf create");
+        expect(created.stderr).toContain(`updated ${spaced}`);
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "tlb-octavia-conf-"));
+        try {
+            fs.writeFileSync(path.join(out, "spaced.conf"), await node.readFile(spaced));
+            const [loaded] = await loadWithOctavia([path.join(out, "spaced.conf")]);
+            expect(loaded).toMatchObject({ bind_ip: PORT.ip, amp_boot_network_list: [MGMT_NETWORK_ID], untouched: UNTOUCHED });
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
+        // The other file of the same directory is not touched; the state file is named after the spaced path.
+        expect(await node.readFile(OCTAVIA_CONF)).toBe(BASELINE_OCTAVIA_CONF);
+        expect((await node.snapshot()).files).toHaveProperty(["/var/lib/tricircle-lbaas/octavia-conf_etc_octavia_my octavia.conf.json"]);
+
+        expectOk(await node.ssh(commands["octavia-conf"].delete), "octavia-conf delete");
+        expectOk(await node.ssh(commands.ohm0.delete), "o-hm0 delete");
+        expect(await node.readFile(spaced)).toBe(BASELINE_OCTAVIA_CONF);
+        expect((await node.snapshot()).files).not.toHaveProperty([`${spaced}.tricircle-lbaas.orig`]);
+    });
+
     it("a missing config file fails the create with a clear message and leaves no record", async () => {
         const node = await startNode();
         const base = nodeArgs(node);

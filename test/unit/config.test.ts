@@ -11,7 +11,7 @@ import {
     parseStackConfig,
     rawNamespaceConfig,
 } from "../../components/config";
-import { guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
+import { guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { OPENSTACK_SETTINGS, runStack, stackConfig } from "./pulumiMocks";
 
 type Mutation = (ns: Record<string, any>) => void;
@@ -57,8 +57,27 @@ const INVALID: [string, Mutation, string, RegExp][] = [
     ["dhcp on an IPv6 management network", (ns) => Object.assign(ns.regions[0].mgmt, { cidr: "fd00:10::/64", addressing: "dhcp" }), "regions[0].mgmt.addressing", /IPv4/],
     ["duplicate controller host", (ns) => (ns.regions[1].controllers[0].host = "10.7.20.110"), "regions[1].controllers[0].host", /duplicate controller host/],
     ["empty hostname", (ns) => (ns.regions[0].controllers[0].hostname = ""), "regions[0].controllers[0].hostname", /empty/],
+    ["hostname with a blank", (ns) => (ns.regions[0].controllers[0].hostname = "compute 1"), "regions[0].controllers[0].hostname", /Neutron agent host/],
+    ["SSH host with shell syntax", (ns) => (ns.regions[0].controllers[0].host = "10.7.20.110; rm -rf /"), "regions[0].controllers[0].host", /IPv4 or IPv6 address or a DNS name/],
+    ["SSH host in octal", (ns) => (ns.regions[1].controllers[0].host = "010.7.20.114"), "regions[1].controllers[0].host", /dotted decimal/],
+    ["SSH user that is an ssh option", (ns) => (ns.ssh.user = "stack -oProxyCommand=touch_x"), "ssh.user", /POSIX user name/],
+    ["per-node SSH user that is not a user name", (ns) => (ns.regions[1].controllers[0].user = "-oProxyCommand=x"), "regions[1].controllers[0].user", /POSIX user name/],
+    ["the same host spelt twice", (ns) => Object.assign(ns.regions[0].controllers[0], { host: "fd00::10" }) && Object.assign(ns.regions[1].controllers[0], { host: "FD00:0::10" }), "regions[1].controllers[0].host", /duplicate controller host/],
+    ["a management CIDR not as Neutron writes it", (ns) => (ns.regions[1].mgmt.cidr = "FD00:20::/64"), "regions[1].mgmt.cidr", /written as fd00:20::\/64/],
+    ["a /0 management network", (ns) => (ns.regions.splice(1, 1), (ns.regions[0].mgmt.cidr = "0.0.0.0/0")), "regions[0].mgmt.cidr", /at least \/1/],
+    ["a config path with a tab", (ns) => (ns.regions[0].octavia = { configFile: "/etc/octavia/oct\tavia.conf" }), "regions[0].octavia.configFile", /control/],
+    ["a config path too long for the state file name", (ns) => (ns.regions[0].octavia = { configFile: `/${"p".repeat(200)}` }), "regions[0].octavia.configFile", /at most 200 bytes/],
+    ["a bridge named like the port it gets", (ns) => (ns.regions[0].controllers[0].ovsBridge = "o-hm0"), "regions[0].controllers[0].ovsBridge", /o-hm0/],
+    ["an endpoint that is not a URL", (ns) => (ns.regions[0].octavia = { nova: { endpoint: "10.7.20.114:8774" } }), "regions[0].octavia.nova.endpoint", /http/],
+    ["a region name with outer blanks", (ns) => (ns.regions[0].name = "RegionOne "), "regions[0].name", /blank/],
+    [
+        "two regions spelling controller resource names alike",
+        (ns) => ((ns.regions[0].name = "a-hm-b"), (ns.regions[0].controllers[0].hostname = "c"), (ns.regions[1].name = "a"), (ns.regions[1].controllers[0].hostname = "b-hm-c")),
+        "regions[1].controllers[0].hostname",
+        /same|resource name region-a-hm-b-hm-c/,
+    ],
     ["controller port out of range", (ns) => (ns.regions[0].controllers[0].port = 70000), "regions[0].controllers[0].port", /65535/],
-    ["ssh port zero", (ns) => (ns.ssh.port = 0), "ssh.port", />=1/],
+    ["ssh port zero", (ns) => (ns.ssh.port = 0), "ssh.port", /integer 1\.\.65535/],
     ["health manager port not a number", (ns) => (ns.healthManager.port = "udp5555"), "healthManager.port", /expected number/],
     ["heartbeat key missing with controllers", (ns) => delete ns.healthManager.heartbeatKey, "healthManager.heartbeatKey", /required/],
     ["private key missing with controllers", (ns) => delete ns.ssh.privateKey, "ssh.privateKey", /required/],
@@ -67,7 +86,7 @@ const INVALID: [string, Mutation, string, RegExp][] = [
     ["unknown top-level key", (ns) => (ns.centralRegon = "X"), "centralRegon", /unknown key/],
     ["unknown nested key", (ns) => (ns.regions[0].mgmt.cdir = "10.0.0.0/24"), "regions[0].mgmt.cdir", /unknown key/],
     ["unknown controller key", (ns) => (ns.regions[0].controllers[0].hostName = "x"), "regions[0].controllers[0].hostName", /unknown key/],
-    ["amphora TCP port out of range", (ns) => (ns.securityGroups = { amphoraTcpPorts: [22, 0] }), "securityGroups.amphoraTcpPorts[1]", />=1/],
+    ["amphora TCP port out of range", (ns) => (ns.securityGroups = { amphoraTcpPorts: [22, 0] }), "securityGroups.amphoraTcpPorts[1]", /integer 1\.\.65535/],
     ["duplicate amphora TCP port", (ns) => (ns.securityGroups = { amphoraTcpPorts: [22, 22] }), "securityGroups.amphoraTcpPorts[1]", /duplicate port/],
     ["allowed CIDR malformed", (ns) => (ns.securityGroups = { allowedCidrs: ["0.0.0.0/33"] }), "securityGroups.allowedCidrs[0]", /not a valid/],
     ["IPv6 source with ipv6 off", (ns) => (ns.securityGroups = { ipv6: false, allowedCidrs: ["::/0"] }), "securityGroups.allowedCidrs[0]", /ipv6 is false/],
@@ -77,7 +96,7 @@ const INVALID: [string, Mutation, string, RegExp][] = [
     ["restart command with a newline", (ns) => (ns.regions[0].octavia = { restartCommand: "a\nrm -rf /" }), "regions[0].octavia.restartCommand", /single line/],
     ["bad endpoint type", (ns) => (ns.regions[0].octavia = { neutron: { endpointType: "external" } }), "regions[0].octavia.neutron.endpointType", /public/],
     ["bad OVS bridge name", (ns) => (ns.regions[0].controllers[0].ovsBridge = "br int; reboot"), "regions[0].controllers[0].ovsBridge", /interface name/],
-    ["host key for an unknown host", (ns) => (ns.ssh.hostKeys = { "10.9.9.9": "ssh-ed25519 AAAAC3Nza" }), 'ssh.hostKeys["10.9.9.9"]', /no controller/],
+    ["host key for an unknown host", (ns) => (ns.ssh.hostKeys = { "10.9.9.9": HOST_KEY }), 'ssh.hostKeys["10.9.9.9"]', /no controller/],
     ["malformed host key", (ns) => (ns.ssh.hostKeys = { "10.7.20.110": "not a key" }), 'ssh.hostKeys["10.7.20.110"]', /OpenSSH public key/],
     ["demo backend in an unknown region", (ns) => ((ns.demo = demoSection()), (ns.demo.backends[0].region = "RegionNine")), "demo.backends[0].region", /unknown region "RegionNine"/],
     ["demo backend on an unknown network", (ns) => ((ns.demo = demoSection()), (ns.demo.backends[1].network = "net9")), "demo.backends[1].network", /unknown demo network/],
@@ -99,6 +118,19 @@ const INVALID: [string, Mutation, string, RegExp][] = [
         (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 2, timeout: 3, maxRetries: 3 })),
         "demo.loadBalancers[0].healthMonitor.timeout",
         /delay/,
+    ],
+    ["demo pool protocol a listener cannot take", (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].pool.protocol = "UDP")), "demo.loadBalancers[0].pool.protocol", /HTTP listener takes a pool of HTTP, PROXY, PROXYV2/],
+    [
+        "demo URL path on a TCP monitor",
+        (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "TCP", delay: 5, timeout: 3, maxRetries: 3, urlPath: "/" })),
+        "demo.loadBalancers[0].healthMonitor.urlPath",
+        /HTTP and HTTPS monitors only/,
+    ],
+    [
+        "demo expected codes Octavia cannot read",
+        (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 5, timeout: 3, maxRetries: 3, expectedCodes: "2xx" })),
+        "demo.loadBalancers[0].healthMonitor.expectedCodes",
+        /status codes/,
     ],
     ["demo duplicate backend names", (ns) => ((ns.demo = demoSection()), (ns.demo.backends[1].name = "backend1")), "demo.backends[1].name", /duplicate backend/],
 ];
@@ -167,11 +199,11 @@ describe("defaults and the typed model", () => {
 
     it("applies per-node SSH overrides over the stack-wide ones and pins host keys by host", () => {
         const ns = guideNamespace();
-        ns.ssh = { ...ns.ssh, user: "ubuntu", port: 2222, hostKeys: { "10.7.20.114": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 node2" } };
+        ns.ssh = { ...ns.ssh, user: "ubuntu", port: 2222, hostKeys: { "10.7.20.114": HOST_KEY } };
         ns.regions[0].controllers[0] = { ...ns.regions[0].controllers[0], user: "root", port: "22" };
         const model = parseStackConfig(ns);
         expect(model.regions[0].controllers[0]).toMatchObject({ sshUser: "root", sshPort: 22, ovsBridge: "br-int", hostKey: undefined });
-        expect(model.regions[1].controllers[0]).toMatchObject({ sshUser: "ubuntu", sshPort: 2222, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 node2" });
+        expect(model.regions[1].controllers[0]).toMatchObject({ sshUser: "ubuntu", sshPort: 2222, hostKey: HOST_KEY });
     });
 
     it("decodes the engine's flat namespace, JSON for structures and text for strings", () => {

@@ -1,6 +1,8 @@
 import { OPENSTACK_SETTINGS, stackConfig } from "./pulumiMocks";
 
 export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAtestkeytestkey\n-----END OPENSSH PRIVATE KEY-----\n";
+/** A whole ed25519 public key line (the rules decode the key blob). */
+export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl node2";
 export const TEST_HEARTBEAT_KEY = "hb-key-#;=\"'\\-never-in-plaintext";
 
 /** The guide's topology: CentralRegion; RegionOne/node1 on 192.168.10.0/24; RegionTwo/node2 on 192.168.20.0/24. */

@@ -121,11 +121,11 @@ describe("validation", () => {
         ["a MAC with a non-hex octet", { mac: "fa:16:3e:zz:00:01" }, /MAC address: "fa:16:3e:zz:00:01" is not six colon-separated hex octets/],
         ["a multicast MAC", { mac: "01:00:5e:00:00:01" }, /is not a unicast address/],
         ["a port id that is not a UUID", { portId: "port-1; reboot" }, /o-hm0 Neutron port id: .* is not a UUID/],
-        ["a bridge name with a space", { bridge: "br int" }, /ovsBridge: "br int" is not an interface name/],
+        ["a bridge name with a space", { bridge: "br int" }, /ovsBridge: "br int" must be an interface name/],
         ["a bridge name with shell syntax", { bridge: "br;reboot" }, /ovsBridge/],
         ["a bridge name over 15 characters", { bridge: "br-integration-01" }, /ovsBridge/],
         ["an IP that is not one", { ip: "192.168.10.256" }, /o-hm0 port IP: "192.168.10.256" is not an IPv4 or IPv6 address/],
-        ["a prefix too long for IPv4", { prefixLength: 33 }, /prefix length: 33 is not an integer 1..32/],
+        ["a prefix too long for IPv4", { prefixLength: 33 }, /prefix length: 33 must be a prefix length 1..32/],
         ["dhcp on IPv6", { ip: "fd00:10::6", prefixLength: 64, addressing: "dhcp" }, /IPv4 management subnets only/],
         ["an unknown addressing mode", { addressing: "slaac" as never }, /addressing: "slaac"/],
         ["a hostname with shell syntax", { hostname: "node1$(reboot)" }, /hostname/],
@@ -147,7 +147,7 @@ describe("validation", () => {
     const BAD_CONF: [string, () => unknown, RegExp][] = [
         ["a relative config path", () => octaviaConfScripts({ configFile: "octavia.conf", restartCommand: "true", settings: guideSettings }), /octavia.configFile/],
         ["a config path with ..", () => octaviaConfScripts({ configFile: "/etc/../tmp/x.conf", restartCommand: "true", settings: guideSettings }), /octavia.configFile/],
-        ["a two-line restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true\nreboot", settings: guideSettings }), /one line/],
+        ["a two-line restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true\nreboot", settings: guideSettings }), /single line/],
         ["an empty restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: " ", settings: guideSettings }), /must not be empty/],
         ["a setting given twice", () => octaviaConfScripts({ configFile: "/a.conf", restartCommand: "true", settings: [...guideSettings, guideSettings[0]] }), /given twice/],
         ["a newline in a region name", () => octaviaSettings({ ...baseValues(), region: "Region\nOne" }), /single line/],
@@ -320,8 +320,24 @@ describe("ControllerNode (Pulumi mocks)", () => {
         expect(commands["octavia-conf"].triggers).toEqual(["10.7.20.110", 22, "/etc/octavia/octavia.conf"]);
     });
 
+    it("holds its arguments to the config's rules before it registers anything", async () => {
+        for (const [over, message] of [
+            [{ host: "10.7.20.110; rm -rf /" }, /^host: .* must be an IPv4 or IPv6 address or a DNS name/],
+            [{ sshUser: "stack -oProxyCommand=touch_x" }, /^ssh user: .* must be a POSIX user name/],
+            [{ hostname: "compute 1" }, /^hostname: /],
+            [{ octavia: { configFile: "octavia.conf", restartCommand: "true" } }, /^octavia.configFile: /],
+        ] as [Partial<ControllerNodeArgs>, RegExp][]) {
+            expect(() => new ControllerNode("n6", nodeArgs(over))).toThrow(message);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        expect(registered.filter((r) => r.name.startsWith("n6"))).toEqual([]);
+        const { commands } = await build("n7", nodeArgs({ hostname: "compute_1", octavia: { configFile: "/etc/octavia/my octavia.conf", restartCommand: "true" } }));
+        expect(commands.ohm0.create).toContain("TLB_HOSTNAME='compute_1'\n");
+        expect(commands["octavia-conf"].create).toContain("TLB_CONF='/etc/octavia/my octavia.conf'\n");
+    });
+
     it("refuses a pinned host key that is not an OpenSSH public key line", () => {
-        expect(() => new ControllerNode("n5", nodeArgs({ hostKey: "SHA256:abcdef" }))).toThrow(/ssh.hostKeys\[10.7.20.110\]: expected an OpenSSH public key line/);
+        expect(() => new ControllerNode("n5", nodeArgs({ hostKey: "SHA256:abcdef" }))).toThrow(/ssh.hostKeys\[10.7.20.110\]: "SHA256:abcdef" must be an OpenSSH public key line/);
     });
 });
 

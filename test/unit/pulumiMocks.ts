@@ -2,11 +2,14 @@
 // suite. It records every registered resource so tests can assert on what the program asked for.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { vi } from "vitest";
+import * as ipaddr from "ipaddr.js";
+import * as path from "path";
 
-// Internal to the SDK (no typings): drains the queue of outstanding registrations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Internal to the SDK (no typings): drains the queue of outstanding registrations; the mock monitor.
+/* eslint-disable @typescript-eslint/no-require-imports */
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: any } };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface RecordedResource {
     type: string;
@@ -19,8 +22,21 @@ export interface RecordedResource {
 export interface StackRun {
     resources: RecordedResource[];
     outputs: Record<string, unknown>;
+    /** URNs registered more than once (the mock monitor accepts them; the engine stops there). */
+    duplicateUrns: string[];
     ofType(type: string): RecordedResource[];
     byName(name: string): RecordedResource;
+}
+
+/** The program failed after it had started registering resources (a throw in an apply, a rejected input, ...). */
+export class ProgramError extends Error {
+    constructor(
+        message: string,
+        readonly resources: RecordedResource[],
+    ) {
+        super(message);
+        this.name = "ProgramError";
+    }
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -69,15 +85,28 @@ function fakeMac(seed: number): string {
     return `fa:16:3e:${b(seed >> 16)}:${b(seed >> 8)}:${b(seed)}`;
 }
 
-/** What a mocked OpenStack would compute for a resource (ids, MACs, fixed IPs). */
-function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<string, string>, counter: number): Record<string, any> {
+/** The `n`-th address of a subnet (1 = the first after the network address), as Neutron would allocate it. */
+export function nthAddress(cidr: string, n: number): string {
+    const [address, prefix] = ipaddr.parseCIDR(cidr);
+    const bytes = address.toByteArray();
+    let value = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n) + BigInt(n);
+    const hostBits = BigInt(bytes.length * 8 - prefix);
+    if (hostBits < 64n && BigInt(n) >= 1n << hostBits) throw new Error(`the mock cloud ran out of addresses in ${cidr}`);
+    const out: number[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+        out.unshift(Number(value & 0xffn));
+        value >>= 8n;
+    }
+    return ipaddr.fromByteArray(out).toString();
+}
+
+/** What a mocked OpenStack would compute for a resource (ids, MACs, fixed IPs from the port's own subnet). */
+function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<string, { cidr: string; used: number }>, counter: number): Record<string, any> {
     const inputs = plain(args.inputs);
     if (args.type === "openstack:networking/port:Port") {
-        const subnetId = inputs.fixedIps?.[0]?.subnetId;
-        const cidr = subnets.get(subnetId) ?? "192.0.2.0/24";
-        const base = cidr.split("/")[0];
-        const ip = base.includes(":") ? `${base}${(10 + counter).toString(16)}` : base.replace(/\.0$/, `.${10 + counter}`);
-        return { ...args.inputs, macAddress: fakeMac(counter), allFixedIps: [ip] };
+        const subnet = subnets.get(inputs.fixedIps?.[0]?.subnetId) ?? { cidr: "192.0.2.0/24", used: 0 };
+        subnet.used += 1;
+        return { ...args.inputs, macAddress: fakeMac(counter), allFixedIps: [nthAddress(subnet.cidr, subnet.used)] };
     }
     if (args.type === "command:remote:Command") {
         // A cooperative host: o-hm0 ends up with exactly the address and MAC its script was given.
@@ -96,6 +125,62 @@ function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<strin
 }
 
 /**
+ * Stack traces cost most of a mocked run under vitest (its source-mapping prepareStackTrace runs for the SDK's
+ * debug stack of every promise and the source position of every resource); neither means anything to the mocks.
+ */
+function withoutStackTraces(): () => void {
+    const limit = Error.stackTraceLimit;
+    const callsites = (pulumi.Resource as any).callsites;
+    Error.stackTraceLimit = 0;
+    (pulumi.Resource as any).callsites = () => [];
+    return () => {
+        Error.stackTraceLimit = limit;
+        (pulumi.Resource as any).callsites = callsites;
+    };
+}
+
+/**
+ * A failure inside the program after it has started (an apply callback that throws, a registration that cannot
+ * serialise its inputs) reaches nobody but the process's unhandledRejection handlers. They are collected here for the
+ * duration of a run, so a run fails with them instead of hanging or reporting them to whatever test runs next.
+ */
+function collectUnhandledRejections(): { errors: unknown[]; first: Promise<never>; restore(): void } {
+    const previous = process.listeners("unhandledRejection");
+    const errors: unknown[] = [];
+    let fail: (reason: unknown) => void = () => undefined;
+    // What is waiting on the program's outputs stops at the first one: they would never resolve.
+    const first = new Promise<never>((_, reject) => (fail = reject));
+    first.catch(() => undefined);
+    const collect = (reason: unknown) => {
+        errors.push(reason);
+        fail(reason);
+    };
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", collect);
+    return {
+        errors,
+        first,
+        restore() {
+            process.off("unhandledRejection", collect);
+            for (const listener of previous) process.on("unhandledRejection", listener);
+        },
+    };
+}
+
+const INDEX = path.join(__dirname, "..", "..", "index.ts");
+let programRuns = 0;
+
+/**
+ * index.ts, executed afresh as `pulumi up` would: a new query string makes it a module of its own for vitest, while
+ * the modules it imports (components, SDKs) stay loaded. Re-evaluating all of them for every run (as resetting
+ * vitest's module registry did) cost more than the run itself, and they hold no state of their own.
+ */
+async function runProgram(): Promise<Record<string, unknown>> {
+    programRuns += 1;
+    return (await import(/* @vite-ignore */ `${INDEX}?run=${programRuns}`)) as Record<string, unknown>;
+}
+
+/**
  * Runs index.ts under mocks with the given stack config (flat `ns:key` map) and resolves its stack outputs.
  * `calls` answers the invokes the program is allowed to make; any other invoke fails the run.
  */
@@ -104,7 +189,9 @@ export async function runStack(
     options: { secretKeys?: string[]; calls?: Record<string, (inputs: any) => Record<string, any>> } = {},
 ): Promise<StackRun> {
     const resources: RecordedResource[] = [];
-    const subnets = new Map<string, string>();
+    const subnets = new Map<string, { cidr: string; used: number }>();
+    const urns = new Set<string>();
+    const duplicateUrns: string[] = [];
     let counter = 0;
     await pulumi.runtime.setMocks(
         {
@@ -113,7 +200,7 @@ export async function runStack(
                 // Ids that reach octavia.conf and the node scripts are UUIDs there and are checked as such; the rest
                 // stay readable in assertions.
                 const id = UUID_TYPES.has(args.type) ? uuidFor(args.name) : `${args.name}-id`;
-                if (args.type === "openstack:networking/subnet:Subnet") subnets.set(id, plain(args.inputs).cidr);
+                if (args.type === "openstack:networking/subnet:Subnet") subnets.set(id, { cidr: plain(args.inputs).cidr, used: 0 });
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id });
                 return { id, state: computedState(args, subnets, counter) };
             },
@@ -128,17 +215,51 @@ export async function runStack(
         false,
     );
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
-    vi.resetModules();
-    const program = (await import("../../index")) as Record<string, unknown>;
+    const register = MockMonitor.prototype.registerResource;
+    MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+        const urn: string = this.newUrn(req.getParent(), req.getType(), req.getName());
+        if (urns.has(urn)) duplicateUrns.push(urn);
+        urns.add(urn);
+        return register.call(this, req, callback);
+    };
+    const restoreStacks = withoutStackTraces();
+    const rejections = collectUnhandledRejections();
     const outputs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(program)) {
-        outputs[key] = await resolve(value);
+    let failure: unknown;
+    try {
+        await Promise.race([
+            rejections.first,
+            (async () => {
+                const program = await runProgram();
+                for (const [key, value] of Object.entries(program)) {
+                    outputs[key] = await resolve(value);
+                }
+                // Registrations that no output depends on (rules, say) may still be in flight.
+                await waitForRPCs();
+                // Rejections are reported after the microtask queue drains.
+                await new Promise((done) => setImmediate(done));
+            })(),
+        ]);
+    } catch (err) {
+        // The failures of one broken input arrive together: give the others a moment to be collected too.
+        if (rejections.errors.length > 0) await new Promise((done) => setTimeout(done, 20));
+        else failure = err;
+    } finally {
+        rejections.restore();
+        restoreStacks();
+        MockMonitor.prototype.registerResource = register;
     }
-    // Registrations that no output depends on (rules, say) may still be in flight.
-    await waitForRPCs();
+    const errors = [...(failure === undefined ? [] : [failure]), ...rejections.errors];
+    if (errors.length > 0) {
+        // A config error ends the program before it registers anything: that error alone, as the engine shows it.
+        if (resources.length === 0 && failure instanceof Error && rejections.errors.length === 0) throw failure;
+        const text = errors.map((e) => (e instanceof Error ? e.message : String(e))).join("\n");
+        throw new ProgramError(`the program failed after registering ${resources.length} resources:\n${text}`, resources);
+    }
     return {
         resources,
         outputs,
+        duplicateUrns,
         ofType: (type) => resources.filter((r) => r.type === type),
         byName(name) {
             const found = resources.find((r) => r.name === name);
@@ -148,7 +269,12 @@ export async function runStack(
     };
 }
 
-/** Waits for an Output (or a structure holding Outputs) to resolve. */
+/** Waits for an Output (or a structure holding Outputs) to resolve; rejects when it fails, and after 10 s. */
 export function resolve<T>(value: T): Promise<unknown> {
-    return new Promise((done) => pulumi.output(value as any).apply((v) => done(v)));
+    const output = pulumi.output(value as any) as unknown as { promise(): Promise<unknown> };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("an output did not resolve within 10 s (a failed registration upstream?)")), 10_000);
+    });
+    return Promise.race([output.promise(), timeout]).finally(() => clearTimeout(timer));
 }

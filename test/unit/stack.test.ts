@@ -234,6 +234,21 @@ describe("other topologies", () => {
         ]);
     });
 
+    it("a non-RFC agent host (compute_1) and a config path with a space run to the end, carried quoted", async () => {
+        const ns = guideNamespace();
+        ns.regions[0].controllers[0].hostname = "compute_1";
+        ns.regions[0].octavia = { configFile: "/etc/octavia/my octavia.conf" };
+        const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
+        expect(plain(run.byName("region-RegionOne-hm-compute_1-binding").inputs).hostId).toBe("compute_1");
+        expect(plain(run.byName("region-RegionOne-hm-compute_1-port").inputs).name).toBe("octavia-health-manager-RegionOne-compute_1-listen-port");
+        const ohm0 = String(plain(run.byName("region-RegionOne-node-compute_1-ohm0").inputs.create));
+        expect(ohm0).toContain("TLB_HOSTNAME='compute_1'\n");
+        const conf = String(plain(run.byName("region-RegionOne-node-compute_1-octavia-conf").inputs.create));
+        expect(conf).toContain("TLB_CONF='/etc/octavia/my octavia.conf'\n");
+        expect(conf).toContain("TLB_BACKUP='/etc/octavia/my octavia.conf.tricircle-lbaas.orig'\n");
+        expect((run.outputs.regions as any).RegionOne.healthManagers[0].hostname).toBe("compute_1");
+    });
+
     it("a region without controllers gets its network but no ports, and needs no secrets", async () => {
         const ns = guideNamespace();
         delete ns.healthManager;
