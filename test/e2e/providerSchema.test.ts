@@ -6,7 +6,7 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { guideConfig, guideNamespace, SECRET_KEYS } from "../unit/fixtures";
+import { guideConfig, guideDemo, guideNamespace, SECRET_KEYS } from "../unit/fixtures";
 import { runStack, StackRun } from "../unit/pulumiMocks";
 import { requireEngine } from "./engine";
 import { ROOT } from "./localCloud";
@@ -19,29 +19,12 @@ interface PackageSchema {
     provider: { inputProperties?: Record<string, unknown> };
 }
 
-const DEMO = {
-    image: "cirros",
-    flavor: "m1.tiny",
-    networks: [
-        { name: "net1", cidr: "10.0.10.0/24" },
-        { name: "net2", cidr: "10.0.20.0/24" },
-    ],
-    backends: [
-        { name: "backend1", region: "RegionOne", network: "net1" },
-        { name: "backend2", region: "RegionTwo", network: "net2" },
-    ],
-    loadBalancers: [
-        {
-            name: "lb1",
-            region: "RegionOne",
-            vipNetwork: "net1",
-            listener: { protocol: "HTTP", port: 80 },
-            pool: { protocol: "HTTP", algorithm: "ROUND_ROBIN" },
-            members: ["backend1", "backend2"],
-            healthMonitor: { type: "HTTP", delay: 5, timeout: 3, maxRetries: 3, urlPath: "/", expectedCodes: "200" },
-        },
-    ],
-};
+/** The demo with a monitor that sets every optional field, so each reaches the schema check. */
+function demoWithMonitor(): Record<string, any> {
+    const demo = guideDemo();
+    demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 5, timeout: 3, maxRetries: 3, urlPath: "/", expectedCodes: "200" };
+    return demo;
+}
 
 let schema: PackageSchema;
 let run: StackRun;
@@ -61,7 +44,7 @@ describe("the installed OpenStack provider takes every input the stack sets", ()
             invoked.push({ token, inputs });
             return result;
         };
-        run = await runStack(guideConfig({ ...guideNamespace(), demo: DEMO }), {
+        run = await runStack(guideConfig({ ...guideNamespace(), demo: demoWithMonitor() }), {
             secretKeys: SECRET_KEYS,
             calls: {
                 "openstack:images/getImage:getImage": record("openstack:images/getImage:getImage", { id: "image-id", name: "cirros" }),

@@ -11,35 +11,11 @@ import {
     parseStackConfig,
     rawNamespaceConfig,
 } from "../../components/config";
-import { guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
+import { guideDemo, guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { OPENSTACK_SETTINGS, runStack, stackConfig } from "./pulumiMocks";
 
 type Mutation = (ns: Record<string, any>) => void;
 
-function demoSection(): Record<string, any> {
-    return {
-        image: "cirros",
-        flavor: "m1.tiny",
-        networks: [
-            { name: "net1", cidr: "10.0.10.0/24" },
-            { name: "net2", cidr: "10.0.20.0/24" },
-        ],
-        backends: [
-            { name: "backend1", region: "RegionOne", network: "net1" },
-            { name: "backend3", region: "RegionTwo", network: "net2" },
-        ],
-        loadBalancers: [
-            {
-                name: "lb1",
-                region: "RegionOne",
-                vipNetwork: "net1",
-                listener: { protocol: "HTTP", port: 80 },
-                pool: { protocol: "HTTP", algorithm: "ROUND_ROBIN" },
-                members: ["backend1", "backend3"],
-            },
-        ],
-    };
-}
 
 /** [what, mutation of the guide's config, key path the message must name, a word of the explanation]. */
 const INVALID: [string, Mutation, string, RegExp][] = [
@@ -98,41 +74,41 @@ const INVALID: [string, Mutation, string, RegExp][] = [
     ["bad OVS bridge name", (ns) => (ns.regions[0].controllers[0].ovsBridge = "br int; reboot"), "regions[0].controllers[0].ovsBridge", /interface name/],
     ["host key for an unknown host", (ns) => (ns.ssh.hostKeys = { "10.9.9.9": HOST_KEY }), 'ssh.hostKeys["10.9.9.9"]', /no controller/],
     ["malformed host key", (ns) => (ns.ssh.hostKeys = { "10.7.20.110": "not a key" }), 'ssh.hostKeys["10.7.20.110"]', /OpenSSH public key/],
-    ["demo backend in an unknown region", (ns) => ((ns.demo = demoSection()), (ns.demo.backends[0].region = "RegionNine")), "demo.backends[0].region", /unknown region "RegionNine"/],
-    ["demo backend on an unknown network", (ns) => ((ns.demo = demoSection()), (ns.demo.backends[1].network = "net9")), "demo.backends[1].network", /unknown demo network/],
-    ["demo load balancer in an unknown region", (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].region = "Nowhere")), "demo.loadBalancers[0].region", /unknown region/],
-    ["demo VIP network unknown", (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].vipNetwork = "net3")), "demo.loadBalancers[0].vipNetwork", /unknown demo network/],
-    ["demo member unknown", (ns) => ((ns.demo = demoSection()), ns.demo.loadBalancers[0].members.push("backend9")), "demo.loadBalancers[0].members[2]", /unknown backend/],
-    ["demo member twice in one pool", (ns) => ((ns.demo = demoSection()), ns.demo.loadBalancers[0].members.push("backend1")), "demo.loadBalancers[0].members[2]", /duplicate member/],
-    ["demo network overlapping a management network", (ns) => ((ns.demo = demoSection()), (ns.demo.networks[1].cidr = "192.168.20.0/25")), "demo.networks[1].cidr", /overlaps/],
-    ["demo listener protocol unknown", (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].listener.protocol = "FTP")), "demo.loadBalancers[0].listener.protocol", /"HTTP"\|"HTTPS"\|"TCP"/],
-    ["demo algorithm unknown", (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].pool.algorithm = "RANDOM")), "demo.loadBalancers[0].pool.algorithm", /ROUND_ROBIN/],
+    ["demo backend in an unknown region", (ns) => ((ns.demo = guideDemo()), (ns.demo.backends[0].region = "RegionNine")), "demo.backends[0].region", /unknown region "RegionNine"/],
+    ["demo backend on an unknown network", (ns) => ((ns.demo = guideDemo()), (ns.demo.backends[1].network = "net9")), "demo.backends[1].network", /unknown demo network/],
+    ["demo load balancer in an unknown region", (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].region = "Nowhere")), "demo.loadBalancers[0].region", /unknown region/],
+    ["demo VIP network unknown", (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].vipNetwork = "net3")), "demo.loadBalancers[0].vipNetwork", /unknown demo network/],
+    ["demo member unknown", (ns) => ((ns.demo = guideDemo()), ns.demo.loadBalancers[0].members.push("backend9")), "demo.loadBalancers[0].members[2]", /unknown backend/],
+    ["demo member twice in one pool", (ns) => ((ns.demo = guideDemo()), ns.demo.loadBalancers[0].members.push("backend1")), "demo.loadBalancers[0].members[2]", /duplicate member/],
+    ["demo network overlapping a management network", (ns) => ((ns.demo = guideDemo()), (ns.demo.networks[1].cidr = "192.168.20.0/25")), "demo.networks[1].cidr", /overlaps/],
+    ["demo listener protocol unknown", (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].listener.protocol = "FTP")), "demo.loadBalancers[0].listener.protocol", /"HTTP"\|"HTTPS"\|"TCP"/],
+    ["demo algorithm unknown", (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].pool.algorithm = "RANDOM")), "demo.loadBalancers[0].pool.algorithm", /ROUND_ROBIN/],
     [
         "demo monitor type unknown",
-        (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "ICMP", delay: 5, timeout: 3, maxRetries: 3 })),
+        (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].healthMonitor = { type: "ICMP", delay: 5, timeout: 3, maxRetries: 3 })),
         "demo.loadBalancers[0].healthMonitor.type",
         /PING/,
     ],
     [
         "demo monitor timeout above delay",
-        (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 2, timeout: 3, maxRetries: 3 })),
+        (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 2, timeout: 3, maxRetries: 3 })),
         "demo.loadBalancers[0].healthMonitor.timeout",
         /delay/,
     ],
-    ["demo pool protocol a listener cannot take", (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].pool.protocol = "UDP")), "demo.loadBalancers[0].pool.protocol", /HTTP listener takes a pool of HTTP, PROXY, PROXYV2/],
+    ["demo pool protocol a listener cannot take", (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].pool.protocol = "UDP")), "demo.loadBalancers[0].pool.protocol", /HTTP listener takes a pool of HTTP, PROXY, PROXYV2/],
     [
         "demo URL path on a TCP monitor",
-        (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "TCP", delay: 5, timeout: 3, maxRetries: 3, urlPath: "/" })),
+        (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].healthMonitor = { type: "TCP", delay: 5, timeout: 3, maxRetries: 3, urlPath: "/" })),
         "demo.loadBalancers[0].healthMonitor.urlPath",
         /HTTP and HTTPS monitors only/,
     ],
     [
         "demo expected codes Octavia cannot read",
-        (ns) => ((ns.demo = demoSection()), (ns.demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 5, timeout: 3, maxRetries: 3, expectedCodes: "2xx" })),
+        (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].healthMonitor = { type: "HTTP", delay: 5, timeout: 3, maxRetries: 3, expectedCodes: "2xx" })),
         "demo.loadBalancers[0].healthMonitor.expectedCodes",
         /status codes/,
     ],
-    ["demo duplicate backend names", (ns) => ((ns.demo = demoSection()), (ns.demo.backends[1].name = "backend1")), "demo.backends[1].name", /duplicate backend/],
+    ["demo duplicate backend names", (ns) => ((ns.demo = guideDemo()), (ns.demo.backends[1].name = "backend1")), "demo.backends[1].name", /duplicate backend/],
 ];
 
 describe("invalid configurations stop the program before any resource is registered", () => {
@@ -261,8 +237,8 @@ describe("cross-field rules (pure)", () => {
     });
 
     it("demo references", () => {
-        expect(checkDemoReferences({ regions: [region("RegionOne", "10.1.0.0/24"), region("RegionTwo", "10.2.0.0/24")], demo: demoSection() as any })).toEqual([]);
-        expect(checkDemoReferences({ regions: [region("RegionOne", "10.1.0.0/24")], demo: demoSection() as any }).map((i) => formatPath(i.path))).toEqual([
+        expect(checkDemoReferences({ regions: [region("RegionOne", "10.1.0.0/24"), region("RegionTwo", "10.2.0.0/24")], demo: guideDemo() as any })).toEqual([]);
+        expect(checkDemoReferences({ regions: [region("RegionOne", "10.1.0.0/24")], demo: guideDemo() as any }).map((i) => formatPath(i.path))).toEqual([
             "demo.backends[1].region",
         ]);
     });

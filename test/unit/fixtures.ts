@@ -31,3 +31,29 @@ export const SECRET_KEYS = ["tricircle-lbaas:healthManager", "tricircle-lbaas:ss
 export function guideConfig(overrides: Record<string, any> = {}): Record<string, string> {
     return stackConfig({ ...guideNamespace(), ...overrides }, OPENSTACK_SETTINGS);
 }
+
+/** A small demo on the guide's topology: two networks, a backend per region, lb1 with both as members. */
+export function guideDemo(): Record<string, any> {
+    return {
+        image: "cirros",
+        flavor: "m1.tiny",
+        networks: [
+            { name: "net1", cidr: "10.0.10.0/24" },
+            { name: "net2", cidr: "10.0.20.0/24" },
+        ],
+        backends: [
+            { name: "backend1", region: "RegionOne", network: "net1" },
+            { name: "backend3", region: "RegionTwo", network: "net2" },
+        ],
+        loadBalancers: [
+            {
+                name: "lb1",
+                region: "RegionOne",
+                vipNetwork: "net1",
+                listener: { protocol: "HTTP", port: 80 },
+                pool: { protocol: "HTTP", algorithm: "ROUND_ROBIN" },
+                members: ["backend1", "backend3"],
+            },
+        ],
+    };
+}
