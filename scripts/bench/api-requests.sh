@@ -5,7 +5,7 @@
 #   scripts/bench/api-requests.sh mark  > MARK    # current size of each log
 #   scripts/bench/api-requests.sh since MARK      # requests logged since MARK
 #
-# `since` prints one line: keystone neutron octavia tokens server_s
+# `since` prints one line: keystone neutron octavia tokens server_s ssh
 #   keystone  uwsgi request lines of keystone.log ("[pid: …] … POST /v3/… => generated …")
 #   neutron   neutron-server.log request lines (neutron.wsgi … "POST /v2.0/… HTTP/1.1" status: …)
 #   octavia   uwsgi request lines of octavia-api.log
@@ -13,6 +13,8 @@
 #             (clients authenticating; the services' own service tokens too)
 #   server_s  the time the three services report having spent on those requests, summed (seconds;
 #             uwsgi's "in N msecs", neutron's "time: S")
+#   ssh       SSH logins the benchmark's controller nodes accepted ("Accepted publickey" in their sshd logs,
+#             BENCH_SSHD_LOGS: a folder whose node*/log/sshd.log are read; default .local-cloud/nodes-bench)
 # Keystone's lines include GET /v3/auth/tokens, the token validations that
 # Neutron's and Octavia's keystonemiddleware make for a token they have not
 # cached yet: caused by the run, so counted. Only byte ranges appended after
@@ -22,6 +24,8 @@ export LC_ALL=C
 
 LOG_DIR="${LOCAL_CLOUD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.local-cloud}/log"
 LOGS=(keystone.log neutron-server.log octavia-api.log)
+SSHD_DIR="${BENCH_SSHD_LOGS:-$(dirname "$LOG_DIR")/nodes-bench}"
+sshd_logs() { local f; for f in "$SSHD_DIR"/node*/log/sshd.log; do [ -f "$f" ] && printf '%s\n' "$f"; done; return 0; }
 
 size_of() { if [ -f "$1" ]; then stat -c %s "$1"; else echo 0; fi; }
 
@@ -40,6 +44,7 @@ TOKEN_REQ='\] POST /v3/auth/tokens => generated '
 case "${1:-}" in
   mark)
     for f in "${LOGS[@]}"; do printf '%s %s\n' "$f" "$(size_of "$LOG_DIR/$f")"; done
+    while read -r f; do [ -z "$f" ] || printf '%s %s\n' "$f" "$(size_of "$f")"; done < <(sshd_logs)
     ;;
   since)
     [ -f "${2:-}" ] || { echo "usage: $0 since MARKFILE" >&2; exit 2; }
@@ -54,7 +59,13 @@ case "${1:-}" in
       match($0, / in [0-9]+ msecs /) { t += substr($0, RSTART + 4, RLENGTH - 11) / 1000 }
       match($0, / time: [0-9.]+/) { t += substr($0, RSTART + 7, RLENGTH - 7) }
       END { printf "%.3f", t }')"
-    echo "$(count "$k") $(count "$n") $(count "$o") $tk $server"
+    logins=0
+    while read -r f; do
+      [ -n "$f" ] || continue
+      c="$(appended "$f" "${off[$f]:-0}" | grep -c 'Accepted publickey for ' || true)"
+      logins=$((logins + c))
+    done < <(sshd_logs)
+    echo "$(count "$k") $(count "$n") $(count "$o") $tk $server $logins"
     ;;
   *)
     echo "usage: $0 mark | since MARKFILE" >&2; exit 2

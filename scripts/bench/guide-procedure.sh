@@ -1,24 +1,46 @@
 #!/usr/bin/env bash
-# The guide's cloud-side procedure as written (../shared/guide/seed-tricircle-lbaas.md: "Configuration" and
-# "How to play / one network, one region"), with the openstack CLI against the local cloud, then its undo.
-# Times every phase, counts the API requests the services logged (scripts/bench/api-requests.sh) and the
-# openstack CLI invocations. Writes one tab-separated row per phase to $BENCH_OUT (or stdout):
-#   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s   (see lib.sh)
-# and, to $BENCH_WINDOW_OUT, the same counts over the whole run (a cross-check of the sum of the phases).
+# The guide's procedure as written (../shared/guide/seed-tricircle-lbaas.md: "Configuration" and "How to play / one
+# network, one region"): the cloud side with the openstack CLI against the local cloud, the node side over SSH on
+# the benchmark's two controller nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh), then its undo.
+# Times every phase, counts the API requests the services logged and the SSH logins the nodes' sshd logged
+# (scripts/bench/api-requests.sh) and the openstack CLI invocations. Writes one tab-separated row per phase to
+# $BENCH_OUT (or stdout):
+#   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s  ssh_logins
+# and, to $BENCH_WINDOW_OUT, the same counts over the whole run (a cross-check of the sum of the phases); to
+# $BENCH_EDITOR_OUT, how octavia.conf was edited; to $BENCH_NOTES, what it found running the guide as written.
+# The nodes come from bench.sh: BENCH_NODE<N>_HOST / _HOSTNAME / _REGION (N = 1, 2), BENCH_SSH_USER, BENCH_SSH_KEY,
+# BENCH_KNOWN_HOSTS, BENCH_HEARTBEAT_KEY_FILE, and BENCH_NODE_STATE (the folder where node-state.sh saved the
+# nodes before the run; the failure trap restores them from it).
 #
 # Differences from the guide, all on purpose:
 # - every name gets a suffix (BENCH_SUFFIX, random by default) so that runs never collide;
-# - `--host $(hostname)` is node1 / node2 (the guide's two controller nodes; node2's port binds in RegionTwo);
-# - the node-side commands (ovs-vsctl, ip link, dhclient, iptables, octavia.conf) and the backends
-#   (nova boot, the web server) are not run: this is the cloud side only; the members get the fixed addresses
-#   10.0.10.10 and 10.0.10.11 on subnet1;
+# - `--host $(hostname)` is the node's own host name (controller-r1, controller-r2: the guide's node1 and node2;
+#   node2's port binds in RegionTwo), taken from the node facts, where the guide runs the CLI on the node itself;
+# - the node steps run from this machine, one `ssh node sudo ...` per command line of the guide;
+# - the guide's MGMT_PORT_IP line yields nothing with this openstackclient (see the note it records): the address
+#   is taken from the very same `port show` output with a pattern that matches it (no extra call);
+# - no DHCP server serves the management networks here (the local cloud has no DHCP agent on the nodes), so
+#   `dhclient -v o-hm0 -cf $OCTAVIA_DHCLIENT_CONF` is its static equivalent: `ip addr add <port ip>/<prefix> dev
+#   o-hm0` and `ip link set o-hm0 up` (what the stack does with `addressing: static`, its default);
+# - "Modify /etc/octavia/octavia.conf": first a backup (`cp -p`, what an operator keeps so the edit can be undone),
+#   then one command per key: `crudini --set` if the node has crudini, else an awk one-liner with crudini's
+#   semantics (set the key in its section: replace the line, else uncomment the sample line, else add it at the end
+#   of the section, adding the section if missing); the keys of guide step 4 the stack sets too: [health_manager]
+#   bind_ip, bind_port, controller_ip_port_list, heartbeat_key, [controller_worker] amp_boot_network_list,
+#   amp_secgroup_list, [neutron] region_name (the central region), [nova] and [glance] region_name (the node's);
+# - the restart: the nodes have no systemd, so it is the command the stack is configured with on them,
+#   `echo restarted >>/run/octavia-restarts.log` (scripts/lib/localStack.ts);
+# - the backends (nova boot, the web server) are not run: the members get the fixed addresses 10.0.10.10 and
+#   10.0.10.11 on subnet1;
 # - "Waiting the load balancer to be ACTIVE ..." is a poll of `loadbalancer show -c provisioning_status` every
 #   BENCH_POLL_INTERVAL seconds (default 1), bounded by BENCH_WAIT_TIMEOUT (default 180);
-# - the ids the guide's later commands need ($subnet1_id) come from the create commands' output (-f value -c id),
-#   where a person would copy them from the table: no extra call;
-# - the undo (the guide has none) deletes everything in reverse order, waiting for the load balancer between
-#   its changes as Octavia requires; one delete call per resource type where the CLI accepts several names.
-# A trap deletes whatever is left (by name) when anything fails; that cleanup is not timed.
+# - the ids the guide's later commands and octavia.conf need ($subnet1_id, the network and group ids) come from the
+#   create commands' output (-f value -c id), where a person would copy them from the table: no extra call;
+# - the undo (the guide has none) reverses everything: the load-balancer phases (deletes, waiting for the load
+#   balancer between its changes as Octavia requires), then the nodes (octavia.conf back from the backup, restart,
+#   `iptables -D` of the rule, `ovs-vsctl del-port`, which takes o-hm0 with its MAC and address), then the cloud
+#   side of the configuration; one delete call per resource type where the CLI accepts several names.
+# A trap deletes whatever is left (by name) and restores the nodes when anything fails; that cleanup is not timed.
 set -euo pipefail
 SECTION=guide
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -36,6 +58,24 @@ HM_PORT1="octavia-health-manager-region-one-listen-port-$S"
 HM_PORT2="octavia-health-manager-region-two-listen-port-$S"
 NET1="net1-$S"; SUBNET1="subnet1-$S"
 LB="lb1-$S"; LISTENER="listener1-$S"; POOL="pool1-$S"
+CONF=/etc/octavia/octavia.conf
+CONF_BACKUP="$CONF.bench-guide.orig"
+HM_UDP_PORT=5555
+RESTART='echo restarted >>/run/octavia-restarts.log'
+for n in 1 2; do
+  for v in HOST HOSTNAME REGION; do
+    var="BENCH_NODE${n}_$v"
+    [ -n "${!var:-}" ] || die "$var is not set: run the benchmark with scripts/bench.sh"
+  done
+done
+HEARTBEAT_KEY="$(cat "${BENCH_HEARTBEAT_KEY_FILE:?the heartbeat key file of the bench nodes}")"
+NODE1_HOSTNAME="$BENCH_NODE1_HOSTNAME"; NODE2_HOSTNAME="$BENCH_NODE2_HOSTNAME"
+
+# crudini's `--set FILE SECTION KEY VALUE` as an awk one-liner (one line: it travels in one SSH command line).
+# shellcheck disable=SC2016  # awk's own $0
+INI_SET_AWK='BEGIN { S = ENVIRON["INI_SECTION"]; K = ENVIRON["INI_KEY"]; V = ENVIRON["INI_VALUE"] } FNR == 1 { p++; s = "" } function iskey(l) { return index(l, K) == 1 && substr(l, length(K) + 1) ~ /^[ \t]*=/ } p == 1 { if ($0 ~ /^\[.*\][ \t]*$/) { s = $0; sub(/^\[/, "", s); sub(/\][ \t]*$/, "", s); if (s == S) { have = 1; last = FNR } next } if (s != S || $0 ~ /^[ \t]*$/) next; last = FNR; if (!act && iskey($0)) act = FNR; c = $0; if (!com && sub(/^[#;][ \t]*/, "", c) && iskey(c)) com = FNR; next } { t = act ? act : com; if (FNR == t) print K " = " V; else print; if (!t && FNR == last) print K " = " V } END { if (!have) { if (NR > 0) print ""; print "[" S "]"; print K " = " V } }'
+# shellcheck disable=SC2016  # expanded on the node
+INI_SET_SH='awk "$1" "$2" "$2" >"$2.ini-set" && cat "$2.ini-set" >"$2" && rm -f "$2.ini-set"'
 
 # "Waiting the load balancer to be ACTIVE ...": poll its provisioning status.
 wait_lb_active() {
@@ -65,7 +105,7 @@ wait_lb_gone() {
 # --- the guide: Configuration -------------------------------------------------------------------------------
 
 security_groups() {
-  openstack --os-region-name CentralRegion security group create "$MGMT_SG" >/dev/null
+  MGMT_SG_ID=$(openstack --os-region-name CentralRegion security group create "$MGMT_SG" -f value -c id)
   openstack --os-region-name CentralRegion security group rule create --protocol icmp "$MGMT_SG" >/dev/null
   openstack --os-region-name CentralRegion security group rule create --protocol tcp --dst-port 22 "$MGMT_SG" >/dev/null
   openstack --os-region-name CentralRegion security group rule create --protocol tcp --dst-port 80 "$MGMT_SG" >/dev/null
@@ -82,9 +122,9 @@ security_groups() {
 
 management_networks() {
   # node1, then node2 ("同node1": the same with net2, 192.168.20.0/24)
-  openstack --os-region-name CentralRegion network create "$MGMT_NET1" >/dev/null
+  MGMT_NET1_ID=$(openstack --os-region-name CentralRegion network create "$MGMT_NET1" -f value -c id)
   openstack --os-region-name CentralRegion subnet create --subnet-range 192.168.10.0/24 --network "$MGMT_NET1" "$MGMT_SUBNET1" >/dev/null
-  openstack --os-region-name CentralRegion network create "$MGMT_NET2" >/dev/null
+  MGMT_NET2_ID=$(openstack --os-region-name CentralRegion network create "$MGMT_NET2" -f value -c id)
   openstack --os-region-name CentralRegion subnet create --subnet-range 192.168.20.0/24 --network "$MGMT_NET2" "$MGMT_SUBNET2" >/dev/null
 }
 
@@ -103,19 +143,81 @@ health_manager_port() {
   MGMT_PORT_IP=$(openstack --os-region-name "$region" port show -f value -c fixed_ips "$MGMT_PORT_ID" | tee "$WORK/fixed_ips" | awk '{FS=",| "; gsub(",",""); gsub("'\''",""); for(i = 1; i <= NF; ++i) {if ($i ~ /^ip_address/) {n=index($i, "="); if (substr($i, n+1) ~ "\\.") print substr($i, n+1)}}}')
   say "port $name: id $MGMT_PORT_ID, mac $MGMT_PORT_MAC, MGMT_PORT_IP '${MGMT_PORT_IP}'"
   if [ -z "$MGMT_PORT_IP" ]; then
-    # Not fatal here (the address is used on the node only), but the guide's step does not work as written.
-    note "The guide's MGMT_PORT_IP line (\`port show -f value -c fixed_ips\` | awk looking for \`ip_address=…\`) yields nothing with this openstackclient, which prints fixed_ips as \`$(sed -E 's/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/<subnet id>/g; s/[0-9]+([.][0-9]+){3}/<address>/g' "$WORK/fixed_ips")\`; the node's o-hm0 would get no address from it."
+    # The guide's step does not work as written; the node needs the address, so take it from the same output.
+    note "The guide's MGMT_PORT_IP line (\`port show -f value -c fixed_ips\` | awk looking for \`ip_address=…\`) yields nothing with this openstackclient, which prints fixed_ips as \`$(sed -E 's/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/<subnet id>/g; s/[0-9]+([.][0-9]+){3}/<address>/g' "$WORK/fixed_ips")\`; the node's o-hm0 would get no address from it. The benchmark takes the address from the same output with \`grep -oE \"'ip_address': '[0-9.]+'\"\` (no extra call)."
+    MGMT_PORT_IP=$(grep -oE "'ip_address': '[0-9.]+'" "$WORK/fixed_ips" | head -n1 | cut -d"'" -f4)
   fi
+  [ -n "$MGMT_PORT_IP" ] || die "port $name: no IPv4 address in its fixed_ips ($(cat "$WORK/fixed_ips"))"
 }
 
 health_manager_ports() {
-  health_manager_port RegionOne "$MGMT_NET1" "$HM_PORT1"; PORT1_ID=$MGMT_PORT_ID
-  health_manager_port RegionTwo "$MGMT_NET2" "$HM_PORT2"; PORT2_ID=$MGMT_PORT_ID
+  health_manager_port RegionOne "$MGMT_NET1" "$HM_PORT1"; PORT1_ID=$MGMT_PORT_ID PORT1_MAC=$MGMT_PORT_MAC PORT1_IP=$MGMT_PORT_IP
+  health_manager_port RegionTwo "$MGMT_NET2" "$HM_PORT2"; PORT2_ID=$MGMT_PORT_ID PORT2_MAC=$MGMT_PORT_MAC PORT2_IP=$MGMT_PORT_IP
 }
 
 bind_ports() {
-  openstack --os-region-name RegionOne port set --host node1 "$PORT1_ID"
-  openstack --os-region-name RegionTwo port set --host node2 "$PORT2_ID"
+  openstack --os-region-name RegionOne port set --host "$NODE1_HOSTNAME" "$PORT1_ID"
+  openstack --os-region-name RegionTwo port set --host "$NODE2_HOSTNAME" "$PORT2_ID"
+}
+
+# --- the guide: the node steps (node1, then node2 "同node1"), one SSH command per line ----------------------
+
+# node_vars N: the values node N's steps use (its port, its management network, its region).
+node_vars() {
+  case "$1" in
+    1) N_PORT_ID=$PORT1_ID N_MAC=$PORT1_MAC N_IP=$PORT1_IP N_NET_ID=$MGMT_NET1_ID N_PREFIX=24 N_REGION=$BENCH_NODE1_REGION ;;
+    2) N_PORT_ID=$PORT2_ID N_MAC=$PORT2_MAC N_IP=$PORT2_IP N_NET_ID=$MGMT_NET2_ID N_PREFIX=24 N_REGION=$BENCH_NODE2_REGION ;;
+  esac
+}
+
+node_ohm0() {
+  local n
+  for n in 1 2; do
+    node_vars "$n"
+    on_node "$n" sudo ovs-vsctl -- --may-exist add-port "${OVS_BRIDGE:-br-int}" o-hm0 -- set Interface o-hm0 type=internal -- set Interface o-hm0 external-ids:iface-status=active -- set Interface o-hm0 "external-ids:attached-mac=$N_MAC" -- set Interface o-hm0 "external-ids:iface-id=$N_PORT_ID" -- set Interface o-hm0 external-ids:skip_cleanup=true
+    on_node "$n" sudo ip link set dev o-hm0 address "$N_MAC"
+    # dhclient's static equivalent (no DHCP server here): the port's address, and the link up.
+    on_node "$n" sudo ip addr add "$N_IP/$N_PREFIX" dev o-hm0
+    on_node "$n" sudo ip link set o-hm0 up
+  done
+}
+
+node_firewall() {
+  on_node 1 sudo iptables -I INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT
+  on_node 2 sudo iptables -I INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT
+}
+
+# conf_set N SECTION KEY VALUE: one key of octavia.conf on node N.
+conf_set() {
+  local var="NODE$1_CRUDINI"
+  if [ "${!var}" = 1 ]; then
+    on_node "$1" sudo crudini --set "$CONF" "$2" "$3" "$4"
+  else
+    on_node "$1" sudo env "INI_SECTION=$2" "INI_KEY=$3" "INI_VALUE=$4" sh -c "$INI_SET_SH" ini-set "$INI_SET_AWK" "$CONF"
+  fi
+}
+
+node_octavia_conf() {
+  local n
+  for n in 1 2; do
+    node_vars "$n"
+    on_node "$n" sudo cp -p "$CONF" "$CONF_BACKUP"
+    conf_set "$n" health_manager bind_ip "$N_IP"
+    conf_set "$n" health_manager bind_port "$HM_UDP_PORT"
+    # One health manager per region: the region's list is the node's own address.
+    conf_set "$n" health_manager controller_ip_port_list "$N_IP:$HM_UDP_PORT"
+    conf_set "$n" health_manager heartbeat_key "$HEARTBEAT_KEY"
+    conf_set "$n" controller_worker amp_boot_network_list "$N_NET_ID"
+    conf_set "$n" controller_worker amp_secgroup_list "$MGMT_SG_ID"
+    conf_set "$n" neutron region_name CentralRegion
+    conf_set "$n" nova region_name "$N_REGION"
+    conf_set "$n" glance region_name "$N_REGION"
+  done
+}
+
+node_restart() {
+  on_node 1 sudo sh -c "$RESTART"
+  on_node 2 sudo sh -c "$RESTART"
 }
 
 # --- the guide: How to play, one network, one region ------------------------------------------------------
@@ -149,7 +251,7 @@ members() {
 
 # --- undo, in reverse ----------------------------------------------------------------------------------------
 
-undo() {
+undo_lb() {
   openstack --os-region-name RegionOne loadbalancer member delete "$POOL" "$MEMBER2_ID"
   wait_lb_active
   openstack --os-region-name RegionOne loadbalancer member delete "$POOL" "$MEMBER1_ID"
@@ -162,6 +264,20 @@ undo() {
   wait_lb_gone
   openstack --os-region-name CentralRegion subnet delete "$SUBNET1"
   openstack --os-region-name CentralRegion network delete "$NET1"
+}
+
+undo_nodes() {
+  local n
+  for n in 2 1; do
+    on_node "$n" sudo mv -f "$CONF_BACKUP" "$CONF"
+    on_node "$n" sudo sh -c "$RESTART"
+    on_node "$n" sudo iptables -D INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT
+    # The internal port's device goes with it: its MAC, address and link state.
+    on_node "$n" sudo ovs-vsctl del-port "${OVS_BRIDGE:-br-int}" o-hm0
+  done
+}
+
+undo_cloud() {
   # Deleting the ports also ends their bindings.
   openstack --os-region-name CentralRegion port delete "$PORT2_ID" "$PORT1_ID"
   openstack --os-region-name CentralRegion subnet delete "$MGMT_SUBNET2" "$MGMT_SUBNET1"
@@ -199,6 +315,10 @@ cleanup() {
       rc=1
     fi
   fi
+  if [ "$UNDONE" = 0 ] && [ -n "${BENCH_NODE_STATE:-}" ]; then
+    say "restoring the bench nodes (not timed)"
+    bash "$ROOT/scripts/bench/node-state.sh" restore "$BENCH_NODE_STATE" || rc=1
+  fi
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -207,7 +327,15 @@ trap 'exit 130' INT TERM
 
 # --- run -----------------------------------------------------------------------------------------------------
 
-say "run $S: the guide's cloud-side procedure, then its undo (poll every ${POLL} s)"
+# Which way node N edits octavia.conf (not timed): crudini where the node has it.
+for n in 1 2; do
+  if on_node "$n" sh -c 'command -v crudini' >/dev/null; then printf -v "NODE${n}_CRUDINI" 1; else printf -v "NODE${n}_CRUDINI" 0; fi
+done
+if [ "$NODE1_CRUDINI$NODE2_CRUDINI" = 11 ]; then EDITOR_USED="crudini --set"; else EDITOR_USED="an awk one-liner with crudini's --set semantics (no crudini on the nodes)"; fi
+say "octavia.conf is edited with $EDITOR_USED"
+printf '%s\n' "$EDITOR_USED" >"${BENCH_EDITOR_OUT:-/dev/null}"
+
+say "run $S: the guide's procedure (cloud and nodes), then its undo (poll every ${POLL} s)"
 T0="$EPOCHREALTIME"
 M0="$WORK/mark0"
 "$API_REQUESTS" mark >"$M0"
@@ -215,12 +343,18 @@ phase "security groups: 2 groups, 10 rules" security_groups
 phase "management networks: 2 networks, 2 subnets" management_networks
 phase "health-manager ports: 2 × (port create, port show)" health_manager_ports
 phase "bind them: 2 × port set --host" bind_ports
+phase "nodes: o-hm0 (ovs-vsctl, ip link address, ip addr, link up), 2 nodes" node_ohm0
+phase "nodes: firewall (iptables -I), 2 nodes" node_firewall
+phase "nodes: octavia.conf (backup + 9 keys), 2 nodes" node_octavia_conf
+phase "nodes: restart Octavia, 2 nodes" node_restart
 phase "net1 + subnet1" net1
 phase "lb1, wait ACTIVE" lb1
 phase "listener1, wait ACTIVE" listener1
 phase "pool1, wait ACTIVE" pool1
 phase "2 members, each + wait ACTIVE" members
-phase "undo: everything, in reverse" undo
+phase "undo: load-balancer phases (members … lb1, net1)" undo_lb
+phase "undo: nodes (octavia.conf back, restart, iptables -D, del-port)" undo_nodes
+phase "undo: configuration, cloud side (ports, subnets, networks, groups)" undo_cloud
 T2="$EPOCHREALTIME"
 sleep 0.5
 # A cross-check for bench.sh: the requests of the whole window (the phases' rows should add up to it unless

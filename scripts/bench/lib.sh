@@ -1,10 +1,12 @@
 # shellcheck shell=bash
 # Shared by the benchmark's shell parts (guide-procedure.sh, cli-baseline.sh); sourced after `set -euo pipefail`
-# with SECTION set. Provides: the counted `openstack` wrapper, `phase` (wall time, API requests from the logs,
-# CLI calls, client CPU), say/die. Rows go to $BENCH_OUT (default stdout), tab-separated:
-#   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s
+# with SECTION set. Provides: the counted `openstack` wrapper, the counted `on_node` (one SSH command on a bench
+# node), `phase` (wall time, API requests from the logs, CLI calls, client CPU, SSH logins), say/die. Rows go to
+# $BENCH_OUT (default stdout), tab-separated:
+#   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s  ssh_logins
 # server_s: the time the services report for those requests, summed (api-requests.sh);
-# client_cpu_s: user + system CPU of the processes the script ran and waited for (the CLI calls).
+# client_cpu_s: user + system CPU of the processes the script ran and waited for (the CLI and ssh calls);
+# ssh_logins: SSH logins the bench nodes' sshd logged (api-requests.sh).
 export LC_ALL=C  # "." in $EPOCHREALTIME and in awk's numbers
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,6 +35,19 @@ openstack() {
 }
 calls() { wc -l <"$CALLS"; }
 
+# on_node N WORD...: one command on bench node N (1 or 2) over SSH, as an operator's `ssh node sudo ...`: the words
+# are quoted for the node's login shell, the host key is pinned, and the call is bounded in time. The node's
+# address, user and key come from bench.sh (BENCH_NODE<N>_HOST, BENCH_SSH_USER, BENCH_SSH_KEY, BENCH_KNOWN_HOSTS).
+on_node() {
+  local var="BENCH_NODE${1}_HOST" words
+  shift
+  [ -n "${!var:-}" ] || die "$var: the bench node's address (set by bench.sh)"
+  words="$(printf '%q ' "$@")"
+  command timeout -k 5 60 ssh -F /dev/null -i "${BENCH_SSH_KEY:?}" -o IdentitiesOnly=yes -o BatchMode=yes \
+    -o UserKnownHostsFile="${BENCH_KNOWN_HOSTS:?}" -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes \
+    -o ConnectTimeout=5 -o LogLevel=ERROR "${BENCH_SSH_USER:-stack}@${!var}" "$words" </dev/null
+}
+
 # CPU seconds (user + system) of this shell's waited-for children so far. `times` runs in this shell, not in
 # a $(...) subshell, whose counters would start at zero.
 children_cpu() {
@@ -58,7 +73,7 @@ phase() {
   row="$(awk -v OFS='\t' -v s="$SECTION" -v n="$name" -v k="$k" -v t0="$t0" -v t1="$t1" -v c="$(($(calls) - c0))" \
       -v cpu="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }')" -v r="$req" '
     function f(x) { return k == 1 ? x : sprintf("%.2f", x / k) }
-    BEGIN { split(r, q, " "); print s, n, sprintf("%.2f", (t1 - t0) / k), f(q[1]), f(q[2]), f(q[3]), f(q[4]), sprintf("%.2f", q[5] / k), f(c), sprintf("%.2f", cpu / k) }')"
+    BEGIN { split(r, q, " "); print s, n, sprintf("%.2f", (t1 - t0) / k), f(q[1]), f(q[2]), f(q[3]), f(q[4]), sprintf("%.2f", q[5] / k), f(c), sprintf("%.2f", cpu / k), f(q[6] + 0) }')"
   printf '%s\n' "$row" >>"$OUT"
-  say "$(awk -F '\t' '{ printf "%s: %s s, requests keystone %s (new tokens %s), neutron %s, octavia %s, server %s s, CLI calls %s, client CPU %s s", $2, $3, $4, $7, $5, $6, $8, $9, $10 }' <<<"$row")"
+  say "$(awk -F '\t' '{ printf "%s: %s s, requests keystone %s (new tokens %s), neutron %s, octavia %s, server %s s, CLI calls %s, SSH logins %s, client CPU %s s", $2, $3, $4, $7, $5, $6, $8, $9, $11, $10 }' <<<"$row")"
 }

@@ -1,11 +1,14 @@
-// Turns the rows of `npm run bench` (scripts/bench.sh) into docs/bench.md: the summary table (medians over the
-// runs), the numbers the explanation quotes (computed here, never typed in), and a per-run table.
+// Turns the rows of `npm run bench` (scripts/bench.sh) into docs/bench.md: the summary (medians over the runs, the
+// ratio), the engine's critical path against its makespan, the numbers the explanation quotes (computed here,
+// never typed in), and a per-run table. With --readme it prints only the summary table, for README.md.
 //
-//   node report.js RESULTS_DIR > docs/bench.md
+//   node report.js RESULTS_DIR [--readme] > docs/bench.md
 //
 // RESULTS_DIR holds run-N.tsv (rows: section, phase, wall_s, keystone, neutron, octavia, new_tokens, server_s,
-// cli_calls, client_cpu_s), window-N.tsv (the guide's whole-run counts: section, "window", keystone, neutron, octavia,
-// new_tokens, server_s, cli_calls), notes.txt (findings, one a line) and meta.json (see bench.sh).
+// cli_calls, client_cpu_s, ssh_logins), window-N.tsv (the guide's whole-run counts: section, "window", keystone,
+// neutron, octavia, new_tokens, server_s, ssh, cli_calls), steps-N.json (stack-engine.ts: the engine's steps of
+// `up` and `destroy` and the resources' dependencies), restarts-N.tsv (section, node, Octavia restarts during the
+// section), notes.txt (findings, one a line) and meta.json (see bench.sh).
 import * as fs from "fs";
 import * as path from "path";
 
@@ -20,6 +23,7 @@ interface Row {
     server: number;
     cli: number;
     cpu: number;
+    ssh: number;
 }
 
 interface Meta {
@@ -35,22 +39,56 @@ interface Meta {
     loadAfter: string;
     openstackClient: string;
     pulumi: string;
+    openstackPlugin: string;
+    commandPlugin: string;
+    openssh: string;
     node: string;
     pollInterval: string;
     totalSeconds: string;
 }
 
+interface Step {
+    urn: string;
+    type: string;
+    op: string;
+    start: number;
+    end?: number;
+    engineStart: number;
+    engineEnd?: number;
+    failed?: boolean;
+}
+
+interface StateResource {
+    urn: string;
+    type: string;
+    parent?: string;
+    provider?: string;
+    dependencies?: string[];
+    propertyDependencies?: Record<string, string[]>;
+}
+
+interface Steps {
+    resources: StateResource[];
+    up: Step[];
+    destroy: Step[];
+    counts: Record<string, number>;
+}
+
 const dir = process.argv[2];
+const readmeOnly = process.argv.includes("--readme");
 if (!dir) {
-    process.stderr.write("usage: node report.js RESULTS_DIR\n");
+    process.stderr.write("usage: node report.js RESULTS_DIR [--readme]\n");
     process.exit(2);
 }
 
 const meta = JSON.parse(fs.readFileSync(path.join(dir, "meta.json"), "utf8")) as Meta;
-const runFiles = fs
-    .readdirSync(dir)
-    .filter((f) => /^run-\d+\.tsv$/.test(f))
-    .sort((a, b) => Number(a.match(/\d+/)?.[0]) - Number(b.match(/\d+/)?.[0]));
+const numbered = (re: RegExp) =>
+    fs
+        .readdirSync(dir)
+        .filter((f) => re.test(f))
+        .sort((a, b) => Number(a.match(/\d+/)?.[0]) - Number(b.match(/\d+/)?.[0]));
+const runFiles = numbered(/^run-\d+\.tsv$/);
+const runNumber = (f: string) => Number(f.match(/\d+/)?.[0]);
 
 function parseRows(file: string): Row[] {
     return fs
@@ -59,13 +97,15 @@ function parseRows(file: string): Row[] {
         .filter((l) => l.trim())
         .map((l) => {
             const [section, phase, ...n] = l.split("\t");
-            const [wall, keystone, neutron, octavia, tokens, server, cli, cpu] = n.map(Number);
-            return { section, phase, wall, keystone, neutron, octavia, tokens, server, cli, cpu };
+            const [wall, keystone, neutron, octavia, tokens, server, cli, cpu, ssh] = n.map(Number);
+            return { section, phase, wall, keystone, neutron, octavia, tokens, server, cli, cpu, ssh: ssh || 0 };
         });
 }
 
 const runs = runFiles.map(parseRows);
 if (runs.length === 0) throw new Error(`no run-N.tsv in ${dir}`);
+const runIds = runFiles.map(runNumber);
+const editor = fs.existsSync(path.join(dir, "editor.txt")) ? fs.readFileSync(path.join(dir, "editor.txt"), "utf8").trim() : "";
 const notes = fs.existsSync(path.join(dir, "notes.txt"))
     ? [...new Set(fs.readFileSync(path.join(dir, "notes.txt"), "utf8").split("\n").filter((l) => l.trim()))]
     : [];
@@ -77,26 +117,79 @@ const median = (xs: number[]): number => {
 };
 const num = (x: number, digits = 2): string => (Number.isInteger(x) ? String(x) : x.toFixed(digits).replace(/\.?0+$/, ""));
 const secs = (x: number): string => x.toFixed(1);
+const range = (xs: number[], f: (x: number) => string = secs): string => (xs.length > 1 ? ` (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : "");
 
 type Metric = Exclude<keyof Row, "section" | "phase">;
 const requests = (r: Row): number => r.keystone + r.neutron + r.octavia;
 
-// Derived rows, per run: the sums the explanation compares.
-const isUndo = (r: Row) => r.section === "guide" && r.phase.startsWith("undo");
-function sum(rows: Row[], section: string, phase: string): Row {
-    const init: Row = { section, phase, wall: 0, keystone: 0, neutron: 0, octavia: 0, tokens: 0, server: 0, cli: 0, cpu: 0 };
-    return rows.reduce((a, r) => ({ ...a, wall: a.wall + r.wall, keystone: a.keystone + r.keystone, neutron: a.neutron + r.neutron, octavia: a.octavia + r.octavia, tokens: a.tokens + r.tokens, server: a.server + r.server, cli: a.cli + r.cli, cpu: a.cpu + r.cpu }), init);
+// --- the guide's phases, by what they are -------------------------------------------------------------------
+type Kind = "config-cloud" | "config-nodes" | "lb" | "undo-lb" | "undo-nodes" | "undo-config";
+function kindOf(r: { section: string; phase: string }): Kind | undefined {
+    if (r.section !== "guide") return undefined;
+    const p = r.phase;
+    if (p.startsWith("undo: load-balancer")) return "undo-lb";
+    if (p.startsWith("undo: nodes")) return "undo-nodes";
+    if (p.startsWith("undo: configuration")) return "undo-config";
+    if (p.startsWith("nodes:")) return "config-nodes";
+    if (/^(security groups|management networks|health-manager ports|bind them)/.test(p)) return "config-cloud";
+    if (/^(net1|lb1|listener1|pool1|2 members)/.test(p)) return "lb";
+    return undefined;
 }
+
+function sum(rows: Row[], section: string, phase: string): Row {
+    const init: Row = { section, phase, wall: 0, keystone: 0, neutron: 0, octavia: 0, tokens: 0, server: 0, cli: 0, cpu: 0, ssh: 0 };
+    return rows.reduce(
+        (a, r) => ({
+            ...a,
+            wall: a.wall + r.wall,
+            keystone: a.keystone + r.keystone,
+            neutron: a.neutron + r.neutron,
+            octavia: a.octavia + r.octavia,
+            tokens: a.tokens + r.tokens,
+            server: a.server + r.server,
+            cli: a.cli + r.cli,
+            cpu: a.cpu + r.cpu,
+            ssh: a.ssh + r.ssh,
+        }),
+        init,
+    );
+}
+
+const T = {
+    cloud: "= configuration, cloud side (the 4 CLI phases)",
+    nodes: "= configuration, nodes (the 4 SSH phases)",
+    config: "= the guide's configuration (cloud + nodes): the ratio's numerator",
+    lb: "= load-balancer phases (not in the ratio: the LB chain comes with the demo issue)",
+    procedure: "= the whole procedure (configuration + load-balancer phases)",
+    undoConfig: "= undo of the configuration (nodes + cloud side): against `pulumi destroy`",
+    undoAll: "= undo, everything",
+};
+
+// The guide's sums: which kinds of phases each one adds up.
+const DERIVED: Record<string, Kind[]> = {
+    [T.cloud]: ["config-cloud"],
+    [T.nodes]: ["config-nodes"],
+    [T.config]: ["config-cloud", "config-nodes"],
+    [T.lb]: ["lb"],
+    [T.procedure]: ["config-cloud", "config-nodes", "lb"],
+    [T.undoConfig]: ["undo-nodes", "undo-config"],
+    [T.undoAll]: ["undo-lb", "undo-nodes", "undo-config"],
+};
+
+// Derived rows, per run: the sums the summary compares, appended after the guide's own phases.
 const withTotals = runs.map((rows) => {
     const guide = rows.filter((r) => r.section === "guide");
-    const procedure = sum(guide.filter((r) => !isUndo(r)), "guide", "= the procedure (sum of the phases above)");
-    const all = sum(guide, "guide", "= procedure + undo");
+    const derived = Object.entries(DERIVED).map(([name, kinds]) => sum(guide.filter((r) => kinds.includes(kindOf(r) as Kind)), "guide", name));
     const out: Row[] = [];
+    let placed = false;
     for (const r of rows) {
-        if (isUndo(r)) out.push(procedure);
+        if (!placed && r.section !== "guide" && guide.length) {
+            out.push(...derived);
+            placed = true;
+        }
         out.push(r);
-        if (isUndo(r)) out.push(all);
     }
+    if (!placed && guide.length) out.push(...derived);
     return out;
 });
 
@@ -104,142 +197,461 @@ const withTotals = runs.map((rows) => {
 const keys: { section: string; phase: string }[] = [];
 for (const rows of withTotals) for (const r of rows) if (!keys.some((k) => k.section === r.section && k.phase === r.phase)) keys.push(r);
 const valuesOf = (section: string, phase: string): Row[] => withTotals.flatMap((rows) => rows.filter((r) => r.section === section && r.phase === phase));
-const med = (section: string, phase: string, metric: Metric | "requests"): number => {
-    const rows = valuesOf(section, phase);
-    return median(rows.map((r) => (metric === "requests" ? requests(r) : r[metric])));
-};
+const metricOf = (r: Row, metric: Metric | "requests") => (metric === "requests" ? requests(r) : r[metric]);
 const find = (section: string, prefix: string): { section: string; phase: string } => {
     const k = keys.find((x) => x.section === section && x.phase.startsWith(prefix));
     if (!k) throw new Error(`no ${section} phase "${prefix}…" in the results`);
     return k;
 };
+const all = (section: string, prefix: string, metric: Metric | "requests"): number[] => {
+    const k = find(section, prefix);
+    return valuesOf(k.section, k.phase).map((r) => metricOf(r, metric));
+};
+/**
+ * A phase's figure over the runs. Times (wall, server, CPU) are medians. Counts (requests, tokens, SSH logins, CLI
+ * calls) are a phase's own, the same in every run, but another client's requests falling into a phase add to them
+ * (the cloud is shared): so a count is the fewest of any run, and a sum's count the sum of its phases' counts.
+ */
+const COUNTS: ReadonlyArray<Metric | "requests"> = ["requests", "keystone", "neutron", "octavia", "tokens", "ssh", "cli"];
+function stat(section: string, phase: string, metric: Metric | "requests"): number {
+    if (!COUNTS.includes(metric)) return median(valuesOf(section, phase).map((r) => metricOf(r, metric)));
+    const kinds = section === "guide" ? DERIVED[phase] : undefined;
+    if (kinds) {
+        return keys.filter((k) => kinds.includes(kindOf(k) as Kind)).reduce((a, k) => a + stat(k.section, k.phase, metric), 0);
+    }
+    return Math.min(...valuesOf(section, phase).map((r) => metricOf(r, metric)));
+}
 const m = (section: string, prefix: string, metric: Metric | "requests"): number => {
     const k = find(section, prefix);
-    return med(k.section, k.phase, metric);
+    return stat(k.section, k.phase, metric);
+};
+const G = (prefix: string, metric: Metric | "requests") => m("guide", prefix, metric);
+const E = (prefix: string, metric: Metric | "requests") => m("engine", prefix, metric);
+const B = (prefix: string, metric: Metric | "requests") => m("baseline", prefix, metric);
+const perRun = (section: string, prefix: string, metric: Metric | "requests"): Array<number | undefined> => {
+    const k = find(section, prefix);
+    return withTotals.map((rows) => {
+        const r = rows.find((x) => x.section === k.section && x.phase === k.phase);
+        return r ? metricOf(r, metric) : undefined;
+    });
 };
 
-const SECTIONS: Record<string, string> = {
-    guide: "The guide's procedure with the `openstack` CLI (`scripts/bench/guide-procedure.sh`)",
-    engine: "The real engine: `PortHostBinding` ×2 through the Automation API (`scripts/bench/binding-engine.ts`)",
-    baseline: "What one `openstack` CLI call costs (`scripts/bench/cli-baseline.sh`, mean of 3 calls each)",
-};
+// --- the ratios, per run --------------------------------------------------------------------------------------
+function ratios(numerator: string, denominatorSection: string, denominator: string): number[] {
+    const a = perRun("guide", numerator, "wall");
+    const b = perRun(denominatorSection, denominator, "wall");
+    return a.flatMap((x, i) => {
+        const y = b[i];
+        return x !== undefined && y !== undefined && y > 0 ? [x / y] : [];
+    });
+}
+const upRatio = ratios(T.config, "engine", "pulumi up, cold");
+const destroyRatio = ratios(T.undoConfig, "engine", "pulumi destroy");
+const times = (x: number) => `${x.toFixed(1)}×`;
 
+// --- the engine's critical path ---------------------------------------------------------------------------------
+interface PathStep {
+    urn: string;
+    type: string;
+    start: number;
+    end: number;
+    weight: number;
+}
+interface CriticalPath {
+    /** Sum of the step durations along the longest dependency chain (s). */
+    length: number;
+    /** From the first step's start to the last step's end of that chain (s). */
+    span: number;
+    /** From the first step's start (the stack's own registration) to the last step's end (s). */
+    makespan: number;
+    steps: PathStep[];
+    stepCount: number;
+    /** The whole chain's step durations by kind (s). */
+    byKind: Record<string, number>;
+    /** Sum of all step durations (s): the work, were it done one step after the other. */
+    work: number;
+    /** Largest difference between a step's engine timestamp and this process's receipt of it (s). */
+    clockSkew: number;
+    /** The first step's start (s from the operation's start). */
+    firstStart: number;
+}
+
+const isProvider = (type: string) => type.startsWith("pulumi:providers:");
+const shortName = (urn: string) => urn.split("::").pop() ?? urn;
+const shortType = (type: string) => type.replace(/^pulumi:providers:/, "provider:");
+function kindOfType(type: string): string {
+    if (isProvider(type)) return "provider start-up";
+    if (type.startsWith("command:")) return "SSH commands on the nodes";
+    if (type.startsWith("pulumi-nodejs:dynamic/")) return "host binding (dynamic provider)";
+    if (type.startsWith("openstack:")) return "OpenStack resources (bridged provider)";
+    return "other";
+}
+
+/**
+ * Longest chain of steps, by summed step durations, in the dependency graph the state records: a resource waits for
+ * its `dependencies`, its `propertyDependencies`, its `parent` (a child is registered once its parent is) and its
+ * provider. Components (no provider of their own, the stack included) are bookkeeping, not work: they weigh 0 but
+ * pass their own dependencies on (a ControllerNode's `dependsOn` reaches its commands through `parent`). For a
+ * destroy the edges are reversed: a resource is deleted once everything that depends on it is gone.
+ */
+function criticalPath(s: Steps, which: "up" | "destroy"): CriticalPath | undefined {
+    const steps = s[which].filter((x) => x.end !== undefined && !x.failed);
+    if (steps.length === 0) return undefined;
+    const byUrn = new Map(steps.map((x) => [x.urn, x]));
+    const resources = new Map(s.resources.map((r) => [r.urn, r]));
+    const isWork = (urn: string) => {
+        const r = resources.get(urn);
+        const type = r?.type ?? byUrn.get(urn)?.type ?? "";
+        return isProvider(type) || Boolean(r?.provider);
+    };
+    const deps = new Map<string, Set<string>>();
+    for (const urn of byUrn.keys()) deps.set(urn, new Set());
+    for (const r of s.resources) {
+        const on = new Set<string>([...(r.dependencies ?? []), ...Object.values(r.propertyDependencies ?? {}).flat()]);
+        if (r.parent) on.add(r.parent);
+        if (r.provider) on.add(r.provider.slice(0, r.provider.lastIndexOf("::")));
+        for (const d of on) {
+            if (d === r.urn || !byUrn.has(d) || !byUrn.has(r.urn)) continue;
+            // up: r waits for d; destroy: d waits for r.
+            if (which === "up") deps.get(r.urn)!.add(d);
+            else deps.get(d)!.add(r.urn);
+        }
+    }
+    const weight = (urn: string) => {
+        const x = byUrn.get(urn)!;
+        return isWork(urn) ? (x.end! - x.start) / 1000 : 0;
+    };
+    const best = new Map<string, { length: number; prev?: string }>();
+    const visiting = new Set<string>();
+    const longest = (urn: string): number => {
+        const known = best.get(urn);
+        if (known) return known.length;
+        if (visiting.has(urn)) throw new Error(`dependency cycle through ${urn}`);
+        visiting.add(urn);
+        let top = 0;
+        let prev: string | undefined;
+        for (const d of deps.get(urn) ?? []) {
+            const l = longest(d);
+            if (l > top || prev === undefined) {
+                top = l;
+                prev = d;
+            }
+        }
+        visiting.delete(urn);
+        const length = top + weight(urn);
+        best.set(urn, { length, prev });
+        return length;
+    };
+    let last = "";
+    for (const urn of byUrn.keys()) if (!last || longest(urn) > longest(last)) last = urn;
+    const chain: string[] = [];
+    for (let u: string | undefined = last; u !== undefined; u = best.get(u)?.prev) chain.unshift(u);
+    const pathSteps = chain
+        .filter(isWork)
+        .map((u) => {
+            const x = byUrn.get(u)!;
+            return { urn: u, type: x.type, start: x.start / 1000, end: x.end! / 1000, weight: weight(u) };
+        });
+    const work = steps.filter((x) => isWork(x.urn));
+    const first = Math.min(...steps.map((x) => x.start)) / 1000;
+    const byKind: Record<string, number> = {};
+    for (const p of pathSteps) byKind[kindOfType(p.type)] = (byKind[kindOfType(p.type)] ?? 0) + p.weight;
+    const t0Engine = Math.min(...steps.map((x) => x.engineStart));
+    const skew = Math.max(
+        ...steps.map((x) => Math.abs(x.engineStart - t0Engine - (x.start / 1000 - first))),
+        ...steps.map((x) => (x.engineEnd === undefined ? 0 : Math.abs(x.engineEnd - t0Engine - (x.end! / 1000 - first)))),
+    );
+    return {
+        length: best.get(last)!.length,
+        span: pathSteps.length ? pathSteps[pathSteps.length - 1].end - pathSteps[0].start : 0,
+        makespan: Math.max(...work.map((x) => x.end!)) / 1000 - first,
+        steps: pathSteps,
+        stepCount: work.length,
+        byKind,
+        work: work.reduce((a, x) => a + (x.end! - x.start) / 1000, 0),
+        clockSkew: skew,
+        firstStart: first,
+    };
+}
+
+const stepFiles = new Map(numbered(/^steps-\d+\.json$/).map((f) => [runNumber(f), JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Steps]));
+const paths = runIds.map((id) => {
+    const s = stepFiles.get(id);
+    return s ? { id, up: criticalPath(s, "up"), destroy: criticalPath(s, "destroy"), counts: s.counts } : { id, up: undefined, destroy: undefined, counts: {} };
+});
+const upPaths = paths.flatMap((p) => (p.up ? [p.up] : []));
+const downPaths = paths.flatMap((p) => (p.destroy ? [p.destroy] : []));
+const medOf = (xs: CriticalPath[], f: (c: CriticalPath) => number) => median(xs.map(f));
+// The run whose cold up is the median one: its chain is the one shown step by step.
+const medianRunIndex = (() => {
+    const walls = perRun("engine", "pulumi up, cold", "wall");
+    const known = walls.map((w, i) => ({ w, i })).filter((x) => x.w !== undefined && paths[x.i].up) as { w: number; i: number }[];
+    if (!known.length) return -1;
+    const sorted = [...known].sort((a, b) => a.w - b.w);
+    return sorted[Math.floor((sorted.length - 1) / 2)].i;
+})();
+
+// What the cold up creates, by kind (from the state of the median run, else the first).
+function census(st: Steps | undefined): { total: number; components: number; work: number; text: string } {
+    if (!st) return { total: 0, components: 0, work: 0, text: "" };
+    const kinds = new Map<string, number>();
+    let components = 0;
+    let work = 0;
+    for (const r of st.resources) {
+        if (!r.provider && !isProvider(r.type)) {
+            components++;
+            continue;
+        }
+        work++;
+        const label = isProvider(r.type) ? `${r.type.slice("pulumi:providers:".length)} provider` : r.type.split(":").pop()!;
+        kinds.set(label, (kinds.get(label) ?? 0) + 1);
+    }
+    const text = [...kinds].map(([k, n]) => `${k} ×${n}`).join(", ");
+    return { total: st.resources.length, components, work, text };
+}
+
+// --- restarts ---------------------------------------------------------------------------------------------------
+const restarts: Record<string, number[]> = {};
+for (const f of numbered(/^restarts-\d+\.tsv$/)) {
+    for (const line of fs.readFileSync(path.join(dir, f), "utf8").split("\n").filter(Boolean)) {
+        const [section, , n] = line.split("\t");
+        (restarts[section] ??= []).push(Number(n));
+    }
+}
+const restartText = (section: string) => (restarts[section]?.length ? [...new Set(restarts[section])].join("/") : "?");
+
+// --- the output ------------------------------------------------------------------------------------------------
 const many = runs.length > 1;
 const lines: string[] = [];
 const p = (s = "") => lines.push(s);
+const wallCell = (xs: number[]) => `${secs(median(xs))}${range(xs)}`;
 
-p("# Benchmark: the guide's procedure and the real engine on the local cloud");
+function summaryTable(): void {
+    const cell = (section: string, prefix: string, metric: Metric | "requests") => num(m(section, prefix, metric));
+    const row = (label: string, section: string, prefix: string) =>
+        p(`| ${label} | ${wallCell(all(section, prefix, "wall"))} | ${cell(section, prefix, "requests")} | ${cell(section, prefix, "ssh")} | ${cell(section, prefix, "cli")} |`);
+    p("| what | wall s | API requests | SSH logins | `openstack` CLI calls |");
+    p("|---|---:|---:|---:|---:|");
+    row("guide: configuration, cloud side (security groups, networks, ports, bindings)", "guide", T.cloud);
+    row("guide: configuration, nodes (o-hm0, iptables, octavia.conf, restart)", "guide", T.nodes);
+    row("**guide: configuration, total**", "guide", T.config);
+    row(`**engine: \`pulumi up\`, cold** (the same configuration, ${num(paths[0]?.counts.upCreates ?? 0)} resources)`, "engine", "pulumi up, cold");
+    p(`| **ratio guide ÷ engine** | **${times(median(upRatio))}**${range(upRatio, times)} | | | |`);
+    row("guide: its undo of the configuration (nodes, then cloud side)", "guide", T.undoConfig);
+    row("engine: `pulumi destroy`", "engine", "pulumi destroy");
+    p(`| ratio guide undo ÷ engine destroy | ${times(median(destroyRatio))}${range(destroyRatio, times)} | | | |`);
+    row("engine: `pulumi preview`, cold (everything to create)", "engine", "pulumi preview (cold");
+    row("engine: `pulumi up`, no change", "engine", "pulumi up, no change");
+    row("engine: `pulumi preview`, no change", "engine", "pulumi preview, no change");
+    row("guide: load-balancer phases (not in the ratio)", "guide", T.lb);
+    if (upPaths.length) {
+        p(
+            `| engine: cold \`up\`'s critical path / makespan / wall | ${secs(medOf(upPaths, (c) => c.length))} / ${secs(medOf(upPaths, (c) => c.makespan))} / ${secs(E("pulumi up, cold", "wall"))} | | | |`,
+        );
+    }
+}
+
+if (readmeOnly) {
+    p(
+        `\`${meta.command}\` on the local cloud and the benchmark's own two controller nodes, ${meta.date} (full tables, the critical path and the method in \`docs/bench.md\`; ` +
+            `${many ? `medians of ${runs.length} runs (counts: the fewest of any run)` : "one run"}; ${meta.nproc} shared cores, load average ${meta.loadBefore.split(" ")[0]} at the start):`,
+    );
+    p();
+    summaryTable();
+    p();
+    p(
+        "Both sides build the same topology on the same cloud and nodes: the guide's configuration phases (the cloud side with the `openstack` CLI, then on each controller " +
+            "o-hm0, the firewall rule, octavia.conf and the restart, one `ssh node sudo …` per command) against `pulumi up` of the whole `index.ts` (both regions, one controller per region) " +
+            `through the real engine and the project's plugins. The guide's time is mostly client start-up: each of its ${num(G(T.cloud, "cli"))} CLI calls of the configuration starts a Python process and authenticates anew ` +
+            `(${((G(T.cloud, "keystone") / G(T.cloud, "requests")) * 100).toFixed(0)} % of its API requests go to Keystone); the engine authenticates once per provider and runs independent resources in parallel` +
+            (upPaths.length ? `: along its critical path the steps take ${secs(medOf(upPaths, (c) => c.length))} s of its ${secs(medOf(upPaths, (c) => c.makespan))} s makespan.` : ".") +
+            " The guide's load-balancer phases are measured but not part of the ratio (the stack's LB chain comes with the demo issue). After the guide's undo and after `pulumi destroy` " +
+            "the benchmark checks that both nodes are back to their state before (no o-hm0, no o-hm0 rule, octavia.conf byte for byte) and fails if not.",
+    );
+    // README.md's prose is wrapped at 80 columns; tables stay one row a line.
+    const wrap = (line: string): string[] => {
+        if (line.startsWith("|") || line.length <= 80) return [line];
+        const out: string[] = [];
+        let cur = "";
+        for (const word of line.split(" ")) {
+            if (cur && cur.length + 1 + word.length > 80) {
+                out.push(cur);
+                cur = word;
+            } else cur = cur ? `${cur} ${word}` : word;
+        }
+        if (cur) out.push(cur);
+        return out;
+    };
+    process.stdout.write(lines.flatMap(wrap).join("\n") + "\n");
+    process.exit(0);
+}
+
+p("# Benchmark: the guide's procedure and the stack through the real engine, on the local cloud");
 p();
 p("<!-- Written by scripts/bench.sh (`npm run bench`); edits are overwritten by the next run. -->");
 p();
 p(`Produced by \`${meta.command}\` on ${meta.date}: ${meta.runs} run${many ? "s" : ""} one after the other, ${meta.totalSeconds} s in all.`);
 p();
-p(`Machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.memory} memory, ${meta.os}, kernel ${meta.kernel}; load average ${meta.loadBefore} before, ${meta.loadAfter} after.`);
+p(`Machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.memory} memory, ${meta.os}, kernel ${meta.kernel}; load average ${meta.loadBefore} before, ${meta.loadAfter} after (the machine is shared: other work ran meanwhile).`);
 p(
-    `Software: python-openstackclient ${meta.openstackClient}, pulumi ${meta.pulumi} (built from Go modules, docs/toolchain.md), Node.js ${meta.node}; the local cloud of docs/local-cloud.md (Keystone, Neutron, Octavia with the noop amphora drivers; everything on 127.0.0.1), without its compute part.`,
+    `Software: python-openstackclient ${meta.openstackClient}; pulumi ${meta.pulumi} (built from Go modules, docs/toolchain.md), driven in-process through the Automation API (scripts/lib/engine.ts) by Node.js ${meta.node}; ` +
+        `plugins \`openstack\` ${meta.openstackPlugin} (the project's bridged build, plugins/openstack) and \`command\` ${meta.commandPlugin}; OpenSSH ${meta.openssh}. ` +
+        "The local cloud of docs/local-cloud.md (Keystone, Neutron, Octavia with the noop amphora drivers; everything on 127.0.0.1), without its compute part; the benchmark's own two controller nodes (`LOCAL_NODES_SET=bench` of scripts/local-cloud/nodes.sh: network namespaces at 169.254.79.x with sshd, Open vSwitch, iptables, /etc/octavia/octavia.conf, no systemd).",
 );
 p();
-p("## Results");
+p("## Summary");
 p();
 p(
     many
-        ? `Median over the ${runs.length} runs; wall time with the range (min–max) of the runs. Per run: see the end.`
+        ? `Times: the median over the ${runs.length} runs, with the range (min–max) of the runs; the ratio is taken per run, then its median. Counts (requests, SSH logins, CLI calls): the fewest of any run, since another client's requests on the shared cloud can only add to a phase's own count (see "How it is measured").`
         : "One run: rerun with `npm run bench -- --runs 3` for medians.",
 );
+p();
+summaryTable();
+p();
 p(
-    "\"API requests\" = Keystone + Neutron + Octavia requests logged by the services during the phase; \"new tokens\" are Keystone's `POST /v3/auth/tokens` among them; " +
-        "\"server s\" = the time the services logged for those requests, summed; \"client CPU s\" = CPU used by the client processes (see \"How it is measured\").",
+    "The same topology on both sides: the guide's configuration phases (security groups with the guide's 10 rules, open to `0.0.0.0/0` and `::/0`; two management networks 192.168.10.0/24 and 192.168.20.0/24; " +
+        "one health-manager port per region bound to its controller; on each controller o-hm0, the UDP 5555 rule, the octavia.conf keys and a restart) and the whole `index.ts` program without `demo` " +
+        "(the management plane: both regions, one controller per region on the same two bench nodes). The guide's load-balancer phases are run and shown, but are not part of the ratio: the stack's LB chain comes with the demo issue.",
 );
 p();
-p("| phase | wall s | API requests | Keystone (new tokens) | Neutron | Octavia | server s | `openstack` CLI calls | client CPU s |");
-p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+
+p("## Results");
+p();
+p(
+    "\"API requests\" = Keystone + Neutron + Octavia requests logged by the services during the phase; \"new tokens\" are Keystone's `POST /v3/auth/tokens` among them; " +
+        "\"server s\" = the time the services logged for those requests, summed (requests served in parallel add up); \"SSH logins\" = logins the bench nodes' sshd accepted; \"client CPU s\" = CPU used by the client processes (see \"How it is measured\").",
+);
+p();
+p("| phase | wall s | API requests | Keystone (new tokens) | Neutron | Octavia | server s | SSH logins | `openstack` CLI calls | client CPU s |");
+p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+const SECTIONS: Record<string, string> = {
+    guide: "The guide's procedure: the `openstack` CLI and `ssh node sudo …` (`scripts/bench/guide-procedure.sh`)",
+    engine: "The stack: the whole `index.ts` through the real engine, Automation API (`scripts/bench/stack-engine.ts`)",
+    baseline: "What one `openstack` CLI call costs (`scripts/bench/cli-baseline.sh`, mean of 3 calls each)",
+};
 let section = "";
 for (const k of keys) {
     if (k.section !== section) {
         section = k.section;
-        p(`| **${SECTIONS[section] ?? section}** | | | | | | | | |`);
+        p(`| **${SECTIONS[section] ?? section}** | | | | | | | | | |`);
     }
     const rows = valuesOf(k.section, k.phase);
-    const walls = rows.map((r) => r.wall);
-    const wall = many ? `${secs(median(walls))} (${secs(Math.min(...walls))}–${secs(Math.max(...walls))})` : secs(walls[0]);
-    const v = (metric: Metric | "requests") => num(med(k.section, k.phase, metric));
+    const v = (metric: Metric | "requests") => num(stat(k.section, k.phase, metric));
     const bold = k.phase.startsWith("=") || k.phase.startsWith("pulumi ");
     const name = bold ? `**${k.phase}**` : k.phase;
-    p(`| ${name} | ${wall} | ${v("requests")} | ${v("keystone")} (${v("tokens")}) | ${v("neutron")} | ${v("octavia")} | ${v("server")} | ${v("cli")} | ${v("cpu")} |`);
+    p(`| ${name} | ${wallCell(rows.map((r) => r.wall))} | ${v("requests")} | ${v("keystone")} (${v("tokens")}) | ${v("neutron")} | ${v("octavia")} | ${v("server")} | ${v("ssh")} | ${v("cli")} | ${v("cpu")} |`);
 }
 p();
 
+if (upPaths.length) {
+    const med = paths[medianRunIndex];
+    const cp = med.up!;
+    p("## The engine's critical path");
+    p();
+    const c = census(stepFiles.get(med.id));
+    p(
+        `The cold \`up\` creates ${num(med.counts.upCreates ?? 0)} resources (the engine's count). Its state holds ${c.total}: ${c.components} components (bookkeeping, the stack itself included) and ${c.work} with work of their own, ` +
+            `by type: ${c.text} (the \`command\` and \`pulumi-nodejs\` providers are the engine's default ones, not in its count). ` +
+            "Each step's start and end come from the engine's events, the dependencies from the state after `up` (see \"How it is measured\").",
+    );
+    p();
+    p("| | critical path s | its span s | makespan s | wall s | all steps' durations, summed s |");
+    p("| --- | ---: | ---: | ---: | ---: | ---: |");
+    const upWall = perRun("engine", "pulumi up, cold", "wall");
+    const downWall = perRun("engine", "pulumi destroy", "wall");
+    const line = (label: string, xs: CriticalPath[], walls: Array<number | undefined>) => {
+        const w = walls.filter((x): x is number => x !== undefined);
+        p(
+            `| ${label} | ${wallCell(xs.map((c) => c.length))} | ${wallCell(xs.map((c) => c.span))} | ${wallCell(xs.map((c) => c.makespan))} | ${wallCell(w)} | ${wallCell(xs.map((c) => c.work))} |`,
+        );
+    };
+    line("`pulumi up`, cold", upPaths, upWall);
+    if (downPaths.length) line("`pulumi destroy`", downPaths, downWall);
+    p();
+    const share = (medOf(upPaths, (c) => c.length) / medOf(upPaths, (c) => c.makespan)) * 100;
+    const leadIn = medOf(upPaths, (c) => (c.steps.length ? c.steps[0].start - c.firstStart : 0));
+    p(
+        `- **Critical path vs makespan.** Along the longest chain the steps themselves take ${secs(medOf(upPaths, (c) => c.length))} s; the makespan (first step's start to last step's end) is ${secs(medOf(upPaths, (c) => c.makespan))} s, so the chain's steps fill ${share.toFixed(0)} % of it. ` +
+            `The rest: ${secs(medOf(upPaths, (c) => c.span - c.length))} s of waits between the chain's steps (the engine finishing a step, the program in this process receiving its outputs, running the \`apply\` that needs them and registering the next resource, a plugin starting), ` +
+            `and ${secs(leadIn)} s before the chain's first step (from the stack's own registration to the first provider's). ` +
+            `Around the makespan the wall time adds ${secs(E("pulumi up, cold", "wall") - medOf(upPaths, (c) => c.makespan))} s: starting the \`pulumi\` CLI and the program's run, writing the state. ` +
+            `Done one after the other, the ${cp.stepCount} steps would take ${secs(medOf(upPaths, (c) => c.work))} s: the engine runs independent branches (the security groups and their rules, the two regions) side by side.`,
+    );
+    const kinds = Object.entries(cp.byKind).sort((a, b) => b[1] - a[1]);
+    p(`- **What the chain is made of** (run ${med.id}, the median cold \`up\`): ${kinds.map(([k, v]) => `${k} ${secs(v)} s`).join(", ")}.`);
+    p();
+    p(`The chain of run ${med.id} (times from the start of \`up\`, s):`);
+    p();
+    p("| # | resource | type | start | end | duration |");
+    p("| ---: | --- | --- | ---: | ---: | ---: |");
+    cp.steps.forEach((s, i) => p(`| ${i + 1} | ${shortName(s.urn)} | \`${shortType(s.type)}\` | ${s.start.toFixed(2)} | ${s.end.toFixed(2)} | ${s.weight.toFixed(2)} |`));
+    p();
+}
+
 // --- the numbers the explanation quotes ---
-const G = (prefix: string, metric: Metric | "requests") => m("guide", prefix, metric);
-const E = (prefix: string, metric: Metric | "requests") => m("engine", prefix, metric);
-const B = (prefix: string, metric: Metric | "requests") => m("baseline", prefix, metric);
-const gAll = "= procedure + undo";
-const gCalls = G(gAll, "cli");
-const perCall = G(gAll, "wall") / gCalls;
-const cpuPerCall = G(gAll, "cpu") / gCalls;
+const gCalls = G(T.procedure, "cli") + G(T.undoAll, "cli");
+const gWallCli = G(T.cloud, "wall") + G(T.lb, "wall");
+const cliPerCall = gWallCli / (G(T.cloud, "cli") + G(T.lb, "cli"));
 const startup = B("openstack configuration show", "wall");
 const startupCpu = B("openstack configuration show", "cpu");
 const tokenIssue = B("openstack token issue", "wall");
 const oneRequest = B("openstack network list", "wall");
-const keystoneShare = G(gAll, "keystone") / G(gAll, "requests");
+const keystoneShare = G(T.cloud, "keystone") / G(T.cloud, "requests");
+const sshPerLogin = G(T.nodes, "wall") / G(T.nodes, "ssh");
 const lbPolls = G("lb1", "cli") - 1;
 
 p("## What the numbers show");
 p();
 p(
-    `- **The guide's procedure is dominated by the CLI's own start-up.** It takes ${gCalls} \`openstack\` invocations (${num(G("= the procedure", "cli"))} for the procedure, ${num(G("undo", "cli"))} for the undo), ` +
-        `${perCall.toFixed(2)} s of wall time each on average, and ${cpuPerCall.toFixed(2)} s of client CPU each: the client is busy for nearly all of its wall time. ` +
-        `A call that sends no request at all (\`openstack configuration show\`) already costs ${startup.toFixed(2)} s (${startupCpu.toFixed(2)} s CPU: Python importing openstackclient and its plugins); ` +
-        `\`token issue\` (start-up + authentication) ${tokenIssue.toFixed(2)} s and \`network list\` (+ one Neutron request) ${oneRequest.toFixed(2)} s. ` +
-        `The services themselves logged ${G(gAll, "server").toFixed(1)} s for all ${num(G(gAll, "requests"))} requests of the run (${secs(G(gAll, "wall"))} s wall): ` +
-        `on loopback, authenticating is not what costs time (Keystone issues a token in milliseconds); starting a Python client per command is. ` +
-        `Over a network to a real cloud the authentication's round trips would be added on top of that, per call.`,
+    `- **The ratio.** The guide's configuration, cloud side and nodes, takes ${secs(G(T.config, "wall"))} s; \`pulumi up\` of the same topology ${secs(E("pulumi up, cold", "wall"))} s: ${times(median(upRatio))} (per run: ${upRatio.map(times).join(", ")}). ` +
+        `An interactive \`pulumi up\` previews first: with the cold preview (${secs(E("pulumi preview (cold", "wall"))} s) the engine's side is ${secs(E("pulumi preview (cold", "wall") + E("pulumi up, cold", "wall"))} s. ` +
+        `The undo: ${secs(G(T.undoConfig, "wall"))} s by hand against ${secs(E("pulumi destroy", "wall"))} s for \`pulumi destroy\` (${times(median(destroyRatio))}).`,
 );
 p(
-    `- **Every CLI call authenticates from scratch**: ${num(G(gAll, "tokens"))} new tokens for ${gCalls} calls, and each costs Keystone three requests (version discovery \`GET /v3\`, \`POST /v3/auth/tokens\`, and the \`GET /v3/auth/tokens\` with which Neutron's or Octavia's keystonemiddleware validates a token it has not seen). ` +
-        `That is why ${(keystoneShare * 100).toFixed(0)} % of the procedure's ${num(G(gAll, "requests"))} API requests go to Keystone, not to the services that do the work. ` +
-        `Name look-ups add more: every name on the command line costs Neutron two look-ups (\`GET /v2.0/security-groups/NAME\` → 404, then \`?name=NAME\`), ` +
-        `so the security-group phase makes ${num(G("security groups", "neutron"))} Neutron requests for its ${num(G("security groups", "cli"))} commands (2 creates + 10 × (2 look-ups + 1 create)).`,
+    `- **The guide's cloud side is dominated by the CLI's own start-up.** ${num(G(T.cloud, "cli"))} \`openstack\` invocations for the configuration (${num(gCalls)} for procedure and undo together), ${cliPerCall.toFixed(2)} s each on average, ` +
+        `with ${secs(G(T.cloud, "cpu"))} s of client CPU in the configuration's ${secs(G(T.cloud, "wall"))} s: the client is busy for most of its wall time (on ${meta.nproc} cores shared with other work). ` +
+        `A call that sends no request at all (\`openstack configuration show\`) already costs ${startup.toFixed(2)} s (${startupCpu.toFixed(2)} s CPU: Python importing openstackclient and its plugins); ` +
+        `\`token issue\` (start-up + authentication) ${tokenIssue.toFixed(2)} s and \`network list\` (+ one Neutron request) ${oneRequest.toFixed(2)} s. ` +
+        `Every call authenticates from scratch (${num(G(T.cloud, "tokens"))} new tokens for ${num(G(T.cloud, "cli"))} calls), so ${(keystoneShare * 100).toFixed(0)} % of the configuration's ${num(G(T.cloud, "requests"))} API requests go to Keystone. ` +
+        `The engine's cold \`up\` makes ${num(E("pulumi up, cold", "requests"))} requests (${num(E("pulumi up, cold", "tokens"))} new tokens: once per provider and binding operation, not once per resource) from long-lived processes, and runs independent resources in parallel.`,
+);
+p(
+    `- **The node side is cheap either way on loopback.** The guide's node steps are ${num(G(T.nodes, "ssh"))} SSH commands (${sshPerLogin.toFixed(2)} s each): ${secs(G(T.nodes, "wall"))} s for both nodes. ` +
+        `The stack runs ${num(E("pulumi up, cold", "ssh"))} remote commands (one login each: o-hm0, firewall, persistence, octavia.conf per node), the two nodes side by side. ` +
+        `On real controllers over a network each login costs a round trip or more, on both sides.`,
+);
+p(
+    `- **Fixed cost of an engine run**: \`up\` with nothing to do takes ${secs(E("pulumi up, no change", "wall"))} s and \`preview\` ${secs(E("pulumi preview, no change", "wall"))} s, with ${num(E("pulumi up, no change", "requests") + E("pulumi preview, no change", "requests"))} API requests and ${num(E("pulumi up, no change", "ssh") + E("pulumi preview, no change", "ssh"))} SSH logins between them ` +
+        "(the providers diff against the state; without `--refresh` nothing is read from the cloud or the nodes): starting the `pulumi` CLI and its plugins, running the program, writing the state. " +
+        (E("pulumi preview (cold", "requests") === 0
+            ? "The cold `preview` makes no request either: everything is to be created, so there is nothing to read."
+            : `The cold \`preview\` makes ${num(E("pulumi preview (cold", "requests"))} requests.`),
 );
 p(
     `- **The waits are short here**: with the noop drivers the load balancer was ACTIVE at the first poll after each change (the \`lb1\` phase: ${num(G("lb1", "cli"))} calls = the create + ${num(lbPolls)} poll${lbPolls === 1 ? "" : "s"}). ` +
-        `Each wait still costs one more CLI call (~${perCall.toFixed(1)} s) per load-balancer change, 5 changes each way. ` +
-        `With real amphorae (a VM to boot, configuration pushed to it at every change) the waits would be far longer and dominate instead; that is not measured here.`,
+        "With real amphorae (a VM to boot, configuration pushed to it at every change) the waits would be far longer and dominate the load-balancer phases; that is not measured here, and not part of the ratio.",
 );
 p(
-    `- **The same two bindings, CLI vs engine.** The guide's \`port set --host\` on the two health-manager ports: ${secs(G("bind them", "wall"))} s, ${num(G("bind them", "requests"))} API requests (${num(G("bind them", "tokens"))} tokens), 2 CLI calls one after the other. ` +
-        `\`pulumi up\` (cold) of the stack's \`PortHostBinding\` for the same two ports: ${secs(E("pulumi up, cold", "wall"))} s, ${num(E("pulumi up, cold", "requests"))} API requests (${num(E("pulumi up, cold", "tokens"))} tokens: the dynamic provider authenticates once per binding operation, without version discovery; the engine runs the two bindings in parallel, their PUTs reach Neutron within ~0.1 s of each other in neutron-server.log, where the guide's two are a CLI start-up apart), and \`pulumi destroy\` ${secs(E("pulumi destroy", "wall"))} s, ${num(E("pulumi destroy", "requests"))} requests. ` +
-        `An engine run has a fixed cost of its own: \`up\` with nothing to do takes ${secs(E("pulumi up, no change", "wall"))} s and \`preview\` ${secs(E("pulumi preview", "wall"))} s with **${num(E("pulumi up, no change", "requests") + E("pulumi preview", "requests"))}** API requests between them ` +
-        `(the provider diffs against the state; without \`--refresh\` nothing is read from the cloud), i.e. starting the \`pulumi\` CLI, its plugin host, the dynamic-provider Node process, and writing the state. ` +
-        `For two resources the engine's fixed cost and the CLI's per-call cost are of the same order; the engine's per-resource cost is a few HTTP requests from an already running process, the CLI's a new ~${startup.toFixed(1)} s Python process. ` +
-        `The Automation API runs the program inside the benchmark's own Node process; \`pulumi up\` from the command line would also start the Node.js language host and load the TypeScript program, which cannot be measured here (no language host, see below), so these engine times are a lower bound of its fixed cost.`,
+    `- **Octavia restarts per node**: guide ${restartText("guide")} (its edit, its undo), engine ${restartText("engine")} (\`up\` and \`destroy\`; none for the no-change \`up\`).`,
 );
 p(
     "- **Idempotence is the other difference** (checked by hand on this cloud, not timed): a second `pulumi up` is a no-op with 0 requests, while running the guide's commands a second time " +
         "creates a second security group of the same name (Neutron does not require unique names), after which `security group rule create --protocol icmp lb-mgmt-sec-grp` fails with " +
-        "`More than one SecurityGroup exists with the name 'lb-mgmt-sec-grp'.`",
+        "`More than one SecurityGroup exists with the name 'lb-mgmt-sec-grp'.`; on a node, a second `iptables -I` adds a second rule.",
 );
 p();
 
-p("## What could not be benchmarked here");
+p("## Differences from the guide, and why");
 p();
-p(
-    "- **`pulumi up` / `preview` / `destroy` of the full stack against the guide's procedure** (issue 5's side-by-side and issue 7 part 4): " +
-        "the stack needs `pulumi-resource-openstack` 3.15.2, `pulumi-resource-command` 1.2.1 and the `pulumi-language-nodejs` host, and none of them can be built on this machine: " +
-        "the Go module proxy answers `403 Forbidden — This module version is not available.` for their modules (details and exact errors: docs/toolchain.md). " +
-        "Only the stack's own dynamic resource, `PortHostBinding`, runs on the real engine (through the Automation API, whose in-process language runtime needs no language host). " +
-        "So this page gives **no ratio between the guide and `pulumi up`** of the same topology, and the engine rows must not be read as one.",
-);
-p(
-    "- What the full stack would add is therefore not measured: the openstack provider authenticating once per provider (region) instead of once per command, independent branches (security groups, the two management networks and ports, net1) created in parallel, " +
-        "while Octavia still serialises the changes of one load balancer (listener, pool, members one after another). Those are expectations, not results.",
-);
-p(
-    "- The node side of the guide (`ovs-vsctl`, `ip link`, `dhclient`, `iptables`, editing octavia.conf) and the backends (`nova boot`, the web server) are not in the timed procedure: this is the cloud side only, and the local cloud ran without its compute part. The members are the fixed addresses 10.0.10.10 and 10.0.10.11.",
-);
-p(
-    "- Server-side CPU and memory were not measured, only the clients'. Times on this 2-CPU machine vary with other work on it (see the load averages above and the range column).",
-);
+p("- **No DHCP**: the management networks have no DHCP server the nodes could reach (the local cloud has no DHCP agent wired to the nodes' br-int), so `dhclient -v o-hm0 -cf $OCTAVIA_DHCLIENT_CONF` is replaced by its static equivalent, `ip addr add <port ip>/24 dev o-hm0` and `ip link set o-hm0 up`. The stack does the same (`addressing: static`, its default).");
+p("- **The node steps run from this machine**, one `ssh stack@node sudo …` per command line of the guide (the guide's operator types them in a shell on the node). `--host $(hostname)` is the node's own host name (controller-r1, controller-r2), taken from the node facts.");
+p("- **octavia.conf** is edited one key per command (`crudini --set` where the node has it, else an awk one-liner with the same semantics: set the key in its section, replacing its line, else its commented-out sample line, else adding it at the end of the section, adding the section if missing" + (editor ? `; this run: ${editor}` : "") + "), after a `cp -p` backup that the undo moves back; the keys are those of guide step 4 the stack sets: `[health_manager]` bind_ip, bind_port, controller_ip_port_list, heartbeat_key, `[controller_worker]` amp_boot_network_list, amp_secgroup_list, `[neutron]` region_name (the central region), `[nova]` and `[glance]` region_name (the node's region). The guide's sample diff also sets service_name/endpoint/endpoint_type, which the stack's configuration leaves unset here, so neither side sets them.");
+p("- **The restart**: the nodes have no systemd; both sides run `echo restarted >>/run/octavia-restarts.log`, the restart command the stack is configured with on them (scripts/lib/localStack.ts).");
+p("- **The undo** is not in the guide: the benchmark reverses every step, the load-balancer phases first, then the nodes (octavia.conf back, restart, `iptables -D`, `ovs-vsctl del-port`, which takes o-hm0 with its MAC and address), then the cloud side. It is counted apart from the procedure.");
+p("- **Names**: every name carries a per-run suffix on the guide's side, and the stack's security groups and networks carry `-engine-<suffix>`, so nothing clashes with the `local` stack on the same cloud. The stack names its health-manager ports `octavia-health-manager-<region>-<hostname>-listen-port` (no suffix; it keeps them by id).");
+p("- **What the stack does beyond the guide**, inside its measured time: an ip6tables rule next to the iptables one, the OVS `mac` column, checks that o-hm0 carries exactly the port's MAC and address, the boot-time persistence (a systemd unit and its helper, written even where no systemd runs), octavia.conf merged key by key with its original recorded for the undo, and a restart only when the file changed.");
+p("- **Backends**: `nova boot` and the web servers are not run (no compute part); the members are the fixed addresses 10.0.10.10 and 10.0.10.11.");
 if (notes.length) {
     p();
     p("## Found while running the guide as written");
@@ -248,53 +660,88 @@ if (notes.length) {
 }
 p();
 
+p("## Earlier figures, for comparison");
+p();
+p(
+    "Measured before this benchmark existed, with the official `command` plugin and a bridged OpenStack provider, on the guide's topology with two controllers in namespaces (not from this run, not reproduced by it): " +
+        "`preview` 42 creates 4.5 s; `up` 11.3 s; no-change `preview` 3.1 s; `destroy` 6 s; the guide's cloud-side procedure 39.5 s. " +
+        `This run: ${num(paths[0]?.counts.previewCreates ?? 0)} creates in the cold \`preview\` ${secs(E("pulumi preview (cold", "wall"))} s; \`up\` ${secs(E("pulumi up, cold", "wall"))} s; no-change \`preview\` ${secs(E("pulumi preview, no change", "wall"))} s; \`destroy\` ${secs(E("pulumi destroy", "wall"))} s; the guide's whole cloud side (configuration + load-balancer phases) ${secs(G(T.cloud, "wall") + G(T.lb, "wall"))} s.`,
+);
+p();
+
 p("## How it is measured");
 p();
 p(
-    "- **Wall time**: a monotonic clock around each phase (bash `$EPOCHREALTIME`, Node `process.hrtime`); the 0.5 s pause before each count (so that the services' last log lines land) is not included. " +
-        "The guide's sums are sums of its phases.",
+    "- **One run** = the guide's procedure and undo, then the stack (create the stack, cold `preview`, cold `up`, no-change `up`, no-change `preview`, `destroy`), then the CLI baseline, on the same cloud and the same two nodes, one after the other. " +
+        "Before each side the bench saves the nodes' state (scripts/bench/node-state.sh, from outside the nodes with nsenter: devices and addresses, OVS ports, iptables and ip6tables rules, octavia.conf's sha256/size/mode/owner, /etc/octavia's listing, the stack's and the guide's files); " +
+        "after the guide's undo and after `pulumi destroy` it compares, and the benchmark fails if any node differs (no o-hm0, no o-hm0 rule, octavia.conf byte for byte). Every run passed that check.",
+);
+p(
+    "- **Wall time**: a monotonic clock around each phase (bash `$EPOCHREALTIME`, Node `process.hrtime`); the 0.5 s pause before each count (so that the services' last log lines land) is not included. The guide's sums are sums of its phases.",
 );
 p(
     "- **API requests**: the request lines the services appended to their logs during the phase (`scripts/bench/api-requests.sh`): `.local-cloud/log/keystone.log` and `octavia-api.log` (uwsgi's `[pid: …] … POST /v3/auth/tokens => generated …` lines), " +
         "`neutron-server.log` (`neutron.wsgi … \"PUT /v2.0/ports/… HTTP/1.1\" status: …`). Keystone's count includes the token validations Neutron and Octavia make for the run's tokens. " +
-        "With the noop drivers Octavia makes no Neutron calls of its own (checked in neutron-server.log: every Neutron request of a run is made as the clients' admin user, none as Octavia's service user).",
+        "**SSH logins**: `Accepted publickey` lines in the bench nodes' sshd logs (`.local-cloud/nodes-bench/node*/log/sshd.log`); the state checks enter the nodes with nsenter and log in to nothing.",
 );
-const windows = fs.readdirSync(dir).filter((f) => /^window-\d+\.tsv$/.test(f));
+const windows = numbered(/^window-\d+\.tsv$/);
 const windowCheck = windows.map((f) => {
     const [, , ...n] = fs.readFileSync(path.join(dir, f), "utf8").trim().split("\t");
     const [k, ne, o] = n.map(Number);
-    const run = Number(f.match(/\d+/)?.[0]);
-    const g = withTotals[run - 1]?.find((r) => r.section === "guide" && r.phase === gAll);
-    return g ? k + ne + o - requests(g) : NaN;
+    const i = runIds.indexOf(runNumber(f));
+    const rows = withTotals[i] ?? [];
+    const g = rows.filter((r) => r.section === "guide" && !r.phase.startsWith("="));
+    return g.length ? k + ne + o - g.reduce((a, r) => a + requests(r), 0) : NaN;
 });
 const clean = windowCheck.length > 0 && windowCheck.every((d) => d === 0);
-p(
-    `- The counts are of everything the services logged, so another client using the cloud at the same time would be counted too. Cross-check: the guide's phases add up to the requests logged over its whole run ` +
-        (clean ? `exactly, in every run (no other traffic).` : `with differences of ${windowCheck.join(", ")} requests per run (other traffic, or a request logged between phases).`),
-);
-p("- **CLI calls**: `openstack` processes started (the guide's, each one a full client start-up). The engine phases run one `pulumi` CLI process each.");
-p(
-    "- **Client CPU**: user + system CPU of the client side: the CLI processes; for the engine the Node process (Automation API and the program's language runtime) plus its waited-for children (the `pulumi` CLI and, through it, the dynamic-provider process).",
+const varying = keys.filter(
+    (k) => !k.phase.startsWith("=") && k.section !== "baseline" && new Set(valuesOf(k.section, k.phase).map((r) => `${requests(r)}/${r.ssh}`)).size > 1,
 );
 p(
-    "- The Automation API runs `up` and `destroy` with `--skip-preview` (an interactive `pulumi up` previews first: add a `preview`). Each engine run uses a fresh stack in a throw-away file backend. " +
-        "The two ports it binds are created and deleted with the CLI around it (the setup/teardown rows). The two bindings match the guide's: node1 in RegionOne, node2 in RegionTwo; they are read back with the CLI after `up` and after `destroy` (not timed).",
+    "- The counts are of everything the services logged, so another client using the cloud at the same time is counted too (the cloud is shared with other work on this machine). " +
+        "Two cross-checks: the guide's phases add up to the requests logged over its whole run " +
+        (clean ? "exactly, in every run (nothing was logged between its phases)" : `with differences of ${windowCheck.join(", ")} requests per run (requests logged between its phases)`) +
+        "; and the counts of a phase are the same from run to run unless something else changed them: " +
+        (!many
+            ? "one run only, so this second check could not be made."
+            : varying.length === 0
+              ? "they were, for every phase of every run."
+              : `they varied for ${varying.map((k) => `${k.section} "${k.phase}" (${valuesOf(k.section, k.phase).map((r) => requests(r)).join(", ")})`).join("; ")}` +
+                " (another client's requests, or Keystone's token validations, `GET /v3/auth/tokens`, which Neutron's and Octavia's keystonemiddleware skip when they have the token cached); the tables give the fewest."),
 );
-p(`- The guide's waits poll \`loadbalancer show -c provisioning_status\` every ${meta.pollInterval} s (\`BENCH_POLL_INTERVAL\`). All names carry a per-run suffix; a trap deletes whatever a failed run left.`);
+p(
+    "- **CLI calls**: `openstack` processes started (the guide's, each one a full client start-up). **Client CPU**: user + system CPU of the client side: the CLI and ssh processes; for the engine the Node process (Automation API and the program) plus its waited-for children (the `pulumi` CLI and, through it, the plugins).",
+);
+p(
+    "- **The stack's configuration** is the `local` stack's (Pulumi.local.yaml and scripts/lib/localStack.ts: `openstack:cloud: local`, both regions and their CIDRs, `restartCommand`, the SSH user and pinned host keys) built from the bench nodes' facts (`nodeFacts(root, \"bench\")`), " +
+        "with the bench's own names and `securityGroups.allowedCidrs: [0.0.0.0/0, ::/0]` (the guide's rules; the stack's default would be the management CIDRs). Each run uses a fresh stack in a throw-away file backend; the program is the compiled `index.ts`, loaded afresh for every engine operation. " +
+        "The Automation API runs `up` and `destroy` with `--skip-preview` (an interactive `pulumi up` previews first: add the cold `preview`), with the CLI's default parallelism.",
+);
+p(
+    "- **Critical path**: each step's start is the engine's `resourcePreEvent` and its end the first `resOutputsEvent` (or `resOpFailedEvent`) of the same URN and operation, as received by the Automation API's event stream (gRPC, in this process) and stamped with `process.hrtime`: the events' own `timestamp` is in whole seconds, too coarse for steps of a fraction of a second " +
+        `(it agrees with the received times to within ${secs(Math.max(...upPaths.map((c) => c.clockSkew), 0))} s, i.e. its rounding). The dependencies are the state's after \`up\` (\`stack.exportStack()\`): each resource's \`dependencies\`, \`propertyDependencies\`, \`parent\` and \`provider\`. ` +
+        "Components (the stack itself, RegionalOctavia, ControllerNode, …) weigh nothing: their resOutputsEvent comes only when they register their outputs, after their children; they pass their own dependencies on to their children (a ControllerNode waits for its port's binding, and so do its commands). " +
+        "The critical path is the chain with the largest sum of step durations; its span runs from its first step's start to its last step's end; the makespan from the first step's start (the stack's own registration) to the last step's end. For `destroy` the edges are reversed.",
+);
+p(`- The guide's waits poll \`loadbalancer show -c provisioning_status\` every ${meta.pollInterval} s (\`BENCH_POLL_INTERVAL\`). Every phase is bounded in time (each CLI and ssh call, each engine operation, each side as a whole); a trap deletes whatever a failed run left and restores the nodes.`);
+p("- Server-side CPU and memory were not measured, only the clients'. Times on this 2-CPU machine vary with other work on it (see the load averages above and the range column).");
 p();
 
 if (many) {
     p("## Per run");
     p();
-    p(`| phase | ${runs.map((_, i) => `run ${i + 1}: wall s / requests`).join(" | ")} |`);
-    p(`| --- | ${runs.map(() => "---:").join(" | ")} |`);
+    p(`| phase | ${runIds.map((id) => `run ${id}: wall s / requests / SSH`).join(" | ")} |`);
+    p(`| --- | ${runIds.map(() => "---:").join(" | ")} |`);
     for (const k of keys) {
         const cells = withTotals.map((rows) => {
             const r = rows.find((x) => x.section === k.section && x.phase === k.phase);
-            return r ? `${secs(r.wall)} / ${num(requests(r))}` : "–";
+            return r ? `${secs(r.wall)} / ${num(requests(r))} / ${num(r.ssh)}` : "–";
         });
         p(`| ${k.section}: ${k.phase} | ${cells.join(" | ")} |`);
     }
+    p(`| ratio guide configuration ÷ engine cold up | ${upRatio.map(times).join(" | ")} |`);
+    p(`| engine: cold up, critical path / makespan s | ${paths.map((c) => (c.up ? `${secs(c.up.length)} / ${secs(c.up.makespan)}` : "–")).join(" | ")} |`);
+    p(`| engine: destroy, critical path / makespan s | ${paths.map((c) => (c.destroy ? `${secs(c.destroy.length)} / ${secs(c.destroy.makespan)}` : "–")).join(" | ")} |`);
     p();
 }
 

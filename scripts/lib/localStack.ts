@@ -26,8 +26,13 @@ export interface NodeFacts {
 
 export const LOCAL_STACK = "local";
 
-export function nodeFacts(root: string): NodeFacts {
-    const out = execFileSync("bash", [path.join(root, "scripts", "local-cloud", "nodes.sh"), "facts"], { encoding: "utf8", timeout: 30_000 });
+/** The facts of a node set of scripts/local-cloud/nodes.sh: `local` (the default) or `bench` (the benchmark's own pair). */
+export function nodeFacts(root: string, set: "local" | "bench" = "local"): NodeFacts {
+    const out = execFileSync("bash", [path.join(root, "scripts", "local-cloud", "nodes.sh"), "facts"], {
+        encoding: "utf8",
+        timeout: 30_000,
+        env: { ...process.env, LOCAL_NODES_SET: set },
+    });
     return JSON.parse(out) as NodeFacts;
 }
 
@@ -46,7 +51,7 @@ export function localStackConfig(root: string, facts: NodeFacts): Config {
         region.octavia = { ...(region.octavia ?? {}), restartCommand: "echo restarted >>/run/octavia-restarts.log" };
     }
     config["tricircle-lbaas:ssh"] = {
-        ...((config["tricircle-lbaas:ssh"] as Config | undefined) ?? {}),
+        ...(config["tricircle-lbaas:ssh"] ?? {}),
         user: facts.user,
         hostKeys: Object.fromEntries(facts.nodes.map((n) => [n.host, n.hostKey])),
     };

@@ -1,0 +1,286 @@
+// The stack's side of the benchmark: the whole index.ts program (the management plane of the guide's topology:
+// both regions, one controller per region on the benchmark's own node pair) through the real engine, in this
+// process through the Automation API (scripts/lib/engine.ts), with the project's plugins, against the local cloud.
+// Phases: create the stack, `preview` (cold: everything to create), `up` cold, `up` with no change, `preview` with
+// no change, `destroy`. Each phase is timed and the API requests and SSH logins it caused are counted
+// (scripts/bench/api-requests.sh), as for the guide's phases.
+//
+// Compiled (with index.ts and components/) and run by scripts/bench.sh; writes one tab-separated row per phase to
+// $BENCH_OUT (section, phase, wall seconds, keystone, neutron, octavia, new tokens, server seconds, openstack CLI
+// calls, client CPU seconds, SSH logins: see lib.sh) and, to $BENCH_STEPS_OUT, the engine's steps of the cold `up`
+// and of the `destroy` (start and end of each, per URN, from the engine's events) with the dependencies of every
+// resource from the state after `up` (`dependencies`, `propertyDependencies`, `parent`, `provider`): report.ts
+// computes the critical path and the makespan from them.
+//
+// Names: the security groups and management networks carry "-engine-<BENCH_SUFFIX>", so nothing clashes with the
+// `local` stack deployed on the same cloud or with the guide's run. Every engine operation is bounded
+// (BENCH_ENGINE_TIMEOUT seconds, default 600); on a failure the stack is destroyed (bounded too) and the caller's
+// trap removes by name whatever is left.
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../lib/engine";
+import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../lib/localStack";
+
+// Compiled into node_modules/.cache/tricircle-bench/scripts/bench/: the checkout comes from bench.sh, the compiled
+// program (index.js, components/) is two folders up.
+const ROOT = process.env.BENCH_ROOT ?? process.cwd();
+const PROGRAM_DIR = path.resolve(__dirname, "..", "..");
+const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
+const OUT = process.env.BENCH_OUT ?? "";
+const STEPS_OUT = process.env.BENCH_STEPS_OUT ?? "";
+const SUFFIX = `engine-${process.env.BENCH_SUFFIX ?? randomBytes(3).toString("hex")}`;
+const TIMEOUT_S = Number(process.env.BENCH_ENGINE_TIMEOUT ?? 600);
+const SECTION = "engine";
+const STACK_NAME = "bench";
+const PASSPHRASE = "bench-local-only";
+
+// The program (index.ts) and the in-process provider code resolve credentials from this process's environment.
+process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
+
+function say(msg: string): void {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] engine: ${msg}\n`);
+}
+
+function markLogs(): string {
+    const file = path.join(os.tmpdir(), `tricircle-bench-mark-${SUFFIX}-${randomBytes(3).toString("hex")}`);
+    fs.writeFileSync(file, execFileSync("bash", [path.join(ROOT, "scripts", "bench", "api-requests.sh"), "mark"], { encoding: "utf8" }));
+    return file;
+}
+
+function requestsSince(mark: string): number[] {
+    // The services write a request's log line after answering it: let the last lines land.
+    execFileSync("sleep", ["0.5"]);
+    const out = execFileSync("bash", [path.join(ROOT, "scripts", "bench", "api-requests.sh"), "since", mark], { encoding: "utf8" });
+    fs.rmSync(mark, { force: true });
+    return out.trim().split(/\s+/).map(Number);
+}
+
+/** User + system CPU seconds of this process and of its children that were waited for (Linux /proc). */
+function cpuSeconds(): number {
+    const self = process.cpuUsage();
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // After "pid (comm) ": state is field 3, cutime field 16 and cstime field 17 (1-based, man 5 proc).
+    const ticks = Number(fields[16 - 3]) + Number(fields[17 - 3]);
+    const hz = Number(process.env.BENCH_CLK_TCK ?? 100);
+    return (self.user + self.system) / 1e6 + ticks / hz;
+}
+
+/** Runs one phase: wall time, API requests and SSH logins from the logs; appends the row to $BENCH_OUT. */
+async function phase<T>(name: string, body: () => Promise<T> | T): Promise<T> {
+    const mark = markLogs();
+    const cpu0 = cpuSeconds();
+    const t0 = process.hrtime.bigint();
+    const result = await body();
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = cpuSeconds() - cpu0;
+    const [keystone, neutron, octavia, tokens, server, ssh] = requestsSince(mark);
+    const row = [SECTION, name, wall.toFixed(2), keystone, neutron, octavia, tokens, server.toFixed(2), 0, cpu.toFixed(2), ssh].join("\t");
+    if (OUT) fs.appendFileSync(OUT, row + "\n");
+    say(
+        `${name}: ${wall.toFixed(2)} s, requests keystone ${keystone} (new tokens ${tokens}), neutron ${neutron}, octavia ${octavia}, server ${server.toFixed(2)} s, SSH logins ${ssh}, CPU ${cpu.toFixed(2)} s`,
+    );
+    return result;
+}
+
+/** The whole program, index.ts, loaded afresh for every engine run (its modules read the config when loaded). */
+const program = async (): Promise<Record<string, unknown>> => {
+    for (const key of Object.keys(require.cache)) {
+        if (key === path.join(PROGRAM_DIR, "index.js") || key.startsWith(path.join(PROGRAM_DIR, "components") + path.sep)) delete require.cache[key];
+    }
+    // CommonJS: this import is a require() of the compiled file, so the cache cleared above is the one it uses.
+    return (await import(path.join(PROGRAM_DIR, "index.js"))) as Record<string, unknown>;
+};
+
+/** The `local` stack's configuration (scripts/lib/localStack.ts) on the bench nodes, with the bench's own names. */
+function benchConfig(): { config: Record<string, unknown>; secrets: Record<string, string>; nodes: number } {
+    const facts = nodeFacts(ROOT, "bench");
+    const config = localStackConfig(ROOT, facts);
+    // The guide's groups: open to every source (the stack's default is the management CIDRs), IPv4 and IPv6.
+    config["tricircle-lbaas:securityGroups"] = {
+        amphora: `lb-mgmt-sec-grp-${SUFFIX}`,
+        healthManager: `lb-health-mgr-sec-grp-${SUFFIX}`,
+        allowedCidrs: ["0.0.0.0/0", "::/0"],
+    };
+    const regions = config["tricircle-lbaas:regions"] as Array<{ mgmt: Record<string, unknown>; controllers?: unknown[] }>;
+    regions.forEach((r, i) => {
+        r.mgmt = { ...r.mgmt, network: `lb-mgmt-net${i + 1}-${SUFFIX}`, subnet: `lb-mgmt-subnet${i + 1}-${SUFFIX}` };
+    });
+    const nodes = regions.reduce((n, r) => n + (r.controllers?.length ?? 0), 0);
+    if (nodes !== 2) throw new Error(`the bench topology has ${nodes} controllers, expected 2 (one per region): are the bench nodes running?`);
+    return { config, secrets: localStackSecrets(facts), nodes };
+}
+
+interface Step {
+    urn: string;
+    type: string;
+    op: string;
+    /** ms since the operation started, when this process received the engine's event. */
+    start: number;
+    end?: number;
+    /** The engine's own timestamps (whole seconds since the epoch). */
+    engineStart: number;
+    engineEnd?: number;
+    failed?: boolean;
+}
+
+/** Collects the engine's steps from its events: resourcePreEvent starts a step, the first resOutputsEvent ends it. */
+function stepRecorder(): { onEvent: (e: EngineEvent) => void; steps: Step[]; t0: () => void } {
+    const steps: Step[] = [];
+    const open = new Map<string, Step>();
+    let origin = process.hrtime.bigint();
+    const now = () => Number(process.hrtime.bigint() - origin) / 1e6;
+    return {
+        steps,
+        t0: () => (origin = process.hrtime.bigint()),
+        onEvent: (e: EngineEvent) => {
+            const at = now();
+            const pre = e.resourcePreEvent?.metadata;
+            if (pre) {
+                if (pre.op === "same" || pre.op === "read" || pre.op === "refresh") return;
+                const step: Step = { urn: pre.urn, type: pre.type, op: pre.op, start: at, engineStart: e.timestamp };
+                steps.push(step);
+                open.set(`${pre.urn}|${pre.op}`, step);
+                return;
+            }
+            const post = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+            if (post) {
+                const step = open.get(`${post.urn}|${post.op}`);
+                if (!step) return;
+                step.end = at;
+                step.engineEnd = e.timestamp;
+                if (e.resOpFailedEvent) step.failed = true;
+                open.delete(`${post.urn}|${post.op}`);
+            }
+        },
+    };
+}
+
+interface StateResource {
+    urn: string;
+    type: string;
+    parent?: string;
+    provider?: string;
+    dependencies?: string[];
+    propertyDependencies?: Record<string, string[]>;
+}
+
+/** Runs an engine operation within its bound: past it, the Automation API cancels the operation and ends the CLI. */
+async function bounded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const control = new AbortController();
+    const timer = setTimeout(() => {
+        say(`${what}: still running after ${TIMEOUT_S} s (BENCH_ENGINE_TIMEOUT): aborted`);
+        control.abort();
+    }, TIMEOUT_S * 1000);
+    try {
+        return await run(control.signal);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+function checkOps(what: string, summary: Record<string, number> | undefined, want: Record<string, number>): void {
+    const got = Object.fromEntries(Object.entries(summary ?? {}).filter(([, n]) => n > 0));
+    const wantPositive = Object.fromEntries(Object.entries(want).filter(([, n]) => n > 0));
+    if (JSON.stringify(Object.entries(got).sort()) !== JSON.stringify(Object.entries(wantPositive).sort())) {
+        throw new Error(`${what}: ${JSON.stringify(got)}, expected ${JSON.stringify(wantPositive)}`);
+    }
+}
+
+/** o-hm0 on each bench node as the node itself has it (node-state.sh, outside the timed phases). */
+function nodeOhm0(): string {
+    return execFileSync("bash", [path.join(ROOT, "scripts", "bench", "node-state.sh"), "ohm0"], { encoding: "utf8", timeout: 60_000 }).trim();
+}
+
+async function main(): Promise<void> {
+    requireEngine(ROOT, STACK_PLUGINS);
+    const { config, secrets } = benchConfig();
+    let stack: Stack | undefined;
+    let backend = "";
+    let workDir = "";
+    let destroyed = false;
+    const record: { resources: StateResource[]; up: Step[]; destroy: Step[]; counts: Record<string, number>; parallel: string } = {
+        resources: [],
+        up: [],
+        destroy: [],
+        counts: {},
+        parallel: "the CLI's default",
+    };
+    try {
+        stack = await phase("create the stack (stack init, config)", async () => {
+            const made = await throwAwayStack({ root: ROOT, projectName: "tricircle-lbaas", stackName: STACK_NAME, program, passphrase: PASSPHRASE });
+            ({ backend, workDir } = made);
+            writeStackFile(workDir, STACK_NAME, config);
+            for (const [key, value] of Object.entries(secrets)) await made.stack.setConfig(key, { value, secret: true }, true);
+            return made.stack;
+        });
+        const st = stack;
+
+        const cold = await phase("pulumi preview (cold: everything to create)", () => bounded("preview", (signal) => st.preview({ signal })));
+        const creates = cold.changeSummary.create ?? 0;
+        if (creates < 30) throw new Error(`the cold preview plans ${JSON.stringify(cold.changeSummary)}: fewer creates than the whole stack has`);
+        record.counts.previewCreates = creates;
+
+        const rec = stepRecorder();
+        const up = await phase("pulumi up, cold", () => {
+            rec.t0();
+            return bounded("up", (signal) => st.up({ onEvent: rec.onEvent, signal }));
+        });
+        checkOps("up, cold", up.summary.resourceChanges, { create: creates });
+        record.up = rec.steps;
+        record.counts.upCreates = up.summary.resourceChanges?.create ?? 0;
+        // Outside the timed phases: what the nodes really have, and the dependencies the engine recorded.
+        const outputs = await st.outputs();
+        const regions = outputs.regions?.value as Record<string, { healthManagers: Array<{ hostname: string; ip: string; mac: string }> }>;
+        const declared = Object.values(regions)
+            .flatMap((r) => r.healthManagers)
+            .map((h) => `${h.hostname} ${h.mac} ${h.ip}`)
+            .sort();
+        const onNodes = nodeOhm0().split("\n").sort();
+        if (JSON.stringify(declared) !== JSON.stringify(onNodes)) throw new Error(`o-hm0 after up: the nodes have ${JSON.stringify(onNodes)}, the stack says ${JSON.stringify(declared)}`);
+        say(`verified: o-hm0 on the nodes is the stack's (${onNodes.join("; ")})`);
+        const deployment = (await st.exportStack()).deployment as { resources?: StateResource[] };
+        record.resources = (deployment.resources ?? []).map((r) => ({
+            urn: r.urn,
+            type: r.type,
+            parent: r.parent,
+            provider: r.provider,
+            dependencies: r.dependencies,
+            propertyDependencies: r.propertyDependencies,
+        }));
+
+        const again = await phase("pulumi up, no change", () => bounded("up, no change", (signal) => st.up({ signal })));
+        checkOps("up, no change", again.summary.resourceChanges, { same: creates });
+        const nochange = await phase("pulumi preview, no change", () => bounded("preview, no change", (signal) => st.preview({ signal })));
+        checkOps("preview, no change", nochange.changeSummary, { same: creates });
+
+        const drec = stepRecorder();
+        const down = await phase("pulumi destroy", () => {
+            drec.t0();
+            return bounded("destroy", (signal) => st.destroy({ onEvent: drec.onEvent, signal }));
+        });
+        destroyed = true;
+        checkOps("destroy", down.summary.resourceChanges, { delete: creates });
+        record.destroy = drec.steps;
+    } finally {
+        if (STEPS_OUT) fs.writeFileSync(STEPS_OUT, JSON.stringify(record));
+        if (stack && !destroyed) {
+            say("cleaning up: destroy (not timed)");
+            const st = stack;
+            await bounded("cleanup destroy", (signal) => st.destroy({ signal })).catch((e: Error) =>
+                say(`cleanup destroy failed (the caller's trap removes what is left by name): ${e.message.split("\n").slice(-5).join(" ")}`),
+            );
+        }
+        if (backend) fs.rmSync(backend, { recursive: true, force: true });
+        if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    }
+}
+
+main().catch((e: Error) => {
+    say(`FAILED: ${e.stack ?? e.message}`);
+    process.exitCode = 1;
+});
