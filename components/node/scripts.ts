@@ -456,17 +456,21 @@ tlb_ohm0_link() {
 
 tlb_global_addresses() { ip -o addr show dev o-hm0 scope global | awk '{ print $4 }' | sort; }
 
-tlb_ohm0_static() {
-  local want="$TLB_ADDRESS/$TLB_PREFIX" address present=0
+# o-hm0 carries the port's address only: an address someone else put there would make the health
+# manager bind or answer from the wrong one.
+tlb_ohm0_drop_foreign_addresses() {
+  local want=$1 address
   for address in $(tlb_global_addresses); do
-    if [ "$address" = "$want" ]; then
-      present=1
-    else
-      ip addr del "$address" dev o-hm0
-      tlb_note "removed $address from o-hm0"
-    fi
+    [ "$address" = "$want" ] && continue
+    ip addr del "$address" dev o-hm0
+    tlb_note "removed $address from o-hm0"
   done
-  [ "$present" = 1 ] && return 0
+}
+
+tlb_ohm0_static() {
+  local want="$TLB_ADDRESS/$TLB_PREFIX"
+  tlb_ohm0_drop_foreign_addresses "$want"
+  [ "$(tlb_global_addresses)" = "$want" ] && return 0
   if [ "$TLB_FAMILY" = 6 ]; then
     ip -6 addr add "$want" dev o-hm0 nodad
   else
@@ -503,6 +507,7 @@ tlb_ohm0_dhcp() {
     return 0
   fi
   tlb_dhclient_stop
+  tlb_ohm0_drop_foreign_addresses "$want"
   : >"$TLB_DHCLIENT_LOG"
   # -1: one attempt, bounded by "timeout" in the config; dhclient daemonizes once it holds a lease.
   if ! timeout -k 5 $((TLB_DHCP_WAIT + 10)) dhclient -1 -v -cf "$TLB_DHCLIENT_CONF" -sf "$TLB_DHCLIENT_SCRIPT" \
