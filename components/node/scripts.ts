@@ -156,7 +156,7 @@ export function asRoot(label: string, script: string): string {
 }
 
 /** Shell-variable assignments; the only place where values enter a script. */
-function assignments(vars: Record<string, string | number>): string {
+export function assignments(vars: Record<string, string | number>): string {
     return Object.entries(vars)
         .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
         .join("\n");
@@ -179,9 +179,9 @@ export function shellPiece(text: string): string {
 }
 
 // Read once, at module load (see assets.ts).
-const PRELUDE = shellPiece(nodeAsset("prelude.sh"));
-const OHM0_FUNCTIONS = shellPiece(nodeAsset("ohm0.sh"));
-const FIREWALL_FUNCTIONS = shellPiece(nodeAsset("firewall.sh"));
+export const PRELUDE = shellPiece(nodeAsset("prelude.sh"));
+export const OHM0_FUNCTIONS = shellPiece(nodeAsset("ohm0.sh"));
+export const FIREWALL_FUNCTIONS = shellPiece(nodeAsset("firewall.sh"));
 const PERSISTENCE_FUNCTIONS = shellPiece(nodeAsset("persistence.sh"));
 const HELPER_MAIN = shellPiece(nodeAsset("o-hm0-helper.sh"));
 const UNIT_TEXT = nodeAsset("tricircle-lbaas-o-hm0.service");
@@ -205,7 +205,7 @@ export interface OHm0Params {
     hostname?: string;
 }
 
-interface OHm0Checked {
+export interface OHm0Checked {
     bridge: string;
     portId: string;
     mac: string;
@@ -250,7 +250,7 @@ export function dhclientScriptText(): string {
     return DHCLIENT_SCRIPT;
 }
 
-function ohm0Vars(c: OHm0Checked, ovsWaitSeconds: number): string {
+export function ohm0Vars(c: OHm0Checked, ovsWaitSeconds: number): string {
     return assignments({
         TLB_BRIDGE: c.bridge,
         TLB_PORT_ID: c.portId,
@@ -314,7 +314,7 @@ export function parseOHm0Report(stdout: string): OHm0Report {
 // ---------------------------------------------------------------------------------------------
 // 2. Firewall
 
-function firewallVars(healthManagerPort: number): string {
+export function firewallVars(healthManagerPort: number): string {
     return assignments({
         TLB_HM_PORT: assertPort("healthManager.port", healthManagerPort),
         TLB_FW_COMMENT: FIREWALL_COMMENT,
@@ -414,6 +414,30 @@ export function octaviaBackupFile(configFile: string): string {
     return `${configFile}.tricircle-lbaas.orig`;
 }
 
+/** The quoted assignments of the octavia.conf scripts (and of the drift check's part for it). */
+export function octaviaConfVars(configFile: string, restartCommand: string, settings: OctaviaSetting[]): string {
+    const state = octaviaStateFile(configFile);
+    return assignments({
+        TLB_CONF: configFile,
+        TLB_STATE: state,
+        TLB_PENDING: `${state}.restart-pending`,
+        TLB_BACKUP: octaviaBackupFile(configFile),
+        TLB_STATE_DIR: NODE_PATHS.stateDir,
+        TLB_SETTINGS: JSON.stringify(settings),
+        TLB_RESTART: restartCommand,
+        TLB_RESTART_WAIT: LIMITS.restartSeconds,
+    });
+}
+
+/**
+ * `tlb_merge ACTION ...` runs the merge program. It travels in the command's text, as a quoted here-document on
+ * descriptor 3 (standard input stays free for the secrets); it is never installed on the node.
+ */
+export function octaviaMergeFunction(): string {
+    if (OCTAVIA_CONF_MERGE_PROGRAM.split("\n").includes("TLB_PY_EOF")) throw new Error("merge program contains its delimiter");
+    return `tlb_merge() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n}`;
+}
+
 /**
  * Merge the settings into octavia.conf with an embedded Python program, then restart Octavia.
  * Secret values are read by that program from standard input (see `octaviaConfStdin`).
@@ -428,22 +452,7 @@ export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
         seen.add(id);
         if ("value" in s) assertOsloValue(`[${s.section}] ${s.key}`, s.value);
     }
-    const state = octaviaStateFile(configFile);
-    const vars = assignments({
-        TLB_CONF: configFile,
-        TLB_STATE: state,
-        TLB_PENDING: `${state}.restart-pending`,
-        TLB_BACKUP: octaviaBackupFile(configFile),
-        TLB_STATE_DIR: NODE_PATHS.stateDir,
-        TLB_SETTINGS: JSON.stringify(p.settings),
-        TLB_RESTART: p.restartCommand,
-        TLB_RESTART_WAIT: LIMITS.restartSeconds,
-    });
-    // The merge program travels in the command's text, as a quoted here-document on descriptor 3 (standard input
-    // stays free for the secrets); it is never installed on the node.
-    if (OCTAVIA_CONF_MERGE_PROGRAM.split("\n").includes("TLB_PY_EOF")) throw new Error("merge program contains its delimiter");
-    const mergeFunction = `tlb_merge() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n}`;
-    const lib = [PRELUDE, vars, mergeFunction, OCTAVIA_CONF_FUNCTIONS].join("\n\n");
+    const lib = [PRELUDE, octaviaConfVars(configFile, p.restartCommand, p.settings), octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
     const converge = asRoot("octavia.conf", `${lib}\n\ntlb_octavia_conf_apply`);
     const remove = asRoot("octavia.conf delete", `${lib}\n\ntlb_octavia_conf_restore`);
     return { create: converge, update: converge, delete: remove };

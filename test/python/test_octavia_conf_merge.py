@@ -9,6 +9,7 @@ iniparser, check that what it writes reads back through oslo.config exactly, tha
 restore gives back the file byte for byte, and that no secret value reaches its output.
 """
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -182,6 +183,39 @@ class ApplyRestore(Workdir):
         self.assertIn("bind_ip = 10.7.20.110\n", self.read())
         self.assertTrue(os.path.exists(self.backup))
         self.assertIn(b"is kept for comparison", r.stderr)
+
+
+class Check(Workdir):
+    def check(self, key=HOSTILE):
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        r = self.run_program("check", secrets={"sha256": {"heartbeat_key": digest}})
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        return [line for line in r.stdout.decode().split("\n") if line]
+
+    def test_clean_after_apply_for_every_fixture_and_reads_nothing_into_the_file(self):
+        for name, text in FIXTURES.items():
+            with self.subTest(name):
+                self.write(text)
+                self.ok("apply")
+                before = self.read()
+                state = os.stat(self.conf)
+                self.assertEqual(self.check(), [])
+                self.assertEqual(self.read(), before)
+                self.assertEqual(os.stat(self.conf).st_mtime_ns, state.st_mtime_ns)
+                self.ok("restore")
+
+    def test_reports_an_edited_a_missing_and_a_secret_value_without_printing_the_secret(self):
+        self.write(FIXTURES["devstack-like"])
+        self.ok("apply")
+        edited = self.read().replace("bind_ip = 192.168.10.6", "bind_ip = 10.9.9.9").replace("\nbind_port = 5555\n", "\n")
+        self.write(edited)
+        self.assertEqual(self.check(), [
+            'DIFFERS [health_manager] bind_ip is "10.9.9.9", not "192.168.10.6"',
+            "DIFFERS [health_manager] bind_port is not set",
+        ])
+        out = self.check(key="another key")
+        self.assertIn("DIFFERS [health_manager] heartbeat_key differs from the stack's (secret, not shown)", out)
+        self.assertNotIn("k#e;y", "\n".join(out))
 
 
 class Secrets(Workdir):

@@ -13,6 +13,9 @@ apply: records, on the first run only, each key's original lines (or their absen
   caller restarts Octavia. Nothing is written when nothing changes.
 restore: puts the recorded lines back, removes added keys and sections, removes STATE, and BACKUP when the
   restored file equals it.
+check: reads only. Prints `DIFFERS [section] key ...` for each setting the file does not hold as the stack set it
+  (the drift check, check.sh); secret settings are compared by SHA-256 (standard input: {"sha256": {name: hex}}),
+  and a difference in one says only that it differs.
 
 Values are written as oslo.config reads them: raw, except that `$` becomes `\$` (oslo.config would otherwise
 substitute `$name` from other options) and a value with outer blanks or outer matching quotes is wrapped in one
@@ -26,6 +29,7 @@ newline), and the restore must give back the file byte for byte, so this program
 iniparser does not give. `parse` below follows iniparser's rules (sections, `=`/`:` separators, continuation
 lines, comments), and test/python/test_octavia_conf_merge.py holds it to iniparser's and oslo.config's reading.
 """
+import hashlib
 import json
 import os
 import stat
@@ -408,6 +412,49 @@ def restore(conf, state_path, backup, pending):
     os.unlink(state_path)
 
 
+def decode(raw):
+    """The value oslo.config reads from an assignment's text after the separator (the inverse of encode)."""
+    text = raw.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"\x27":
+        text = text[1:-1]
+    return text.replace("\\$", "$")
+
+
+def value_of(lines, hit):
+    """The value of a one-line assignment as oslo.config reads it; None for a multi-line one."""
+    if hit["end"] - hit["start"] != 1:
+        return None
+    line = lines[hit["start"]].rstrip("\r\n")
+    equal = line.find("=")
+    colon = line.find(":")
+    cut = equal if colon < 0 or 0 <= equal < colon else colon
+    return decode(line[cut + 1:])
+
+
+def check(conf, settings_json):
+    hashes = None
+    target, info, raw, text = read_config(conf)
+    lines = split_lines(text)
+    sections, keys = parse(lines)
+    for s in json.loads(settings_json):
+        label = "[%s] %s" % (s["section"], s["key"])
+        hit = find_key(keys, s["section"], s["key"])
+        if hit is None:
+            print("DIFFERS %s is not set" % label)
+            continue
+        got = value_of(lines, hit)
+        if "secret" in s:
+            if hashes is None:
+                hashes = read_secrets().get("sha256", {})
+            want = hashes.get(s["secret"])
+            if want is None:
+                raise Refusal("standard input has no hash for " + label)
+            if got is None or hashlib.sha256(got.encode("utf-8", "surrogateescape")).hexdigest() != want:
+                print("DIFFERS %s differs from the stack's (secret, not shown)" % label)
+        elif got != s["value"]:
+            print("DIFFERS %s is %s, not %s" % (label, json.dumps(got), json.dumps(s["value"])))
+
+
 def main():
     action, conf, state_path, backup, pending, settings_json = sys.argv[1:7]
     try:
@@ -415,6 +462,8 @@ def main():
             apply(conf, state_path, backup, pending, settings_json)
         elif action == "restore":
             restore(conf, state_path, backup, pending)
+        elif action == "check":
+            check(conf, settings_json)
         else:
             raise Refusal("unknown action " + action)
     except Refusal as e:
