@@ -452,6 +452,16 @@ export interface NodeSnapshot {
     upperFiles: Record<string, string>;
 }
 
+/**
+ * A snapshot as it compares across a re-created OVS row: the rows of ovsInterfaces without their `_uuid` (a port
+ * that was removed and added again has a new one, and comes in another order), everything else as it is.
+ */
+export function withoutOvsRowIds(s: NodeSnapshot): NodeSnapshot {
+    const table = JSON.parse(s.ovsInterfaces) as { data: unknown[][]; headings: string[] };
+    const rows = table.data.map((row) => JSON.stringify(row.slice(1))).sort();
+    return { ...s, ovsInterfaces: JSON.stringify({ headings: table.headings.slice(1), rows }) };
+}
+
 /** Paths the scripts write, walked inside the node (type, mode, owner, content hash, link target). */
 export const SNAPSHOT_PATHS = ["/etc/octavia", "/etc/tricircle-lbaas", "/etc/systemd/system", "/var/lib/tricircle-lbaas", "/run/tricircle-lbaas", "/usr/local/sbin"];
 
