@@ -454,12 +454,30 @@ export interface NodeSnapshot {
 
 /**
  * A snapshot as it compares across a re-created OVS row: the rows of ovsInterfaces without their `_uuid` (a port
- * that was removed and added again has a new one, and comes in another order), everything else as it is.
+ * that was removed and added again has a new one, and comes in another order), the ports of `ovs-vsctl show` in a
+ * fixed order, everything else as it is.
  */
 export function withoutOvsRowIds(s: NodeSnapshot): NodeSnapshot {
     const table = JSON.parse(s.ovsInterfaces) as { data: unknown[][]; headings: string[] };
     const rows = table.data.map((row) => JSON.stringify(row.slice(1))).sort();
-    return { ...s, ovsInterfaces: JSON.stringify({ headings: table.headings.slice(1), rows }) };
+    // `ovs-vsctl show` lists a bridge's ports in row order: each port's block, sorted.
+    const out: string[] = [];
+    let ports: string[][] = [];
+    const flush = () => {
+        out.push(...ports.map((b) => b.join("\n")).sort());
+        ports = [];
+    };
+    for (const line of s.ovsShow.split("\n")) {
+        if (/^ {8}Port /.test(line)) ports.push([line]);
+        else if (ports.length > 0 && /^ {9,}/.test(line)) ports[ports.length - 1].push(line);
+        else {
+            flush();
+            out.push(line);
+        }
+    }
+    flush();
+    const ovsShow = out.join("\n");
+    return { ...s, ovsShow, ovsInterfaces: JSON.stringify({ headings: table.headings.slice(1), rows }) };
 }
 
 /** Paths the scripts write, walked inside the node (type, mode, owner, content hash, link target). */
