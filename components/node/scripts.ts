@@ -1,30 +1,25 @@
-// Pure generators of the bash programs that ControllerNode hands to command.remote.Command.
+// Pure generators of the bash programs that ControllerNode hands to command.remote.Command. The programs are files
+// of their own in components/node/scripts/ (shellcheck'ed by `npm run lint`); this module keeps the typed parameters,
+// their checks, the quoted assignments (the only way a value enters a script) and the assembly. It returns strings
+// and touches neither Pulumi nor the network, so the host tests run exactly these strings over real SSH.
 //
-// The programs themselves are files of their own in components/node/scripts/ (shellcheck'ed by `npm run lint`):
-// prelude.sh, ohm0.sh, firewall.sh, persistence.sh, octavia-conf.sh, o-hm0-helper.sh, dhclient-script.sh,
-// dhclient-o-hm0.conf, tricircle-lbaas-o-hm0.service and octavia_conf_merge.py. This module keeps the typed
-// parameters, their checks, the quoted assignments (the only way a value enters a script) and the assembly.
-// Everything here returns strings; nothing touches Pulumi or the network, so the host tests run exactly these
-// strings over a real SSH connection.
-//
-// How a command reaches the node: the provider asks sshd to run the string with the SSH user's
-// login shell (`$SHELL -c <string>`). That shell may be dash and the user is usually not root
-// (`ssh.user` defaults to "stack"), so `asRoot` wraps every script in a few POSIX lines that
-// hand it to bash, through `sudo -n` unless already root, inside an overall `timeout`.
-// Standard input passes through untouched: it is the one channel that carries a secret (the
-// heartbeat key, see octaviaConf.ts), because a command's text shows up in `pulumi preview`,
-// in the state file and in the provider's error messages.
+// How a command reaches the node: the provider asks sshd to run the string with the SSH user's login shell
+// (`$SHELL -c <string>`), which may be dash, as a user who is usually not root (`ssh.user` defaults to "stack"), so
+// `asRoot` wraps every script in a few POSIX lines that hand it to bash, through `sudo -n` unless already root, inside
+// an overall `timeout`. Standard input passes through untouched: it is the one channel that carries a secret (the
+// heartbeat key, see octaviaConf.ts), because a command's text shows up in `pulumi preview`, in the state file and in
+// the provider's error messages.
 
-import * as net from "net";
-import * as ipaddr from "ipaddr.js";
 import * as rules from "../rules";
 import { assertValid } from "../rules";
 import { nodeAsset } from "./assets";
+import { assertAbsolutePath, assertInterfaceName, assertPort, fail, normalizeIp, normalizeMac, normalizeUuid, shellQuote } from "./values";
+// The values' checks and quoting live in values.ts; they stay part of this module's API.
+export { assertAbsolutePath, assertInterfaceName, assertPort, normalizeIp, normalizeMac, normalizeUuid, shellQuote } from "./values";
 import { OCTAVIA_CONF_MERGE_PROGRAM, OctaviaSetting, assertOsloValue } from "./octaviaConf";
 
 /** The interface name Octavia's guide, devstack and kolla all use for the health-manager port. */
 export const OHM0 = "o-hm0";
-
 /** Where the scripts keep what they write on a node; every path is removed again by a delete. */
 export const NODE_PATHS = {
     configDir: "/etc/tricircle-lbaas",
@@ -62,7 +57,6 @@ export const LIMITS = {
 
 /** Comment on our firewall rules, so they are told apart from rules an operator added by hand. */
 export const FIREWALL_COMMENT = "tricircle-lbaas-o-hm0";
-
 /** Scripts above this size get near Linux's 128 KiB limit on one exec argument. */
 const MAX_SCRIPT_BYTES = 100_000;
 
@@ -70,60 +64,6 @@ export interface RemoteScripts {
     create: string;
     update: string;
     delete: string;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Quoting and validation
-
-/** POSIX single-quoting: the result is one shell word whose value is exactly `value`. */
-export function shellQuote(value: string): string {
-    if (value.includes("\0")) throw new Error("shellQuote: a NUL byte cannot be passed through a shell");
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-function fail(what: string, value: unknown, expected: string): never {
-    throw new Error(`${what}: ${JSON.stringify(value)} is not ${expected}`);
-}
-
-// MACs and UUIDs come from Neutron, not from the configuration: these checks guard the scripts
-// against a cloud's surprise. Configured values are held to the config's own rules (rules.ts).
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Lower-cases and checks a unicast Ethernet address as Neutron reports it (fa:16:3e:...). */
-export function normalizeMac(mac: string): string {
-    const m = String(mac).trim().toLowerCase();
-    if (!MAC_RE.test(m)) fail("MAC address", mac, "six colon-separated hex octets");
-    if (parseInt(m.slice(0, 2), 16) & 1) fail("MAC address", mac, "a unicast address (the first octet is odd)");
-    if (m === "00:00:00:00:00:00") fail("MAC address", mac, "a usable address");
-    return m;
-}
-
-export function normalizeUuid(what: string, id: string): string {
-    const u = String(id).trim().toLowerCase();
-    if (!UUID_RE.test(u)) fail(what, id, "a UUID");
-    return u;
-}
-
-export function assertInterfaceName(what: string, name: string): string {
-    return assertValid(what, name, rules.interfaceName);
-}
-
-export function assertPort(what: string, port: number): number {
-    return assertValid(what, port, rules.port);
-}
-
-export function assertAbsolutePath(what: string, path: string): string {
-    return assertValid(what, path, rules.configPath);
-}
-
-/** The address in the form `ip -o addr` prints it, so the scripts can compare strings. */
-export function normalizeIp(what: string, ip: string): { address: string; family: 4 | 6 } {
-    const s = String(ip).trim();
-    const family = net.isIP(s);
-    if (family === 0) fail(what, ip, "an IPv4 or IPv6 address");
-    const address = ipaddr.parse(s).toString();
-    return { address, family: family as 4 | 6 };
 }
 
 // ---------------------------------------------------------------------------------------------
