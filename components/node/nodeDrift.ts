@@ -16,9 +16,13 @@
 
 import * as pulumi from "@pulumi/pulumi";
 
+// Not exported itself: the provider's code refers to it, and a closure that refers to an export captures the whole
+// module, which Pulumi's serializer then `require`s by path when the program is compiled under node_modules/.cache/
+// (npm run stack, the bench), where the provider process cannot find it.
+const CONCERN_NAMES = ["ohm0", "firewall", "persistence", "octavia-conf"] as const;
 /** The concerns of a node, as the remote commands of ControllerNode are named. */
-export const CONCERNS = ["ohm0", "firewall", "persistence", "octavia-conf"] as const;
-export type Concern = (typeof CONCERNS)[number];
+export const CONCERNS = CONCERN_NAMES;
+export type Concern = (typeof CONCERN_NAMES)[number];
 
 export interface Drift {
     concern: Concern;
@@ -32,7 +36,7 @@ export function parseNodeCheck(stdout: string): Drift[] {
     const out: Drift[] = [];
     for (const line of lines) {
         const m = /^DRIFT (\S+) (.*)$/.exec(line);
-        if (m && (CONCERNS as readonly string[]).includes(m[1])) out.push({ concern: m[1] as Concern, what: m[2] });
+        if (m && (CONCERN_NAMES as readonly string[]).includes(m[1])) out.push({ concern: m[1] as Concern, what: m[2] });
     }
     return out;
 }
