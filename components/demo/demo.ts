@@ -1,6 +1,5 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCidr, ParsedCidr } from "../cidr";
 import { DemoModel } from "../config";
 import { BackendServer } from "./backendServer";
 import { DemoNetworks } from "./demoNetworks";
@@ -49,7 +48,7 @@ export class Demo extends pulumi.ComponentResource {
             central,
         );
         for (const network of demo.networks) {
-            const cidr = parseCidr(network.cidr) as ParsedCidr;
+            const cidr = network.cidr;
             for (const port of ports) {
                 // Amphorae reach members from an address on the member's (or the VIP's) demo network.
                 new openstack.networking.SecGroupRule(

@@ -1,6 +1,5 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCidr, ParsedCidr } from "../cidr";
 import { DemoModel } from "../config";
 
 export interface DemoNetworksArgs {
@@ -30,7 +29,7 @@ export class DemoNetworks extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
         this.byName = {};
         for (const spec of args.networks) {
-            const cidr = parseCidr(spec.cidr) as ParsedCidr;
+            const { cidr } = spec;
             const network = new openstack.networking.Network(
                 `${name}-${spec.name}-network`,
                 { name: spec.name, adminStateUp: true },

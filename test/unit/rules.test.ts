@@ -7,7 +7,7 @@ import { checkControllers, checkLoadBalancerProtocols, ConfigError, formatPath, 
 import { octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { firewallScripts, octaviaConfScripts, ohm0Scripts, OHm0Params } from "../../components/node/scripts";
 import * as rules from "../../components/rules";
-import { guideNamespace } from "./fixtures";
+import { cidr, guideNamespace } from "./fixtures";
 import { HOST_KEYS, keyLine } from "./sshKeys";
 
 type Case = [string, unknown];
@@ -172,7 +172,7 @@ describe("rules", () => {
 describe("cross-field rules (pure)", () => {
     const region = (name: string, hostnames: string[]) => ({
         name,
-        mgmt: { cidr: "10.0.0.0/24", addressing: "static" as const },
+        mgmt: { cidr: cidr("10.0.0.0/24"), addressing: "static" as const },
         controllers: hostnames.map((hostname, i) => ({ host: `10.1.${name.length}.${i + 1}`, hostname, ovsBridge: "br-int" })),
         octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "true" },
     });
