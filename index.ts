@@ -17,11 +17,8 @@ const access = neutronAccess(settings);
 
 const groups = new AmphoraSecurityGroups("lb-secgroups", {
     provider: providers.central,
-    amphoraGroupName: model.securityGroups.amphora,
-    healthManagerGroupName: model.securityGroups.healthManager,
-    amphoraTcpPorts: model.securityGroups.amphoraTcpPorts,
-    healthManagerPort: model.healthManager.port,
-    sources: model.securityGroups.sources,
+    groups: model.securityGroups,
+    heartbeatPort: model.healthManager.port,
 });
 
 const regional = Object.fromEntries(
@@ -33,7 +30,7 @@ const regional = Object.fromEntries(
             centralProvider: providers.central,
             amphoraSecurityGroupId: groups.amphoraGroupId,
             healthManagerSecurityGroupId: groups.healthManagerGroupId,
-            healthManagerPort: model.healthManager.port,
+            heartbeatPort: model.healthManager.port,
             neutronAccess: access,
             heartbeatKey: model.healthManager.heartbeatKey,
             sshPrivateKey: model.ssh.privateKey,

@@ -5,11 +5,14 @@ import { DemoModel } from "../config";
 export interface DemoNetworksArgs {
     /** Central region: tenant networks are Tricircle (central) networks that reach into every local region. */
     provider: openstack.Provider;
+    /** `demo.networks`: each a network and one subnet, named `<name>` and `<name>-subnet`. */
     networks: DemoModel["networks"];
 }
 
 export interface DemoNetwork {
+    /** The network's name, as `demo.networks[].name` and the backends refer to it. */
     name: string;
+    /** Its subnet's CIDR, in Neutron's spelling. */
     cidr: string;
     network: openstack.networking.Network;
     /** Backends must wait for it: a server booted on a network without a subnet gets no address. */
