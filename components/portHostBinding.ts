@@ -217,11 +217,13 @@ async function neutronPortApi(
 }
 
 export interface PortHostBindingArgs {
+    /** The health-manager port to bind (a central port, which Tricircle mirrors into the local region). */
     portId: pulumi.Input<string>;
     /** Neutron's host id of the controller (its `hostname`), i.e. `binding:host_id`. */
     hostId: pulumi.Input<string>;
     /** The local region whose Neutron holds the binding (Tricircle binds in the local region, not the central one). */
     region: pulumi.Input<string>;
+    /** Credentials and endpoint options for that Neutron (secret in the state; a change never rebinds). */
     access: pulumi.Input<NeutronAccess>;
 }
 
