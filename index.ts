@@ -4,6 +4,7 @@ import { loadStackConfig } from "./components/config";
 import { Demo } from "./components/demo/demo";
 import { neutronAccess, openStackSettings, RegionalProviders } from "./components/providers";
 import { RegionalOctavia } from "./components/regionalOctavia";
+import { tagResources } from "./components/tags";
 
 const model = loadStackConfig();
 const settings = openStackSettings();
@@ -14,6 +15,8 @@ const providers = new RegionalProviders("openstack", {
     settings,
 });
 const access = neutronAccess(settings);
+// Every cloud object below carries the stack's tags (components/tags.ts).
+const tagged = { transformations: [tagResources] };
 
 const groups = new AmphoraSecurityGroups("lb-secgroups", {
     provider: providers.central,
@@ -22,7 +25,7 @@ const groups = new AmphoraSecurityGroups("lb-secgroups", {
     amphoraTcpPorts: model.securityGroups.amphoraTcpPorts,
     healthManagerPort: model.healthManager.port,
     sources: model.securityGroups.sources,
-});
+}, tagged);
 
 const regional = Object.fromEntries(
     model.regions.map((region) => [
@@ -37,7 +40,7 @@ const regional = Object.fromEntries(
             neutronAccess: access,
             heartbeatKey: model.healthManager.heartbeatKey,
             sshPrivateKey: model.ssh.privateKey,
-        }),
+        }, tagged),
     ]),
 );
 
@@ -52,4 +55,4 @@ export const regions = pulumi.output(
 );
 
 // Guide step 5 ("How to play"), only when `demo` is configured; without it the stack has no `loadBalancers` output.
-export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }).loadBalancers : undefined;
+export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }, tagged).loadBalancers : undefined;
