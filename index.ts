@@ -4,6 +4,7 @@ import { loadStackConfig } from "./components/config";
 import { Demo } from "./components/demo/demo";
 import { neutronAccess, openStackSettings, RegionalProviders } from "./components/providers";
 import { RegionalOctavia } from "./components/regionalOctavia";
+import { tagResources } from "./components/tags";
 
 const model = loadStackConfig();
 const settings = openStackSettings();
@@ -14,12 +15,14 @@ const providers = new RegionalProviders("openstack", {
     settings,
 });
 const access = neutronAccess(settings);
+// Every cloud object below carries the stack's tags (components/tags.ts).
+const tagged = { transformations: [tagResources] };
 
 const groups = new AmphoraSecurityGroups("lb-secgroups", {
     provider: providers.central,
     groups: model.securityGroups,
     heartbeatPort: model.healthManager.port,
-});
+}, tagged);
 
 const regional = Object.fromEntries(
     model.regions.map((region) => [
@@ -34,7 +37,7 @@ const regional = Object.fromEntries(
             neutronAccess: access,
             heartbeatKey: model.healthManager.heartbeatKey,
             sshPrivateKey: model.ssh.privateKey,
-        }),
+        }, tagged),
     ]),
 );
 
@@ -49,4 +52,4 @@ export const regions = pulumi.output(
 );
 
 // Guide step 5 ("How to play"), only when `demo` is configured; without it the stack has no `loadBalancers` output.
-export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }).loadBalancers : undefined;
+export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }, tagged).loadBalancers : undefined;
