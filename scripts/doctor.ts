@@ -1,16 +1,22 @@
-// npm run doctor [-- --stack NAME]
+// npm run doctor [-- --stack NAME] [--orphans [--fix]]
 //
 // A read-only report per controller node of a deployed stack: `<node>: ok` or `<node>: drift: <what differs>`
 // (scripts/lib/doctor.ts), for operators who want to look without a Pulumi run. Exit status: 0 when every node is
 // ok, 1 when any drifted, 2 when a node could not be checked (unreachable: the message names it). Repair with
 // `pulumi up --refresh` (here: `npm run stack -- up` after `npm run stack -- refresh`), see README "Drift".
 //
+// --orphans: after an interrupted `up` (README "After an interrupted deployment"): the state's pending operations and
+// the cloud objects that carry this stack's tag but are not in its state (scripts/lib/orphans.ts); exit status 0
+// when there are none, 1 when there are. --fix also adopts each orphan a pending create claims, deletes the others
+// and drops the pending creates that found nothing, so that the next `up` makes no duplicate.
+//
 // Defaults to the `local` stack (.pulumi-state, the local cloud's nodes), as `npm run stack` does; another stack:
 // --stack NAME with PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE set as for the pulumi CLI.
 import * as path from "path";
-import { requireEngine, workspaceStack } from "./lib/engine";
+import { requireEngine, STACK_PLUGINS, workspaceStack } from "./lib/engine";
 import { doctor } from "./lib/doctor";
 import { LOCAL_STACK } from "./lib/localStack";
+import { orphanDoctor } from "./lib/orphanDoctor";
 
 // Compiled to node_modules/.cache/tricircle-doctor/scripts/doctor.js (see package.json): the checkout is four up.
 const ROOT = process.env.TRICIRCLE_ROOT ?? path.resolve(__dirname, "..", "..", "..", "..");
@@ -18,14 +24,24 @@ const ROOT = process.env.TRICIRCLE_ROOT ?? path.resolve(__dirname, "..", "..", "
 async function main(): Promise<number> {
     const args = process.argv.slice(2);
     let stackName = LOCAL_STACK;
+    let orphans = false;
+    let fix = false;
     for (let i = 0; i < args.length; i++) {
         if (args[i] === "--stack" && args[i + 1]) stackName = args[++i];
+        else if (args[i] === "--orphans") orphans = true;
+        else if (args[i] === "--fix") fix = true;
         else {
-            console.error("usage: npm run doctor [-- --stack NAME]");
+            console.error("usage: npm run doctor [-- --stack NAME] [--orphans [--fix]]");
             return 2;
         }
     }
-    requireEngine(ROOT);
+    if (fix && !orphans) {
+        console.error("doctor: --fix goes with --orphans");
+        return 2;
+    }
+    // The local cloud's credentials (openstack:cloud: local), as scripts/stack.ts gives them to the program.
+    process.env.OS_CLIENT_CONFIG_FILE ??= path.join(ROOT, ".local-cloud", "clouds.yaml");
+    requireEngine(ROOT, orphans ? STACK_PLUGINS : []);
     const stack = await workspaceStack({
         root: ROOT,
         stackName,
@@ -35,6 +51,10 @@ async function main(): Promise<number> {
         // Never run: the doctor reads the state only.
         program: async () => ({}),
     });
+    if (orphans) {
+        const result = await orphanDoctor(stack, { fix, log: (line) => console.log(line) });
+        return result.clean ? 0 : 1;
+    }
     const reports = await doctor(stack);
     if (reports.length === 0) console.log(`doctor: stack ${stackName} has no controller nodes in its state`);
     for (const r of reports) console.log(`${r.node}: ${r.report}`);

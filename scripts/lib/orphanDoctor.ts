@@ -1,0 +1,69 @@
+// `npm run doctor -- --orphans [--fix]` on a stack (scripts/doctor.ts) and in the crash e2e: the report and the
+// repair of scripts/lib/orphans.ts, with the stack's own credentials and regions.
+import { Stack } from "@pulumi/pulumi/automation";
+import { ProviderSettings, resolveKeystoneAuth } from "../../components/openstackAuth";
+import { stackTag } from "../../components/tags";
+import { adoptIntoState, deleteObject, Deployment, describeObject, listTagged, openCloud, pendingOperations, planOrphans } from "./orphans";
+
+export interface OrphanResult {
+    /** No pending operation and no orphan (after the fix, when `fix`). */
+    clean: boolean;
+    pending: number;
+    orphans: number;
+    adopted: number;
+    deleted: number;
+    dropped: number;
+}
+
+/** The stack's `openstack:*` settings and regions, from its config (secrets in clear, kept in this process). */
+async function stackCloud(stack: Stack): Promise<{ settings: ProviderSettings; regions: string[] }> {
+    const config = await stack.getAllConfig();
+    const settings: ProviderSettings = {};
+    for (const [key, { value }] of Object.entries(config)) {
+        if (key.startsWith("openstack:")) settings[key.slice("openstack:".length)] = value === "true" ? true : value === "false" ? false : value;
+    }
+    const project = (await stack.workspace.projectSettings()).name;
+    const central = config[`${project}:centralRegion`]?.value ?? config["tricircle-lbaas:centralRegion"]?.value;
+    const regionsText = config[`${project}:regions`]?.value ?? config["tricircle-lbaas:regions"]?.value ?? "[]";
+    const regions = (JSON.parse(regionsText) as Array<{ name: string }>).map((r) => r.name);
+    return { settings, regions: [...(central ? [central] : []), ...regions] };
+}
+
+export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (line: string) => void }): Promise<OrphanResult> {
+    const { log } = opts;
+    const project = (await stack.workspace.projectSettings()).name;
+    const tag = stackTag(project, stack.name);
+    const { settings, regions } = await stackCloud(stack);
+    const cloud = await openCloud(resolveKeystoneAuth(settings));
+
+    const deployment = (await stack.exportStack()).deployment as Deployment;
+    const pending = pendingOperations(deployment);
+    for (const p of pending) log(`pending: ${p.operation} ${p.urn}`);
+    const plan = planOrphans(deployment, await listTagged(cloud, regions, tag));
+    for (const a of plan.adopt) log(`orphan: ${describeObject(a.object)}, claimed by ${a.urn}`);
+    for (const o of plan.delete) log(`orphan: ${describeObject(o)}, claimed by nothing`);
+    const orphans = plan.adopt.length + plan.delete.length;
+    log(`doctor: ${pending.length} pending operation(s), ${orphans} orphan(s) tagged ${tag}`);
+    const result: OrphanResult = { clean: pending.length === 0 && orphans === 0, pending: pending.length, orphans, adopted: 0, deleted: 0, dropped: 0 };
+    if (!opts.fix || result.clean) return result;
+
+    // A hard stop leaves the backend's lock behind; nothing else may be running on this stack while this repairs.
+    await stack.cancel().catch(() => undefined);
+    for (const o of plan.delete) {
+        await deleteObject(cloud, o);
+        log(`deleted: ${describeObject(o)}`);
+        result.deleted++;
+    }
+    const exported = await stack.exportStack();
+    await stack.importStack({ ...exported, deployment: adoptIntoState(exported.deployment as Deployment, plan) });
+    for (const a of plan.adopt) log(`adopted: ${describeObject(a.object)} as ${a.urn}`);
+    for (const urn of plan.drop) log(`dropped: pending create ${urn} (nothing on the cloud; the next up creates it)`);
+    result.adopted = plan.adopt.length;
+    result.dropped = plan.drop.length;
+    // The adopted resources get their real outputs; a leftover update or delete is settled against the cloud.
+    await stack.refresh({ clearPendingCreates: true });
+    const after = pendingOperations((await stack.exportStack()).deployment as Deployment);
+    result.clean = after.length === 0;
+    log(`doctor: fixed: ${result.adopted} adopted, ${result.deleted} deleted, ${result.dropped} pending create(s) dropped; ${after.length} pending left`);
+    return result;
+}

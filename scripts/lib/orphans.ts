@@ -1,0 +1,217 @@
+// `npm run doctor -- --orphans [--fix]` and the crash e2e: the way back to a clean state after an interrupted `up`.
+// A hard stop (kill -9, a lost runner) leaves creates in the state as pending operations without ids, while the
+// cloud may already hold the objects: the next `up` would make them again, under the same names. The stack's tags
+// (components/tags.ts) tell its objects apart from an operator's: an object with this stack's tag whose id is not in
+// the state is an orphan. `--fix` adopts each orphan that a pending create claims (same type, its key tag naming the
+// pending resource) into the state under that URN, deletes the orphans nothing claims, drops the pending creates
+// that found no object, and refreshes so the adopted resources get their real outputs. It never touches an object
+// without this stack's tag.
+import { KeystoneAuth, keystoneAuthBody } from "../../components/openstackAuth";
+import { keyTag, TAGGED_TYPES } from "../../components/tags";
+
+/** The kinds of cloud object the stack tags, by the API collection that lists them. */
+export type ObjectKind = "security-group" | "network" | "subnet" | "port" | "loadbalancer" | "listener" | "server";
+
+/** The Pulumi type of each kind (components/tags.ts TAGGED_TYPES): what a pending create must be to claim one. */
+export const TYPE_OF_KIND: Readonly<Record<ObjectKind, string>> = {
+    "security-group": "openstack:networking/secGroup:SecGroup",
+    network: "openstack:networking/network:Network",
+    subnet: "openstack:networking/subnet:Subnet",
+    port: "openstack:networking/port:Port",
+    loadbalancer: "openstack:loadbalancer/loadBalancer:LoadBalancer",
+    listener: "openstack:loadbalancer/listener:Listener",
+    server: "openstack:compute/instance:Instance",
+};
+
+/**
+ * The order deletes go in: what depends on an object first (a listener before its load balancer, a port before its
+ * network; a load balancer is deleted with `cascade`, which takes its amphora's ports along).
+ */
+export const DELETE_ORDER: readonly ObjectKind[] = ["listener", "loadbalancer", "server", "port", "subnet", "network", "security-group"];
+
+export interface CloudObject {
+    kind: ObjectKind;
+    id: string;
+    name: string;
+    region: string;
+    tags: string[];
+}
+
+interface StateResource {
+    urn: string;
+    type: string;
+    id?: string;
+    custom?: boolean;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+    [key: string]: unknown;
+}
+
+export interface Deployment {
+    resources?: StateResource[];
+    pending_operations?: Array<{ resource: StateResource; type: string; [key: string]: unknown }>;
+    [key: string]: unknown;
+}
+
+export interface PendingOperation {
+    /** `creating`, `updating`, `deleting`, `reading`, `importing`. */
+    operation: string;
+    urn: string;
+    type: string;
+}
+
+/** The last part of a URN: the resource's name, the one its key tag carries. */
+export function urnName(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+export function pendingOperations(deployment: Deployment): PendingOperation[] {
+    return (deployment.pending_operations ?? []).map((op) => ({ operation: op.type, urn: op.resource.urn, type: op.resource.type }));
+}
+
+export interface OrphanPlan {
+    /** Orphans a pending create claims: adopted under its URN. */
+    adopt: Array<{ urn: string; object: CloudObject }>;
+    /** Orphans nothing claims: deleted. */
+    delete: CloudObject[];
+    /** Pending creates that found no object on the cloud: dropped (the next `up` creates them). */
+    drop: string[];
+}
+
+/**
+ * What `--fix` does, decided from the state and the stack's tagged objects alone (pure). An orphan is claimed by
+ * the pending create of its kind's type whose name its key tag carries; two objects with one key (a create that was
+ * retried by hand) leave one to adopt and the rest to delete.
+ */
+export function planOrphans(deployment: Deployment, tagged: CloudObject[]): OrphanPlan {
+    const known = new Set((deployment.resources ?? []).filter((r) => r.id).map((r) => `${r.type}\u0000${r.id}`));
+    const orphans = tagged.filter((o) => !known.has(`${TYPE_OF_KIND[o.kind]}\u0000${o.id}`));
+    const creates = (deployment.pending_operations ?? []).filter((op) => op.type === "creating" && TAGGED_TYPES.has(op.resource.type));
+    const plan: OrphanPlan = { adopt: [], delete: [], drop: [] };
+    const taken = new Set<string>();
+    for (const op of creates) {
+        const key = keyTag(urnName(op.resource.urn));
+        const object = orphans.find((o) => !taken.has(o.id) && TYPE_OF_KIND[o.kind] === op.resource.type && o.tags.includes(key));
+        if (object) {
+            taken.add(object.id);
+            plan.adopt.push({ urn: op.resource.urn, object });
+        } else plan.drop.push(op.resource.urn);
+    }
+    plan.delete = orphans.filter((o) => !taken.has(o.id)).sort((a, b) => DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind));
+    return plan;
+}
+
+/**
+ * The state after the plan (pure): each adopted pending create becomes a resource with the object's id (at the end,
+ * after its parent and dependencies, which were in the state before its create began), its inputs standing in for
+ * outputs until the refresh that follows reads the real ones; the dropped creates leave the pending list. Other
+ * pending operations (an interrupted update or delete of an object that has an id) stay for the refresh to settle.
+ */
+export function adoptIntoState(deployment: Deployment, plan: OrphanPlan): Deployment {
+    const adopted = new Map(plan.adopt.map((a) => [a.urn, a.object.id]));
+    const settled = new Set([...adopted.keys(), ...plan.drop]);
+    const resources = [...(deployment.resources ?? [])];
+    for (const op of deployment.pending_operations ?? []) {
+        const id = op.type === "creating" ? adopted.get(op.resource.urn) : undefined;
+        if (id !== undefined) resources.push({ ...op.resource, id, custom: true, outputs: { ...(op.resource.inputs ?? {}), id } });
+    }
+    const pending = (deployment.pending_operations ?? []).filter((op) => !(op.type === "creating" && settled.has(op.resource.urn)));
+    return { ...deployment, resources, pending_operations: pending };
+}
+
+/** One object per line, for the report: `<kind> <name> <id> (<region>)`. */
+export function describeObject(o: CloudObject): string {
+    return `${o.kind} ${o.name || "(no name)"} ${o.id} (${o.region})`;
+}
+
+// ---- the cloud: Keystone, then each region's Neutron, Octavia and Nova, filtered by the stack's tag ----
+
+interface Endpoints {
+    token: string;
+    url(service: "network" | "load-balancer" | "compute", region: string): string | undefined;
+}
+
+async function api(method: string, url: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+    const res = await fetch(url, {
+        method,
+        headers: { "Content-Type": "application/json", Accept: "application/json", ...(token ? { "X-Auth-Token": token } : {}), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+        json = text ? JSON.parse(text) : undefined;
+    } catch {
+        json = undefined;
+    }
+    return { status: res.status, json, headers: res.headers };
+}
+
+/** A token and the catalog of the stack's credentials (the same rules as the providers': resolveKeystoneAuth). */
+export async function openCloud(auth: KeystoneAuth): Promise<Endpoints> {
+    const base = auth.authUrl.replace(/\/+$/, "");
+    const tokensUrl = /\/v3$/.test(base) ? `${base}/auth/tokens` : `${base}/v3/auth/tokens`;
+    const res = await api("POST", tokensUrl, undefined, keystoneAuthBody(auth));
+    if (res.status !== 201) throw new Error(`Keystone answered ${res.status} at ${tokensUrl}`);
+    const token = res.headers.get("x-subject-token") ?? "";
+    const catalog = (res.json?.token?.catalog ?? []) as Array<{ type: string; endpoints: Array<{ region: string; region_id?: string; interface: string; url: string }> }>;
+    return {
+        token,
+        url(service, region) {
+            const entry = catalog.find((c) => c.type === service);
+            const e = entry?.endpoints.find((x) => (x.region === region || x.region_id === region) && x.interface === auth.interface);
+            return e?.url.replace(/\/+$/, "");
+        },
+    };
+}
+
+/** The collections the stack's tags are searched in: service, path (with its API prefix), JSON key, kind. */
+const COLLECTIONS: ReadonlyArray<{ service: "network" | "load-balancer" | "compute"; path: string; key: string; kind: ObjectKind }> = [
+    { service: "network", path: "/v2.0/security-groups", key: "security_groups", kind: "security-group" },
+    { service: "network", path: "/v2.0/networks", key: "networks", kind: "network" },
+    { service: "network", path: "/v2.0/subnets", key: "subnets", kind: "subnet" },
+    { service: "network", path: "/v2.0/ports", key: "ports", kind: "port" },
+    { service: "load-balancer", path: "/v2/lbaas/loadbalancers", key: "loadbalancers", kind: "loadbalancer" },
+    { service: "load-balancer", path: "/v2/lbaas/listeners", key: "listeners", kind: "listener" },
+    { service: "compute", path: "/servers/detail", key: "servers", kind: "server" },
+];
+
+// Nova lists and filters server tags from microversion 2.26 on.
+const NOVA_TAGS = { "OpenStack-API-Version": "compute 2.26", "X-OpenStack-Nova-API-Version": "2.26" };
+
+/** Every object in the regions that carries `tag`; a service missing from a region's catalog has none. */
+export async function listTagged(cloud: Endpoints, regions: string[], tag: string): Promise<CloudObject[]> {
+    const out: CloudObject[] = [];
+    for (const region of [...new Set(regions)]) {
+        for (const c of COLLECTIONS) {
+            const base = cloud.url(c.service, region);
+            if (!base) continue;
+            const url = `${base}${c.path}?tags=${encodeURIComponent(tag)}`;
+            const res = await api("GET", url, cloud.token, undefined, c.service === "compute" ? NOVA_TAGS : {});
+            if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+            for (const o of (res.json?.[c.key] ?? []) as Array<{ id: string; name?: string; tags?: string[] }>) {
+                // A filter the service ignored would list everything: keep only what carries the tag.
+                if ((o.tags ?? []).includes(tag)) out.push({ kind: c.kind, id: o.id, name: o.name ?? "", region, tags: o.tags ?? [] });
+            }
+        }
+    }
+    return out;
+}
+
+/** Deletes one object and waits (up to 120 s) until the API no longer has it. */
+export async function deleteObject(cloud: Endpoints, o: CloudObject): Promise<void> {
+    const c = COLLECTIONS.find((x) => x.kind === o.kind)!;
+    const base = cloud.url(c.service, o.region)!;
+    const item = `${base}${c.path.replace(/\/detail$/, "")}/${encodeURIComponent(o.id)}`;
+    const del = await api("DELETE", o.kind === "loadbalancer" ? `${item}?cascade=true` : item, cloud.token);
+    if (del.status >= 300 && del.status !== 404) throw new Error(`DELETE ${describeObject(o)} answered ${del.status}`);
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+        const res = await api("GET", item, cloud.token);
+        const gone = res.status === 404 || (o.kind === "loadbalancer" && res.json?.loadbalancer?.provisioning_status === "DELETED");
+        if (gone) return;
+        if (Date.now() > deadline) throw new Error(`${describeObject(o)} still there 120 s after its delete`);
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
