@@ -9,15 +9,14 @@
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { stackTag } from "../../components/tags";
-import { throwAwayStack } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { orphanDoctor } from "../../scripts/lib/orphanDoctor";
 import { CloudObject, Deployment, listTagged, openCloud, pendingOperations } from "../../scripts/lib/orphans";
 import { resolveKeystoneAuth } from "../../components/openstackAuth";
-import { CLOUDS_YAML, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-crash";
 const PROJECT = "tricircle-lbaas";
@@ -141,16 +140,7 @@ describe("an interrupted or disturbed up (real engine, local cloud)", () => {
         requireLocalCloud();
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
         expect(await tagged(), `objects tagged ${TAG} before the suite: remove them first`).toEqual([]);
-        ({ stack, backend, workDir } = await throwAwayStack({
-            root: ROOT,
-            projectName: PROJECT,
-            stackName: STACK,
-            passphrase: "e2e-local-only",
-            program: async () => {
-                vi.resetModules();
-                return (await import("../../index")) as Record<string, unknown>;
-            },
-        }));
+        ({ stack, backend, workDir } = await indexStack(STACK));
         // No controller nodes: neither the heartbeat key nor an SSH key is needed.
         writeStackFile(workDir, STACK, stackConfig());
     });

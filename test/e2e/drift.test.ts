@@ -7,15 +7,15 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { NODE_PATHS, unitExecLines } from "../../components/node/scripts";
 import { doctor } from "../../scripts/lib/doctor";
 import * as engine from "../../scripts/lib/engine";
-import { STACK_PLUGINS, throwAwayStack } from "../../scripts/lib/engine";
+import { STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, withoutOvsRowIds } from "../host/harness";
-import { CLOUDS_YAML, requireLocalCloud, ROOT } from "./localCloud";
+import { CLOUDS_YAML, indexStack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-drift";
 const RESTART_LOG = "octavia-restarts.log";
@@ -139,16 +139,7 @@ describe("drift on a controller node, with the real engine", () => {
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
         lab = await Lab.create();
         node = await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: "e2e-drift-ctl" });
-        ({ stack, backend, workDir } = await throwAwayStack({
-            root: ROOT,
-            projectName: "tricircle-lbaas",
-            stackName: STACK,
-            passphrase: "e2e-local-only",
-            program: async () => {
-                vi.resetModules();
-                return (await import("../../index")) as Record<string, unknown>;
-            },
-        }));
+        ({ stack, backend, workDir } = await indexStack(STACK));
         writeStackFile(workDir, STACK, stackConfig());
         await stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: HEARTBEAT_KEY, secret: true }, true);
         await stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);

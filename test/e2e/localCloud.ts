@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/openstackAuth";
 import { NeutronAccess } from "../../components/portHostBinding";
+import { vi } from "vitest";
+import { ThrowAwayStack, throwAwayStack } from "../../scripts/lib/engine";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
@@ -37,4 +39,21 @@ export function openstackNoOutput(region: string, ...args: string[]): void {
 /** The same NeutronAccess the stack builds, from the local clouds.yaml. */
 export function localNeutronAccess(): NeutronAccess {
     return neutronAccessFrom(resolveKeystoneAuth({ cloud: "local" }, { OS_CLIENT_CONFIG_FILE: CLOUDS_YAML }));
+}
+
+/**
+ * A throw-away stack (its own file backend and work folder) whose program is the whole index.ts, loaded afresh for
+ * each run so that each reads its own config.
+ */
+export function indexStack(stackName: string, passphrase = "e2e-local-only"): Promise<ThrowAwayStack> {
+    return throwAwayStack({
+        root: ROOT,
+        projectName: "tricircle-lbaas",
+        stackName,
+        passphrase,
+        program: async () => {
+            vi.resetModules();
+            return (await import("../../index")) as Record<string, unknown>;
+        },
+    });
 }

@@ -6,13 +6,13 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { STACK_PLUGINS, throwAwayStack } from "../../scripts/lib/engine";
+import { STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER } from "../host/harness";
 import * as engine from "../../scripts/lib/engine";
-import { CLOUDS_YAML, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-stack";
 const PASSPHRASE = "e2e-local-only";
@@ -187,16 +187,7 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
             { name: "RegionOne", cidr: "192.168.110.0/24", nodes: [nodes.r1a] },
             { name: "RegionTwo", cidr: "192.168.120.0/24", nodes: [nodes.r2] },
         ];
-        ({ stack, backend, workDir } = await throwAwayStack({
-            root: ROOT,
-            projectName: "tricircle-lbaas",
-            stackName: STACK,
-            passphrase: PASSPHRASE,
-            program: async () => {
-                vi.resetModules();
-                return (await import("../../index")) as Record<string, unknown>;
-            },
-        }));
+        ({ stack, backend, workDir } = await indexStack(STACK, PASSPHRASE));
         await configure();
     });
 
