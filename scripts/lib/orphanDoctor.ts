@@ -3,7 +3,20 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { ProviderSettings, resolveKeystoneAuth } from "../../components/openstackAuth";
 import { stackTag } from "../../components/tags";
-import { adoptIntoState, deleteObject, Deployment, describeObject, listTagged, openCloud, pendingOperations, planOrphans } from "./orphans";
+import {
+    adoptIntoState,
+    deleteObject,
+    Deployment,
+    describeObject,
+    listTagged,
+    listUntaggedNamed,
+    ObjectKind,
+    openCloud,
+    pendingCreates,
+    pendingOperations,
+    planOrphans,
+    TYPE_OF_KIND,
+} from "./orphans";
 
 export interface OrphanResult {
     /** No pending operation and no orphan (after the fix, when `fix`). */
@@ -39,13 +52,20 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     const deployment = (await stack.exportStack()).deployment as Deployment;
     const pending = pendingOperations(deployment);
     for (const p of pending) log(`pending: ${p.operation} ${p.urn}`);
-    const plan = planOrphans(deployment, await listTagged(cloud, regions, tag));
-    for (const a of plan.adopt) log(`orphan: ${describeObject(a.object)}, claimed by ${a.urn}`);
+    const kindOfType = new Map(Object.entries(TYPE_OF_KIND).map(([kind, type]) => [type, kind as ObjectKind]));
+    const wanted = pendingCreates(deployment).flatMap((c) => (c.name ? [{ kind: kindOfType.get(c.type)!, name: c.name }] : []));
+    const plan = planOrphans(deployment, await listTagged(cloud, regions, tag), await listUntaggedNamed(cloud, regions, wanted));
+    for (const a of plan.adopt) log(`orphan: ${describeObject(a.object)}${a.object.tags.length ? "" : " (untagged: stopped before its tags)"}, claimed by ${a.urn}`);
     for (const o of plan.delete) log(`orphan: ${describeObject(o)}, claimed by nothing`);
+    for (const a of plan.ambiguous) log(`ambiguous: ${a.urn} could be any of ${a.candidates.map(describeObject).join(", ")}`);
     const orphans = plan.adopt.length + plan.delete.length;
-    log(`doctor: ${pending.length} pending operation(s), ${orphans} orphan(s) tagged ${tag}`);
+    log(`doctor: ${pending.length} pending operation(s), ${orphans} orphan(s) of ${tag}`);
     const result: OrphanResult = { clean: pending.length === 0 && orphans === 0, pending: pending.length, orphans, adopted: 0, deleted: 0, dropped: 0 };
     if (!opts.fix || result.clean) return result;
+    if (plan.ambiguous.length > 0) {
+        // Which untagged object the engine made cannot be told apart: nothing is changed, the operator deletes the extra ones.
+        throw new Error(`doctor: not fixing: ${plan.ambiguous.length} pending create(s) match several untagged objects of their name (listed above); delete the ones that are not the stack's and run again`);
+    }
 
     // A hard stop leaves the backend's lock behind; nothing else may be running on this stack while this repairs.
     await stack.cancel().catch(() => undefined);

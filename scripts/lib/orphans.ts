@@ -4,8 +4,10 @@
 // (components/tags.ts) tell its objects apart from an operator's: an object with this stack's tag whose id is not in
 // the state is an orphan. `--fix` adopts each orphan that a pending create claims (same type, its key tag naming the
 // pending resource) into the state under that URN, deletes the orphans nothing claims, drops the pending creates
-// that found no object, and refreshes so the adopted resources get their real outputs. It never touches an object
-// without this stack's tag.
+// that found no object, and refreshes so the adopted resources get their real outputs. Neutron takes tags in a call
+// of their own after the create, so a kill between the two leaves an object with no tag at all: a pending create
+// also claims the one untagged object of its type and exact name (two such objects: the fix refuses and names them).
+// It never deletes an object without this stack's tag.
 import { KeystoneAuth, keystoneAuthBody } from "../../components/openstackAuth";
 import { keyTag, TAGGED_TYPES } from "../../components/tags";
 
@@ -76,26 +78,42 @@ export interface OrphanPlan {
     delete: CloudObject[];
     /** Pending creates that found no object on the cloud: dropped (the next `up` creates them). */
     drop: string[];
+    /** Pending creates with more than one untagged object of their name: the fix refuses, for the operator to pick. */
+    ambiguous: Array<{ urn: string; candidates: CloudObject[] }>;
+}
+
+/** The pending creates of tagged types, with the name each asked the cloud for. */
+export function pendingCreates(deployment: Deployment): Array<{ urn: string; type: string; name?: string }> {
+    return (deployment.pending_operations ?? [])
+        .filter((op) => op.type === "creating" && TAGGED_TYPES.has(op.resource.type))
+        .map((op) => {
+            const name = op.resource.inputs?.name;
+            return { urn: op.resource.urn, type: op.resource.type, name: typeof name === "string" && name ? name : undefined };
+        });
 }
 
 /**
- * What `--fix` does, decided from the state and the stack's tagged objects alone (pure). An orphan is claimed by
- * the pending create of its kind's type whose name its key tag carries; two objects with one key (a create that was
- * retried by hand) leave one to adopt and the rest to delete.
+ * What `--fix` does, decided from the state and the cloud's objects alone (pure). An orphan is claimed by the
+ * pending create of its kind's type whose name its key tag carries; two objects with one key (a create that was
+ * retried by hand) leave one to adopt and the rest to delete. A create no tagged orphan claims takes the one object
+ * in `untagged` (objects without any tag) of its type and exact name; with two or more it is ambiguous.
  */
-export function planOrphans(deployment: Deployment, tagged: CloudObject[]): OrphanPlan {
+export function planOrphans(deployment: Deployment, tagged: CloudObject[], untagged: CloudObject[] = []): OrphanPlan {
     const known = new Set((deployment.resources ?? []).filter((r) => r.id).map((r) => `${r.type}\u0000${r.id}`));
     const orphans = tagged.filter((o) => !known.has(`${TYPE_OF_KIND[o.kind]}\u0000${o.id}`));
-    const creates = (deployment.pending_operations ?? []).filter((op) => op.type === "creating" && TAGGED_TYPES.has(op.resource.type));
-    const plan: OrphanPlan = { adopt: [], delete: [], drop: [] };
+    const strays = untagged.filter((o) => o.tags.length === 0 && !known.has(`${TYPE_OF_KIND[o.kind]}\u0000${o.id}`));
+    const plan: OrphanPlan = { adopt: [], delete: [], drop: [], ambiguous: [] };
     const taken = new Set<string>();
-    for (const op of creates) {
-        const key = keyTag(urnName(op.resource.urn));
-        const object = orphans.find((o) => !taken.has(o.id) && TYPE_OF_KIND[o.kind] === op.resource.type && o.tags.includes(key));
-        if (object) {
-            taken.add(object.id);
-            plan.adopt.push({ urn: op.resource.urn, object });
-        } else plan.drop.push(op.resource.urn);
+    for (const op of pendingCreates(deployment)) {
+        const key = keyTag(urnName(op.urn));
+        const object = orphans.find((o) => !taken.has(o.id) && TYPE_OF_KIND[o.kind] === op.type && o.tags.includes(key));
+        const named = object ? [] : strays.filter((o) => !taken.has(o.id) && TYPE_OF_KIND[o.kind] === op.type && op.name !== undefined && o.name === op.name);
+        const claimed = object ?? (named.length === 1 ? named[0] : undefined);
+        if (claimed) {
+            taken.add(claimed.id);
+            plan.adopt.push({ urn: op.urn, object: claimed });
+        } else if (named.length > 1) plan.ambiguous.push({ urn: op.urn, candidates: named });
+        else plan.drop.push(op.urn);
     }
     plan.delete = orphans.filter((o) => !taken.has(o.id)).sort((a, b) => DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind));
     return plan;
@@ -180,19 +198,52 @@ const COLLECTIONS: ReadonlyArray<{ service: "network" | "load-balancer" | "compu
 // Nova lists and filters server tags from microversion 2.26 on.
 const NOVA_TAGS = { "OpenStack-API-Version": "compute 2.26", "X-OpenStack-Nova-API-Version": "2.26" };
 
-/** Every object in the regions that carries `tag`; a service missing from a region's catalog has none. */
+/**
+ * Every object in the regions that carries `tag`; a service missing from a region's catalog has none. An endpoint
+ * that several regions share (one Neutron behind two region names) is listed once, under the first of them, so that
+ * no object is counted, or deleted, twice.
+ */
 export async function listTagged(cloud: Endpoints, regions: string[], tag: string): Promise<CloudObject[]> {
     const out: CloudObject[] = [];
+    const listed = new Set<string>();
     for (const region of [...new Set(regions)]) {
         for (const c of COLLECTIONS) {
             const base = cloud.url(c.service, region);
             if (!base) continue;
             const url = `${base}${c.path}?tags=${encodeURIComponent(tag)}`;
+            if (listed.has(url)) continue;
+            listed.add(url);
             const res = await api("GET", url, cloud.token, undefined, c.service === "compute" ? NOVA_TAGS : {});
             if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
             for (const o of (res.json?.[c.key] ?? []) as Array<{ id: string; name?: string; tags?: string[] }>) {
                 // A filter the service ignored would list everything: keep only what carries the tag.
                 if ((o.tags ?? []).includes(tag)) out.push({ kind: c.kind, id: o.id, name: o.name ?? "", region, tags: o.tags ?? [] });
+            }
+        }
+    }
+    return out;
+}
+
+/**
+ * The objects without any tag whose name is one of `names`, of the given kinds (what a create leaves when it was
+ * stopped before its tags were set). Shared endpoints are listed once, as in listTagged.
+ */
+export async function listUntaggedNamed(cloud: Endpoints, regions: string[], wanted: Array<{ kind: ObjectKind; name: string }>): Promise<CloudObject[]> {
+    const out: CloudObject[] = [];
+    const listed = new Set<string>();
+    for (const region of [...new Set(regions)]) {
+        for (const { kind, name } of wanted) {
+            const c = COLLECTIONS.find((x) => x.kind === kind)!;
+            const base = cloud.url(c.service, region);
+            if (!base) continue;
+            const url = `${base}${c.path}?name=${encodeURIComponent(name)}`;
+            if (listed.has(url)) continue;
+            listed.add(url);
+            const res = await api("GET", url, cloud.token, undefined, c.service === "compute" ? NOVA_TAGS : {});
+            if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+            for (const o of (res.json?.[c.key] ?? []) as Array<{ id: string; name?: string; tags?: string[] }>) {
+                // Nova's name filter is a pattern: only the exact name counts.
+                if (o.name === name && (o.tags ?? []).length === 0) out.push({ kind, id: o.id, name, region, tags: [] });
             }
         }
     }

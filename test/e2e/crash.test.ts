@@ -60,10 +60,11 @@ async function state(): Promise<{ ids: Set<string>; pending: number }> {
 
 /** Names the cloud holds more than once among the suite's own (what a re-created orphan leaves). */
 function duplicateNames(): string[] {
-    const names = [
-        ...openstack("CentralRegion", "security group", "list").map((g: { Name: string }) => g.Name),
-        ...["RegionOne", "RegionTwo"].flatMap((r) => openstack(r, "network", "list").map((n: { Name: string }) => n.Name)),
-    ].filter((n: string) => n.startsWith("e2e-crash-"));
+    // By id first: the local cloud's regions share one Neutron, which lists each network in both.
+    const byId = new Map<string, string>();
+    for (const g of openstack("CentralRegion", "security group", "list") as Array<{ ID: string; Name: string }>) byId.set(g.ID, g.Name);
+    for (const r of ["RegionOne", "RegionTwo"]) for (const n of openstack(r, "network", "list") as Array<{ ID: string; Name: string }>) byId.set(n.ID, n.Name);
+    const names = [...byId.values()].filter((n) => n.startsWith("e2e-crash-"));
     return names.filter((n, i) => names.indexOf(n) !== i);
 }
 

@@ -1,7 +1,10 @@
 // The repair after an interrupted `up` (scripts/lib/orphans.ts): which tagged objects are orphans, which pending
-// create claims each, and the state the fix writes. Pure functions on a state export; no cloud, no mocks.
+// create claims each, and the state the fix writes. Pure functions on a state export, and the listing against an
+// HTTP server on loopback that answers as Neutron does (no cloud, no mocks).
+import * as http from "http";
+import { AddressInfo } from "net";
 import { describe, expect, it } from "vitest";
-import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, planOrphans, TYPE_OF_KIND, urnName } from "../../scripts/lib/orphans";
+import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, listTagged, planOrphans, TYPE_OF_KIND, urnName } from "../../scripts/lib/orphans";
 import { keyTag, TAGGED_TYPES } from "../../components/tags";
 
 const URN = (type: string, name: string) => `urn:pulumi:local::tricircle-lbaas::tricircle-lbaas:net:ManagementNetwork$${type}::${name}`;
@@ -48,7 +51,38 @@ describe("planOrphans", () => {
 
     it("finds nothing to do on a clean state", () => {
         const clean: Deployment = { resources: deployment().resources, pending_operations: [] };
-        expect(planOrphans(clean, [object("security-group", "sg-in-state", "lb-secgroups-amphora")])).toEqual({ adopt: [], delete: [], drop: [] });
+        expect(planOrphans(clean, [object("security-group", "sg-in-state", "lb-secgroups-amphora")])).toEqual({ adopt: [], delete: [], drop: [], ambiguous: [] });
+    });
+
+    const untagged = (kind: CloudObject["kind"], id: string, name: string): CloudObject => ({ kind, id, name, region: "RegionOne", tags: [] });
+
+    it("a create stopped before its tags claims the one untagged object of its type and exact name", () => {
+        const plan = planOrphans(
+            deployment(),
+            [],
+            [untagged("network", "net-bare", "lb-mgmt-net1"), untagged("subnet", "subnet-bare", "lb-mgmt-net2"), untagged("network", "other", "lb-mgmt-net")],
+        );
+        expect(plan.adopt).toEqual([{ urn: URN(NET, "region-RegionOne-mgmt-net"), object: expect.objectContaining({ id: "net-bare" }) }]);
+        expect(plan.drop).toEqual([URN(NET, "region-RegionTwo-mgmt-net")]); // a subnet of that name is not a network
+        expect(plan.delete).toEqual([]); // an untagged object is never deleted
+        expect(plan.ambiguous).toEqual([]);
+    });
+
+    it("prefers the tagged orphan, and leaves two untagged objects of one name to the operator", () => {
+        const tagged = planOrphans(deployment(), [object("network", "net-1", "region-RegionOne-mgmt-net")], [untagged("network", "net-bare", "lb-mgmt-net1")]);
+        expect(tagged.adopt.map((a) => a.object.id)).toEqual(["net-1"]);
+        const two = planOrphans(deployment(), [], [untagged("network", "a", "lb-mgmt-net2"), untagged("network", "b", "lb-mgmt-net2")]);
+        expect(two.ambiguous).toEqual([{ urn: URN(NET, "region-RegionTwo-mgmt-net"), candidates: [expect.objectContaining({ id: "a" }), expect.objectContaining({ id: "b" })] }]);
+        expect(two.adopt).toEqual([]);
+        expect(two.drop).toEqual([URN(NET, "region-RegionOne-mgmt-net")]);
+    });
+
+    it("an untagged object already in the state is claimed by nothing", () => {
+        const withNet = deployment();
+        withNet.resources!.push({ urn: URN(NET, "other-net"), type: NET, id: "net-known", custom: true, inputs: { name: "lb-mgmt-net1" } });
+        const plan = planOrphans(withNet, [], [untagged("network", "net-known", "lb-mgmt-net1")]);
+        expect(plan.adopt).toEqual([]);
+        expect(plan.drop).toHaveLength(2);
     });
 });
 
@@ -74,5 +108,46 @@ describe("the kinds", () => {
 
     it("urnName is the resource's name", () => {
         expect(urnName(URN(NET, "region-RegionOne-mgmt-net"))).toBe("region-RegionOne-mgmt-net");
+    });
+});
+
+describe("listTagged", () => {
+    /** A Neutron-shaped server: one tagged network; records each path asked for. */
+    async function neutron(): Promise<{ base: string; asked: string[]; close: () => void }> {
+        const asked: string[] = [];
+        const server = http.createServer((req, res) => {
+            asked.push(req.url ?? "");
+            const body = req.url?.startsWith("/v2.0/networks?")
+                ? { networks: [{ id: "net-1", name: "lb-mgmt-net1", tags: [TAG] }, { id: "net-untagged", name: "other", tags: [] }] }
+                : { security_groups: [], subnets: [], ports: [] };
+            res.setHeader("content-type", "application/json");
+            res.end(JSON.stringify(body));
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked, close: () => server.close() };
+    }
+
+    it("lists an endpoint that two regions share once, and keeps only what carries the tag", async () => {
+        const n = await neutron();
+        try {
+            const cloud = { token: "t", url: (service: string) => (service === "network" ? n.base : undefined) };
+            const objects = await listTagged(cloud, ["RegionOne", "RegionTwo"], TAG);
+            expect(objects).toEqual([{ kind: "network", id: "net-1", name: "lb-mgmt-net1", region: "RegionOne", tags: [TAG] }]);
+            expect(n.asked.filter((u) => u.startsWith("/v2.0/networks"))).toEqual([`/v2.0/networks?tags=${encodeURIComponent(TAG)}`]);
+        } finally {
+            n.close();
+        }
+    });
+
+    it("lists each region of its own endpoint", async () => {
+        const [one, two] = [await neutron(), await neutron()];
+        try {
+            const cloud = { token: "t", url: (service: string, region: string) => (service === "network" ? (region === "RegionOne" ? one : two).base : undefined) };
+            const objects = await listTagged(cloud, ["RegionOne", "RegionTwo"], TAG);
+            expect(objects.map((o) => `${o.region} ${o.id}`)).toEqual(["RegionOne net-1", "RegionTwo net-1"]);
+        } finally {
+            one.close();
+            two.close();
+        }
     });
 });
