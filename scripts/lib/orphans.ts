@@ -198,56 +198,53 @@ const COLLECTIONS: ReadonlyArray<{ service: "network" | "load-balancer" | "compu
 // Nova lists and filters server tags from microversion 2.26 on.
 const NOVA_TAGS = { "OpenStack-API-Version": "compute 2.26", "X-OpenStack-Nova-API-Version": "2.26" };
 
+type Collection = (typeof COLLECTIONS)[number];
+
 /**
- * Every object in the regions that carries `tag`; a service missing from a region's catalog has none. An endpoint
- * that several regions share (one Neutron behind two region names) is listed once, under the first of them, so that
- * no object is counted, or deleted, twice.
+ * Lists each (region, collection, query) in turn and keeps what `keep` accepts. An endpoint that several regions
+ * share (one Neutron behind two region names) is listed once, under the first of them, so that no object is counted,
+ * or deleted, twice; a service missing from a region's catalog has nothing.
  */
-export async function listTagged(cloud: Endpoints, regions: string[], tag: string): Promise<CloudObject[]> {
+async function listEach(
+    cloud: Endpoints,
+    regions: string[],
+    queries: Array<{ c: Collection; query: string; name?: string }>,
+    keep: (o: { id: string; name?: string; tags?: string[] }, asked: { c: Collection; name?: string }) => boolean,
+): Promise<CloudObject[]> {
     const out: CloudObject[] = [];
     const listed = new Set<string>();
     for (const region of [...new Set(regions)]) {
-        for (const c of COLLECTIONS) {
+        for (const asked of queries) {
+            const { c, query } = asked;
             const base = cloud.url(c.service, region);
-            if (!base) continue;
-            const url = `${base}${c.path}?tags=${encodeURIComponent(tag)}`;
-            if (listed.has(url)) continue;
+            const url = `${base}${c.path}?${query}`;
+            if (!base || listed.has(url)) continue;
             listed.add(url);
             const res = await api("GET", url, cloud.token, undefined, c.service === "compute" ? NOVA_TAGS : {});
             if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
             for (const o of (res.json?.[c.key] ?? []) as Array<{ id: string; name?: string; tags?: string[] }>) {
-                // A filter the service ignored would list everything: keep only what carries the tag.
-                if ((o.tags ?? []).includes(tag)) out.push({ kind: c.kind, id: o.id, name: o.name ?? "", region, tags: o.tags ?? [] });
+                if (keep(o, asked)) out.push({ kind: c.kind, id: o.id, name: o.name ?? "", region, tags: o.tags ?? [] });
             }
         }
     }
     return out;
 }
 
+/** Every object in the regions that carries `tag` (shared endpoints listed once). */
+export async function listTagged(cloud: Endpoints, regions: string[], tag: string): Promise<CloudObject[]> {
+    const queries = COLLECTIONS.map((c) => ({ c, query: `tags=${encodeURIComponent(tag)}` }));
+    // A filter the service ignored would list everything: keep only what carries the tag.
+    return listEach(cloud, regions, queries, (o) => (o.tags ?? []).includes(tag));
+}
+
 /**
- * The objects without any tag whose name is one of `names`, of the given kinds (what a create leaves when it was
- * stopped before its tags were set). Shared endpoints are listed once, as in listTagged.
+ * The objects without any tag of the given kinds and exact names (what a create leaves when it was stopped before
+ * its tags were set). Shared endpoints are listed once.
  */
 export async function listUntaggedNamed(cloud: Endpoints, regions: string[], wanted: Array<{ kind: ObjectKind; name: string }>): Promise<CloudObject[]> {
-    const out: CloudObject[] = [];
-    const listed = new Set<string>();
-    for (const region of [...new Set(regions)]) {
-        for (const { kind, name } of wanted) {
-            const c = COLLECTIONS.find((x) => x.kind === kind)!;
-            const base = cloud.url(c.service, region);
-            if (!base) continue;
-            const url = `${base}${c.path}?name=${encodeURIComponent(name)}`;
-            if (listed.has(url)) continue;
-            listed.add(url);
-            const res = await api("GET", url, cloud.token, undefined, c.service === "compute" ? NOVA_TAGS : {});
-            if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
-            for (const o of (res.json?.[c.key] ?? []) as Array<{ id: string; name?: string; tags?: string[] }>) {
-                // Nova's name filter is a pattern: only the exact name counts.
-                if (o.name === name && (o.tags ?? []).length === 0) out.push({ kind, id: o.id, name, region, tags: [] });
-            }
-        }
-    }
-    return out;
+    const queries = wanted.map(({ kind, name }) => ({ c: COLLECTIONS.find((x) => x.kind === kind)!, query: `name=${encodeURIComponent(name)}`, name }));
+    // Nova's name filter is a pattern: only the exact name counts.
+    return listEach(cloud, regions, queries, (o, asked) => o.name === asked.name && (o.tags ?? []).length === 0);
 }
 
 /** Deletes one object and waits (up to 120 s) until the API no longer has it. */

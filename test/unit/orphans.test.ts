@@ -4,7 +4,7 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { describe, expect, it } from "vitest";
-import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, listTagged, planOrphans, TYPE_OF_KIND, urnName } from "../../scripts/lib/orphans";
+import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, listTagged, listUntaggedNamed, planOrphans, TYPE_OF_KIND, urnName } from "../../scripts/lib/orphans";
 import { keyTag, TAGGED_TYPES } from "../../components/tags";
 
 const URN = (type: string, name: string) => `urn:pulumi:local::tricircle-lbaas::tricircle-lbaas:net:ManagementNetwork$${type}::${name}`;
@@ -134,6 +134,19 @@ describe("listTagged", () => {
             const objects = await listTagged(cloud, ["RegionOne", "RegionTwo"], TAG);
             expect(objects).toEqual([{ kind: "network", id: "net-1", name: "lb-mgmt-net1", region: "RegionOne", tags: [TAG] }]);
             expect(n.asked.filter((u) => u.startsWith("/v2.0/networks"))).toEqual([`/v2.0/networks?tags=${encodeURIComponent(TAG)}`]);
+        } finally {
+            n.close();
+        }
+    });
+
+    it("finds the untagged object of an exact name and kind, once for a shared endpoint", async () => {
+        const n = await neutron();
+        try {
+            const cloud = { token: "t", url: (service: string) => (service === "network" ? n.base : undefined) };
+            const found = await listUntaggedNamed(cloud, ["RegionOne", "RegionTwo"], [{ kind: "network", name: "other" }, { kind: "network", name: "lb-mgmt-net1" }]);
+            // lb-mgmt-net1 carries the tag: not a stray; "other" has none.
+            expect(found).toEqual([{ kind: "network", id: "net-untagged", name: "other", region: "RegionOne", tags: [] }]);
+            expect(n.asked).toEqual(["/v2.0/networks?name=other", "/v2.0/networks?name=lb-mgmt-net1"]);
         } finally {
             n.close();
         }
