@@ -10,12 +10,10 @@ import {
     describeObject,
     listTagged,
     listUntaggedNamed,
-    ObjectKind,
     openCloud,
     pendingCreates,
     pendingOperations,
     planOrphans,
-    TYPE_OF_KIND,
 } from "./orphans";
 
 export interface OrphanResult {
@@ -52,8 +50,7 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     const deployment = (await stack.exportStack()).deployment as Deployment;
     const pending = pendingOperations(deployment);
     for (const p of pending) log(`pending: ${p.operation} ${p.urn}`);
-    const kindOfType = new Map(Object.entries(TYPE_OF_KIND).map(([kind, type]) => [type, kind as ObjectKind]));
-    const wanted = pendingCreates(deployment).flatMap((c) => (c.name ? [{ kind: kindOfType.get(c.type)!, name: c.name }] : []));
+    const wanted = pendingCreates(deployment).flatMap((c) => (c.name ? [{ kind: c.kind, name: c.name }] : []));
     const plan = planOrphans(deployment, await listTagged(cloud, regions, tag), await listUntaggedNamed(cloud, regions, wanted));
     for (const a of plan.adopt) log(`orphan: ${describeObject(a.object)}${a.object.tags.length ? "" : " (untagged: stopped before its tags)"}, claimed by ${a.urn}`);
     for (const o of plan.delete) log(`orphan: ${describeObject(o)}, claimed by nothing`);

@@ -82,13 +82,15 @@ export interface OrphanPlan {
     ambiguous: Array<{ urn: string; candidates: CloudObject[] }>;
 }
 
-/** The pending creates of tagged types, with the name each asked the cloud for. */
-export function pendingCreates(deployment: Deployment): Array<{ urn: string; type: string; name?: string }> {
+const KIND_OF_TYPE = new Map(Object.entries(TYPE_OF_KIND).map(([kind, type]) => [type, kind as ObjectKind]));
+
+/** The pending creates of tagged types: their kind, and the name each asked the cloud for. */
+export function pendingCreates(deployment: Deployment): Array<{ urn: string; kind: ObjectKind; name?: string }> {
     return (deployment.pending_operations ?? [])
         .filter((op) => op.type === "creating" && TAGGED_TYPES.has(op.resource.type))
         .map((op) => {
             const name = op.resource.inputs?.name;
-            return { urn: op.resource.urn, type: op.resource.type, name: typeof name === "string" && name ? name : undefined };
+            return { urn: op.resource.urn, kind: KIND_OF_TYPE.get(op.resource.type)!, name: typeof name === "string" && name ? name : undefined };
         });
 }
 
@@ -106,8 +108,8 @@ export function planOrphans(deployment: Deployment, tagged: CloudObject[], untag
     const taken = new Set<string>();
     for (const op of pendingCreates(deployment)) {
         const key = keyTag(urnName(op.urn));
-        const object = orphans.find((o) => !taken.has(o.id) && TYPE_OF_KIND[o.kind] === op.type && o.tags.includes(key));
-        const named = object ? [] : strays.filter((o) => !taken.has(o.id) && TYPE_OF_KIND[o.kind] === op.type && op.name !== undefined && o.name === op.name);
+        const object = orphans.find((o) => !taken.has(o.id) && o.kind === op.kind && o.tags.includes(key));
+        const named = object ? [] : strays.filter((o) => !taken.has(o.id) && o.kind === op.kind && op.name !== undefined && o.name === op.name);
         const claimed = object ?? (named.length === 1 ? named[0] : undefined);
         if (claimed) {
             taken.add(claimed.id);
