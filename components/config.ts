@@ -605,30 +605,36 @@ export function loadStackConfig(): StackModel {
     }
 }
 
-/**
- * Every key path the schema accepts (`regions[].mgmt.cidr`), read from the schema itself so that the README's
- * reference and Pulumi.yaml can be checked against it and never drift.
- */
-export function schemaKeyPaths(schema: z.ZodType = rawConfigSchema, prefix = ""): string[] {
-    const def = (schema as any)._zod.def;
-    switch (def.type) {
-        case "default":
-        case "optional":
-        case "nullable":
-            return schemaKeyPaths(def.innerType, prefix);
-        case "pipe":
-            return schemaKeyPaths(def.out, prefix);
-        case "array":
-            return schemaKeyPaths(def.element, `${prefix}[]`);
-        case "record":
-            return [`${prefix}.<key>`];
-        case "object":
-            return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([key, child]) => {
-                const path = prefix ? `${prefix}.${key}` : key;
-                const nested = schemaKeyPaths(child, path);
-                return nested.length > 0 && nested[0] !== path ? [path, ...nested] : [path];
-            });
-        default:
-            return [prefix];
+type JsonSchemaNode = {
+    type?: string;
+    properties?: Record<string, JsonSchemaNode>;
+    items?: JsonSchemaNode;
+    additionalProperties?: JsonSchemaNode | boolean;
+    anyOf?: JsonSchemaNode[];
+};
+
+function jsonSchemaKeyPaths(node: JsonSchemaNode, prefix: string): string[] {
+    // An optional or nullable value is `anyOf` the value and null; only the value has keys.
+    const alternatives = node.anyOf?.filter((n) => n.type !== "null");
+    if (alternatives?.length === 1) return jsonSchemaKeyPaths(alternatives[0], prefix);
+    if (node.type === "array" && node.items) return jsonSchemaKeyPaths(node.items, `${prefix}[]`);
+    if (node.type === "object" && node.properties) {
+        return Object.entries(node.properties).flatMap(([key, child]) => {
+            const path = prefix ? `${prefix}.${key}` : key;
+            const nested = jsonSchemaKeyPaths(child, path);
+            return nested.length > 0 && nested[0] !== path ? [path, ...nested] : [path];
+        });
     }
+    if (node.type === "object" && typeof node.additionalProperties === "object") return [`${prefix}.<key>`];
+    return [prefix];
+}
+
+/**
+ * Every key path the schema accepts (`regions[].mgmt.cidr`), read from the schema itself (its JSON Schema, as
+ * the user writes the config: input side, preprocessing steps left open) so that the README's reference and
+ * Pulumi.yaml can be checked against it and never drift.
+ */
+export function schemaKeyPaths(schema: z.ZodType = rawConfigSchema): string[] {
+    const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchemaNode;
+    return jsonSchemaKeyPaths(json, "");
 }

@@ -1,5 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { nodeCheckScript, nodeCheckStdin } from "./node/check";
+import { Concern, NodeDrift, repairMarker, Repairs } from "./node/nodeDrift";
 import { octaviaConfStdin, octaviaSettings } from "./node/octaviaConf";
 import * as rules from "./rules";
 import { assertValid } from "./rules";
@@ -112,14 +114,60 @@ export class ControllerNode extends pulumi.ComponentResource {
             hostname: args.hostname,
         }));
 
-        const remote = (concern: string, scripts: pulumi.Output<RemoteScripts>, extra: Partial<command.remote.CommandArgs>, options: pulumi.CustomResourceOptions) =>
-            new command.remote.Command(
+        // bind_ip is the port's address, known before o-hm0 exists (so previews show it); the o-hm0 script has verified
+        // that the host carries exactly that address by the time octavia.conf is merged.
+        const settings = pulumi
+            .all([args.portIp, args.controllerIpPortList, args.mgmtNetworkId, args.amphoraSecurityGroupId])
+            .apply(([portIp, controllerIpPortList, mgmtNetworkId, amphoraSecurityGroupId]) =>
+                octaviaSettings({
+                    region: args.region,
+                    centralRegion: args.centralRegion,
+                    bindIp: normalizeIp("portIp", portIp).address,
+                    bindPort: args.healthManagerPort,
+                    controllerIpPortList,
+                    mgmtNetworkId,
+                    amphoraSecurityGroupId,
+                    neutron: args.octavia.neutron,
+                    nova: args.octavia.nova,
+                    glance: args.octavia.glance,
+                }),
+            );
+
+        // Drift (issue 13): refresh runs a read-only check of the node; a concern that drifted gets one more repair,
+        // which changes its command's text (repairMarker), so `up` re-runs that command's converging update.
+        const drift = new NodeDrift(
+            `${name}-drift`,
+            {
+                node: `${name} (${args.host}:${args.sshPort})`,
+                connection: pulumi.output(args.sshPrivateKey).apply((privateKey) => ({
+                    host: args.host,
+                    port: args.sshPort,
+                    user: args.sshUser,
+                    privateKey,
+                    ...(args.hostKey !== undefined ? { hostKey: args.hostKey } : {}),
+                    ...SSH_DIAL_POLICY,
+                })),
+                check: pulumi.all([ohm0Params, settings]).apply(([ohm0, s]) =>
+                    nodeCheckScript({ ohm0, healthManagerPort: args.healthManagerPort, configFile: args.octavia.configFile, settings: s }),
+                ),
+                checkStdin: pulumi.output(args.heartbeatKey).apply((heartbeatKey) => nodeCheckStdin({ heartbeatKey })),
+            },
+            { parent: this },
+        );
+        const repairs: pulumi.Output<Repairs | undefined> = drift.repairs;
+
+        const remote = (concern: Concern, scripts: pulumi.Output<RemoteScripts>, extra: Partial<command.remote.CommandArgs>, options: pulumi.CustomResourceOptions) => {
+            const marked = pulumi.all([scripts, repairs]).apply(([s, r]) => {
+                const marker = repairMarker(r, concern);
+                return { create: marker + s.create, update: marker + s.update, delete: s.delete };
+            });
+            return new command.remote.Command(
                 `${name}-${concern}`,
                 {
                     connection,
-                    create: scripts.create,
-                    update: scripts.update,
-                    delete: scripts.delete,
+                    create: marked.create,
+                    update: marked.update,
+                    delete: marked.delete,
                     addPreviousOutputInEnv: false,
                     // No script prints a secret: the heartbeat key only ever reaches the merge program's stdin.
                     logging: command.types.enums.remote.Logging.StdoutAndStderr,
@@ -127,6 +175,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                 },
                 { parent: this, deleteBeforeReplace: true, ...options },
             );
+        };
 
         const ohm0 = remote("ohm0", ohm0Params.apply(ohm0Scripts), { triggers: [...nodeIdentity, args.ovsBridge, args.addressing] }, {});
         const firewall = remote(
@@ -146,28 +195,9 @@ export class ControllerNode extends pulumi.ComponentResource {
         this.ip = observed.ip;
         this.mac = observed.mac;
 
-        // bind_ip is the port's address, known before o-hm0 exists (so previews show it); the o-hm0
-        // script has verified that the host carries exactly that address by the time this runs.
-        const confScripts = pulumi
-            .all([args.portIp, args.controllerIpPortList, args.mgmtNetworkId, args.amphoraSecurityGroupId])
-            .apply(([portIp, controllerIpPortList, mgmtNetworkId, amphoraSecurityGroupId]) =>
-                octaviaConfScripts({
-                    configFile: args.octavia.configFile,
-                    restartCommand: args.octavia.restartCommand,
-                    settings: octaviaSettings({
-                        region: args.region,
-                        centralRegion: args.centralRegion,
-                        bindIp: normalizeIp("portIp", portIp).address,
-                        bindPort: args.healthManagerPort,
-                        controllerIpPortList,
-                        mgmtNetworkId,
-                        amphoraSecurityGroupId,
-                        neutron: args.octavia.neutron,
-                        nova: args.octavia.nova,
-                        glance: args.octavia.glance,
-                    }),
-                }),
-            );
+        const confScripts = settings.apply((s) =>
+            octaviaConfScripts({ configFile: args.octavia.configFile, restartCommand: args.octavia.restartCommand, settings: s }),
+        );
         remote(
             "octavia-conf",
             confScripts,

@@ -52,6 +52,14 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # --- preconditions: fail with the command that fixes it -------------------------------------------------------
+# The official command 1.2.1, or the offline stand-in, which the toolchain installs as 1.2.1+offline.tricircle-lbaas.
+command_plugin() {
+  local dir
+  for dir in "$PLUGINS/resource-command-v1.2.1" "$PLUGINS"/resource-command-v1.2.1+*; do
+    if [ -x "$dir/pulumi-resource-command" ]; then printf '%s\n' "$dir/pulumi-resource-command"; return; fi
+  done
+}
+
 preconditions() {
   [ "$(id -u)" = 0 ] || die "run as root: the bench nodes are network namespaces (sudo npm run bench)"
   [ -s .local-cloud/clouds.yaml ] || die "the local cloud is not set up: bash scripts/local-cloud/start.sh"
@@ -60,7 +68,7 @@ preconditions() {
     [ -e ".toolchain/bin/$bin" ] || die ".toolchain/bin/$bin is missing: bash scripts/toolchain.sh"
   done
   [ -x "$PLUGINS/resource-openstack-v3.15.2/pulumi-resource-openstack" ] || die "the openstack 3.15.2 plugin is not installed: bash scripts/toolchain.sh"
-  [ -x "$PLUGINS/resource-command-v1.2.1/pulumi-resource-command" ] || die "the command 1.2.1 plugin is not installed: bash scripts/toolchain.sh"
+  [ -n "$(command_plugin)" ] || die "the command 1.2.1 plugin is not installed: bash scripts/toolchain.sh"
   command -v openstack >/dev/null || die "no openstack CLI: bash scripts/local-cloud/install.sh"
   for tool in ssh nsenter timeout; do command -v "$tool" >/dev/null || die "$tool is missing: bash scripts/host-deps.sh"; done
   [ -d node_modules/@pulumi/pulumi ] || die "no node_modules: npm ci"
@@ -109,7 +117,7 @@ write_meta() {
   META_OPENSTACK="$(openstack --version 2>&1 | awk '{ print $NF }')" \
   META_PULUMI="$(.toolchain/bin/pulumi version 2>/dev/null)" \
   META_OS_PLUGIN="$(timeout 10 "$PLUGINS/resource-openstack-v3.15.2/pulumi-resource-openstack" -version 2>/dev/null || echo '?')" \
-  META_CMD_PLUGIN="$(timeout 10 "$PLUGINS/resource-command-v1.2.1/pulumi-resource-command" --version 2>/dev/null | sed 's/^pulumi-resource-command //' || echo '?')" \
+  META_CMD_PLUGIN="$(timeout 10 "$(command_plugin)" --version 2>/dev/null | sed 's/^pulumi-resource-command //' || echo '?')" \
   META_OPENSSH="$(ssh -V 2>&1 | awk -F'[_, ]' '{ print $2 }')" \
   META_POLL="${BENCH_POLL_INTERVAL:-1}" META_TOTAL="$2" \
   node -e '

@@ -31,6 +31,10 @@ PULUMI_COMMIT=dc7edd58bc13179f81b80983aab4eb7f74a01b41          # tag pkg/v3.248
 PULUMI_COMMIT_TIME=20260624180030                                # committer time, UTC
 OPENSTACK_VERSION=3.15.2
 COMMAND_VERSION=1.2.1
+# The stand-in is installed under the official version plus build metadata: the engine takes it for the 1.2.1
+# that @pulumi/command asks for (semver ignores build metadata), and `pulumi plugin ls` and `pulumi about` show
+# what it is.
+COMMAND_STANDIN_VERSION="$COMMAND_VERSION+offline.tricircle-lbaas"
 
 MOD_PKG=github.com/pulumi/pulumi/pkg/v3
 MOD_SDK=github.com/pulumi/pulumi/sdk/v3
@@ -284,6 +288,34 @@ install_plugin() {
   "$BIN_DIR/pulumi" plugin install resource "$name" "$ver" --file "$bin" "${reinstall[@]}"
 }
 
+is_standin() { # BINARY
+  [[ -x "$1" ]] && [[ "$(timeout 10 "$1" --version 2>&1)" == *"offline stand-in"* ]]
+}
+
+# Not `pulumi plugin rm`: it matches versions by semver, which ignores build metadata, so removing
+# 1.2.1+offline.tricircle-lbaas would take an official 1.2.1 with it (and the other way round).
+remove_plugin_dir() { # DIR
+  rm -rf -- "$1" "$1.lock" "$1.partial"
+}
+
+# The stand-in goes in as COMMAND_STANDIN_VERSION, never over an official plugin: with the official 1.2.1
+# installed the engine would see two plugins of one version, so the stand-in stays out (and is taken out).
+# A stand-in left under the bare version by an older toolchain is removed.
+install_command_standin() {
+  local plugins="${PULUMI_HOME:-$HOME/.pulumi}/plugins"
+  local bare="$plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"
+  if [[ -x "$bare" ]] && is_standin "$bare"; then
+    log "plugin resource command $COMMAND_VERSION: the stand-in under the official version, removed (reinstalled as $COMMAND_STANDIN_VERSION)"
+    remove_plugin_dir "$plugins/resource-command-v$COMMAND_VERSION"
+  fi
+  if [[ -x "$bare" ]]; then
+    log "plugin resource command $COMMAND_VERSION: the official plugin is installed and is used; the offline stand-in is not installed"
+    remove_plugin_dir "$plugins/resource-command-v$COMMAND_STANDIN_VERSION"
+    return 0
+  fi
+  install_plugin command "$COMMAND_STANDIN_VERSION" "$COMMAND_DIR/pulumi-resource-command"
+}
+
 # A pulumi on PATH (outside this checkout) at 3.248.x with both plugins
 # installed is used as is: a machine with internet needs no build.
 use_ambient_pulumi() {
@@ -334,7 +366,7 @@ main() {
     fi
     if [[ -x "$BIN_DIR/pulumi" ]]; then
       install_plugin openstack "$OPENSTACK_VERSION" "$OPENSTACK_DIR/pulumi-resource-openstack" || true
-      install_plugin command "$COMMAND_VERSION" "$COMMAND_DIR/pulumi-resource-command" || true
+      install_command_standin || true
     fi
   fi
 

@@ -443,6 +443,7 @@ function summaryTable(): void {
     row("engine: `pulumi preview`, cold (everything to create)", "engine", "pulumi preview (cold");
     row("engine: `pulumi up`, no change", "engine", "pulumi up, no change");
     row("engine: `pulumi preview`, no change", "engine", "pulumi preview, no change");
+    row("engine: `pulumi preview --refresh`, no change (every resource read; the nodes' drift checks over SSH)", "engine", "pulumi preview --refresh, no change");
     row("guide: load-balancer phases (not in the ratio)", "guide", T.lb);
     if (upPaths.length) {
         p(

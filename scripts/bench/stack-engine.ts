@@ -2,8 +2,9 @@
 // both regions, one controller per region on the benchmark's own node pair) through the real engine, in this
 // process through the Automation API (scripts/lib/engine.ts), with the project's plugins, against the local cloud.
 // Phases: create the stack, `preview` (cold: everything to create), `up` cold, `up` with no change, `preview` with
-// no change, `destroy`. Each phase is timed and the API requests and SSH logins it caused are counted
-// (scripts/bench/api-requests.sh), as for the guide's phases.
+// no change, `preview --refresh` with no change (the nodes' drift checks over SSH included), `destroy`. Each phase
+// is timed and the API requests and SSH logins it caused are counted (scripts/bench/api-requests.sh), as for the
+// guide's phases.
 //
 // Compiled (with index.ts and components/) and run by scripts/bench.sh; writes one tab-separated row per phase to
 // $BENCH_OUT (section, phase, wall seconds, keystone, neutron, octavia, new tokens, server seconds, openstack CLI
@@ -257,6 +258,11 @@ async function main(): Promise<void> {
         checkOps("up, no change", again.summary.resourceChanges, { same: creates });
         const nochange = await phase("pulumi preview, no change", () => bounded("preview, no change", (signal) => st.preview({ signal })));
         checkOps("preview, no change", nochange.changeSummary, { same: creates });
+        // The drift check (issue 13): a refresh reads every resource, the nodes' NodeDrift over SSH (one login each).
+        const refreshed = await phase("pulumi preview --refresh, no change", () =>
+            bounded("preview --refresh, no change", (signal) => st.preview({ refresh: true, expectNoChanges: true, signal })),
+        );
+        checkOps("preview --refresh, no change", refreshed.changeSummary, { same: creates });
 
         const drec = stepRecorder();
         const down = await phase("pulumi destroy", () => {

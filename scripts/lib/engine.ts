@@ -23,7 +23,8 @@ export function requireEngine(root: string, plugins: string[] = []): void {
     const home = process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
     const installed = fs.existsSync(path.join(home, "plugins")) ? fs.readdirSync(path.join(home, "plugins")) : [];
     for (const plugin of plugins) {
-        if (!installed.includes(`resource-${plugin}`)) {
+        // `command-v1.2.1+offline.tricircle-lbaas` (the labelled stand-in) is what the engine takes for 1.2.1.
+        if (!installed.some((dir) => dir === `resource-${plugin}` || dir.startsWith(`resource-${plugin}+`))) {
             throw new Error(`the ${plugin} resource plugin is not installed in ${home}/plugins: run bash scripts/toolchain.sh`);
         }
     }

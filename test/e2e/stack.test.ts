@@ -267,15 +267,19 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         await preview({ expectNoChanges: true });
     });
 
-    it("4. rotating the heartbeat key updates only the octavia.conf commands, in place, one restart per node", async () => {
+    it("4. rotating the heartbeat key updates only the octavia.conf commands (and the drift checks' key hash), in place, one restart per node", async () => {
         const before = [nodes.r1a, nodes.r2].map(restarts);
         heartbeatKey = heartbeatKeys[1];
         await configure();
         const run = await up();
-        expect(run.summary).toMatchObject({ update: 2 });
+        // Per node: its octavia.conf command, and its NodeDrift, which records the new key's hash (nothing on the node).
+        expect(run.summary).toMatchObject({ update: 4 });
         expect([...run.ops].sort()).toEqual(
-            [...run.ops].filter(([k, op]) => /command:remote:Command::.*-octavia-conf$/.test(k) && op === "update").sort(),
+            [...run.ops]
+                .filter(([k, op]) => (/command:remote:Command::.*-octavia-conf$/.test(k) || /dynamic:Resource::.*-drift$/.test(k)) && op === "update")
+                .sort(),
         );
+        expect([...run.ops].filter(([k]) => k.endsWith("-octavia-conf"))).toHaveLength(2);
         for (const [i, n] of [nodes.r1a, nodes.r2].entries()) {
             expect(restarts(n)).toBe(before[i] + 1);
             expect((await octaviaConf(n))["health_manager.heartbeat_key"]).toBe(heartbeatKey);

@@ -20,6 +20,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach } from "vitest";
 import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { Drift, DriftConnection, parseNodeCheck } from "../../components/node/nodeDrift";
 
 export interface RunResult {
     code: number | null;
@@ -95,6 +96,30 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const unwrapSecret = (v: unknown): unknown =>
     v && typeof v === "object" && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === SECRET_SIG ? (v as { value: unknown }).value : v;
 
+/** The drift check (NodeDrift's inputs) of a ControllerNode, as the component registers it. */
+export interface RegisteredCheck {
+    script: string;
+    stdin: string;
+    connection: DriftConnection;
+}
+
+const driftChecks = new WeakMap<object, RegisteredCheck>();
+
+/** The drift check registered with these commands (by `commandsOf`). */
+export function driftCheckOf(commands: Record<Concern, RegisteredCommand>): RegisteredCheck {
+    const c = driftChecks.get(commands);
+    if (!c) throw new Error("no drift check was registered with these commands");
+    return c;
+}
+
+/** Runs the drift check over the harness's own ssh client and returns what it found. */
+export async function checkNode(node: HostNode, commands: Record<Concern, RegisteredCommand>): Promise<Drift[]> {
+    const check = driftCheckOf(commands);
+    const r = await node.ssh(check.script, { input: check.stdin, timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`drift check exited ${r.code}\n${r.stderr}`);
+    return parseNodeCheck(r.stdout);
+}
+
 let mocksInstalled = false;
 const registrations: Array<{ name: string; type: string; inputs: Record<string, unknown> }> = [];
 
@@ -124,6 +149,14 @@ export async function commandsOf(args: ControllerNodeArgs): Promise<Record<Conce
     new ControllerNode(name, args);
     await waitFor("the component's commands", 10_000, () => registrations.slice(before).filter((r) => r.type === "command:remote:Command").length === 4);
     const out = {} as Record<Concern, RegisteredCommand>;
+    const drift = registrations.slice(before).find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.name === `${name}-drift`);
+    if (drift) {
+        driftChecks.set(out, {
+            script: String(drift.inputs.check),
+            stdin: String(unwrapSecret(drift.inputs.checkStdin)),
+            connection: unwrapSecret(drift.inputs.connection) as DriftConnection,
+        });
+    }
     for (const r of registrations.slice(before).filter((x) => x.type === "command:remote:Command")) {
         const concern = r.name.slice(name.length + 1) as Concern;
         const stdin = unwrapSecret(r.inputs.stdin);
@@ -417,6 +450,34 @@ export interface NodeSnapshot {
     processes: string[];
     files: Record<string, string>;
     upperFiles: Record<string, string>;
+}
+
+/**
+ * A snapshot as it compares across a re-created OVS row: the rows of ovsInterfaces without their `_uuid` (a port
+ * that was removed and added again has a new one, and comes in another order), the ports of `ovs-vsctl show` in a
+ * fixed order, everything else as it is.
+ */
+export function withoutOvsRowIds(s: NodeSnapshot): NodeSnapshot {
+    const table = JSON.parse(s.ovsInterfaces) as { data: unknown[][]; headings: string[] };
+    const rows = table.data.map((row) => JSON.stringify(row.slice(1))).sort();
+    // `ovs-vsctl show` lists a bridge's ports in row order: each port's block, sorted.
+    const out: string[] = [];
+    let ports: string[][] = [];
+    const flush = () => {
+        out.push(...ports.map((b) => b.join("\n")).sort());
+        ports = [];
+    };
+    for (const line of s.ovsShow.split("\n")) {
+        if (/^ {8}Port /.test(line)) ports.push([line]);
+        else if (ports.length > 0 && /^ {9,}/.test(line)) ports[ports.length - 1].push(line);
+        else {
+            flush();
+            out.push(line);
+        }
+    }
+    flush();
+    const ovsShow = out.join("\n");
+    return { ...s, ovsShow, ovsInterfaces: JSON.stringify({ headings: table.headings.slice(1), rows }) };
 }
 
 /** Paths the scripts write, walked inside the node (type, mode, owner, content hash, link target). */

@@ -29,6 +29,7 @@ import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { driftReport } from "../../components/node/nodeDrift";
 import { Addressing, parseOHm0Report } from "../../components/node/scripts";
 import { octaviaSettings } from "../../components/node/octaviaConf";
 import {
@@ -60,6 +61,7 @@ import {
     OCTAVIA_CONF,
     PORT,
     RegisteredCommand,
+    checkNode,
     commandsOf,
     expectOk,
     nodeArgs,
@@ -357,6 +359,10 @@ describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
             expect(moved).toContain(`${sc.movedIp}/${sc.prefixLength}`);
             expect(moved).not.toContain(`${sc.portIp}/`);
             expectNotArrived(await probe(HOSTILE_KEY, NEGATIVE_WINDOW_MS), "o-hm0 address changed");
+            // The drift check (what refresh and `npm run doctor` run) reports exactly that drift.
+            expect(driftReport(await checkNode(node, commands))).toBe(
+                `drift: ohm0: o-hm0 has address(es) '${sc.movedIp}/${sc.prefixLength}', not ${sc.portIp}/${sc.prefixLength}`,
+            );
             expect(await loadBalancerStatus(rows.loadBalancerId)).toMatchObject({ operating_status: "OFFLINE" });
         } finally {
             // The o-hm0 create alone puts it right, with either addressing: it takes the foreign address off.

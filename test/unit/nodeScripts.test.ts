@@ -1,21 +1,30 @@
 // Unit tests of the controller-node scripts (pure functions) and, under Pulumi mocks (no engine,
 // no network, no SSH), of how ControllerNode wires them into command.remote.Command resources.
 // That the scripts do what they promise on real hosts is the host suite's job (test/host).
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
 import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
+import { nodeAsset } from "../../components/node/assets";
 import {
     asRoot,
+    dhclientConfText,
     firewallScripts,
+    LIMITS,
+    NODE_PATHS,
     normalizeMac,
     octaviaConfScripts,
     ohm0Scripts,
     OHm0Params,
     parseOHm0Report,
+    persistenceHelperText,
     persistenceScripts,
     persistenceUnitText,
+    shellPiece,
     shellQuote,
     unitExecLines,
 } from "../../components/node/scripts";
@@ -58,27 +67,76 @@ function allScripts(): Record<string, string> {
     return out;
 }
 
-describe("generated scripts", () => {
-    it.each(Object.entries(allScripts()))("%s matches its snapshot", (_name, script) => {
-        expect(script).toMatchSnapshot();
-    });
+/** The quoted assignments of a script, the only place its values enter: what a reviewer must see change in a diff. */
+function renderedVariables(command: string): string[] {
+    return innerScript(command)
+        .split("\n")
+        .filter((l) => /^TLB_[A-Z0-9_]+=/.test(l));
+}
 
+describe("generated scripts", () => {
     it.each(Object.entries(allScripts()))("%s parses: the wrapper as POSIX sh, the script as bash", (_name, script) => {
         execFileSync("sh", ["-n"], { input: script });
         execFileSync("bash", ["-n"], { input: innerScript(script) });
     });
 
-    it("the boot unit runs the helper at start and stop, ordered after Open vSwitch", () => {
-        const unit = persistenceUnitText();
-        expect(unitExecLines(unit, "ExecStart")).toEqual(["/usr/local/sbin/tricircle-lbaas-o-hm0 up"]);
-        expect(unitExecLines(unit, "ExecStop")).toEqual(["/usr/local/sbin/tricircle-lbaas-o-hm0 down"]);
-        expect(unit).toMatch(/^After=.*openvswitch-switch\.service/m);
-        expect(unit).toContain("Type=oneshot\nRemainAfterExit=yes\n");
+    it.each(Object.entries(allScripts()))("%s: its rendered variables match their snapshot", (_name, script) => {
+        // Only the values: the programs are files of their own (components/node/scripts/), reviewed as such.
+        expect(renderedVariables(script)).toMatchSnapshot();
     });
 
-    it("the merge program never prints what it sets secretly, and carries no single quote or JS interpolation", () => {
+    it("assembles the programs from their files, verbatim, without the linter's directives", () => {
+        const create = innerScript(ohm0Scripts(staticParams).create);
+        for (const file of ["prelude.sh", "ohm0.sh"]) expect(create).toContain(shellPiece(nodeAsset(file)));
+        expect(create).not.toContain("# shellcheck shell=bash");
+        expect(innerScript(firewallScripts(5555).create)).toContain(shellPiece(nodeAsset("firewall.sh")));
+        const persistence = innerScript(persistenceScripts({ ohm0: dhcpParams, healthManagerPort: 5555 }).create);
+        expect(persistence).toContain(shellPiece(nodeAsset("persistence.sh")));
+        expect(persistence).toContain(nodeAsset("tricircle-lbaas-o-hm0.service"));
+        const helper = persistenceHelperText({ ohm0: dhcpParams, healthManagerPort: 5555 });
+        expect(helper.startsWith("#!/bin/bash\n")).toBe(true);
+        expect(helper).toContain(nodeAsset("dhclient-script.sh"));
+        expect(helper).toContain(nodeAsset("dhclient-o-hm0.conf"));
+        expect(helper.endsWith(`${shellPiece(nodeAsset("o-hm0-helper.sh"))}\n`)).toBe(true);
+        const conf = innerScript(octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: guideSettings }).create);
+        expect(conf).toContain(shellPiece(nodeAsset("octavia-conf.sh")));
+        expect(conf).toContain(`3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n`);
+        expect(OCTAVIA_CONF_MERGE_PROGRAM).toBe(nodeAsset("octavia_conf_merge.py"));
+    });
+
+    it("the helper the unit runs is valid bash and dispatches up and down only", () => {
+        const helper = persistenceHelperText({ ohm0: staticParams, healthManagerPort: 5555 });
+        execFileSync("bash", ["-n"], { input: helper });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tlb-helper-"));
+        try {
+            fs.writeFileSync(path.join(dir, "helper"), helper, { mode: 0o755 });
+            const r = spawnSync("bash", [path.join(dir, "helper"), "sideways"], { encoding: "utf8" });
+            expect(r.status).toBe(2);
+            expect(r.stderr).toContain("usage:");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("the boot unit runs the helper at start and stop, ordered after Open vSwitch, within the helper's own bounds", () => {
+        const unit = persistenceUnitText();
+        expect(unitExecLines(unit, "ExecStart")).toEqual([`${NODE_PATHS.helper} up`]);
+        expect(unitExecLines(unit, "ExecStop")).toEqual([`${NODE_PATHS.helper} down`]);
+        expect(unit).toMatch(/^After=.*openvswitch-switch\.service/m);
+        expect(unit).toContain("Type=oneshot\nRemainAfterExit=yes\n");
+        // The unit file is literal text: its start timeout must cover the helper's waits (OVS, link, DHCP) plus a minute.
+        expect(unit).toContain(`\nTimeoutStartSec=${LIMITS.bootOvsWaitSeconds + LIMITS.linkSeconds + LIMITS.dhcpSeconds + 60}\n`);
+    });
+
+    it("dhclient's configuration bounds a lease by LIMITS.dhcpSeconds and asks for no router or DNS", () => {
+        const conf = dhclientConfText();
+        expect(conf).toContain(`\ntimeout ${LIMITS.dhcpSeconds};\n`);
+        expect(conf.split("\n").filter((l) => !l.startsWith("#")).join("\n")).not.toMatch(/routers|domain-name-servers/);
+    });
+
+    it("the merge program never prints what it sets secretly", () => {
         expect(OCTAVIA_CONF_MERGE_PROGRAM).toContain('"(secret)" if secret else value');
-        expect(OCTAVIA_CONF_MERGE_PROGRAM).not.toMatch(/['`]|\$\{/);
+        expect(OCTAVIA_CONF_MERGE_PROGRAM.split("\n")).not.toContain("TLB_PY_EOF");
     });
 });
 

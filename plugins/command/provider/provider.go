@@ -114,6 +114,22 @@ func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	return plugin.UnmarshalProperties(s, unmarshalOpts)
 }
 
+// oldsAndNews checks that the request is for a remote Command and decodes its old and new properties (Diff, Update).
+func oldsAndNews(urn, typ string, oldStruct, newStruct *structpb.Struct) (resource.PropertyMap, resource.PropertyMap, error) {
+	if err := requireRemoteCommand(urn, typ); err != nil {
+		return nil, nil, err
+	}
+	olds, err := unmarshal(oldStruct)
+	if err != nil {
+		return nil, nil, err
+	}
+	news, err := unmarshal(newStruct)
+	if err != nil {
+		return nil, nil, err
+	}
+	return olds, news, nil
+}
+
 func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
 	return plugin.MarshalProperties(m, marshalOpts)
 }
@@ -219,14 +235,7 @@ func (s *Server) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumir
 
 // Diff: any change of triggers replaces the resource; any other change is an update in place.
 func (s *Server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	if err := requireRemoteCommand(req.GetUrn(), req.GetType()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	olds, news, err := oldsAndNews(req.GetUrn(), req.GetType(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -304,14 +313,7 @@ func (s *Server) Create(ctx context.Context, req *pulumirpc.CreateRequest) (*pul
 // runs; stdout/stderr are unknown when any input changed. A failed update returns only the
 // error, so the engine keeps the old state.
 func (s *Server) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	if err := requireRemoteCommand(req.GetUrn(), req.GetType()); err != nil {
-		return nil, err
-	}
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	olds, news, err := oldsAndNews(req.GetUrn(), req.GetType(), req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}

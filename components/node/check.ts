@@ -1,0 +1,70 @@
+// The drift check of a controller node (issue 13): one read-only bash program (scripts/check.sh) that compares the
+// node with what the o-hm0, firewall, persistence and octavia.conf scripts set up, from the same quoted assignments
+// and the same functions those scripts use. NodeDrift (nodeDrift.ts) runs it on refresh, `npm run doctor` runs it
+// on its own.
+
+import { createHash } from "crypto";
+import { nodeAsset } from "./assets";
+export { Concern, CONCERNS, Drift, driftReport, parseNodeCheck } from "./nodeDrift";
+import { OctaviaSetting } from "./octaviaConf";
+import {
+    asRoot,
+    assignments,
+    checkOHm0Params,
+    firewallVars,
+    FIREWALL_FUNCTIONS,
+    NODE_PATHS,
+    octaviaConfVars,
+    octaviaMergeFunction,
+    OHm0Params,
+    OHM0_FUNCTIONS,
+    ohm0Vars,
+    persistenceHelperText,
+    persistenceUnitText,
+    PRELUDE,
+    shellPiece,
+} from "./scripts";
+
+const CHECK_FUNCTIONS = shellPiece(nodeAsset("check.sh"));
+
+export interface NodeCheckParams {
+    ohm0: OHm0Params;
+    healthManagerPort: number;
+    configFile: string;
+    settings: OctaviaSetting[];
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** The check command: read-only, as root (like the other commands), prints `DRIFT <concern> <what>` lines. */
+export function nodeCheckScript(p: NodeCheckParams): string {
+    const c = checkOHm0Params(p.ohm0);
+    const persistence = { ohm0: p.ohm0, healthManagerPort: p.healthManagerPort };
+    return asRoot(
+        "drift check (read-only)",
+        [
+            PRELUDE,
+            ohm0Vars(c, 0),
+            OHM0_FUNCTIONS,
+            firewallVars(p.healthManagerPort),
+            FIREWALL_FUNCTIONS,
+            assignments({
+                TLB_HELPER: NODE_PATHS.helper,
+                TLB_UNIT_FILE: NODE_PATHS.unitFile,
+                TLB_UNIT_NAME: NODE_PATHS.unitName,
+                TLB_UNIT_SHA: sha256(persistenceUnitText()),
+                TLB_HELPER_SHA: sha256(persistenceHelperText(persistence)),
+            }),
+            // The restart command is never run by the check; the octavia.conf variables are the same as the merge's.
+            octaviaConfVars(p.configFile, "true", p.settings),
+            octaviaMergeFunction(),
+            CHECK_FUNCTIONS,
+            "tlb_check_all",
+        ].join("\n\n"),
+    );
+}
+
+/** The check's standard input: the SHA-256 of each secret value, so the node compares without being told it. */
+export function nodeCheckStdin(secrets: { heartbeatKey: string }): string {
+    return `${JSON.stringify({ sha256: { heartbeat_key: sha256(secrets.heartbeatKey) } })}\n`;
+}

@@ -1,0 +1,64 @@
+// `npm run doctor` (scripts/doctor.ts) and the e2e suite: a read-only report per controller node, `ok` or
+// `drift: <what differs>`, without a Pulumi run. It reads the stack's state (`pulumi stack export --show-secrets`,
+// through the Automation API) and, for each node, runs the very drift check that NodeDrift runs on refresh, with
+// the same connection (host key pinned) and the same expected values: those the last `up` applied, which is what a
+// refresh compares with too (the outputs and config may already be ahead of the nodes). Nothing is changed, on the
+// nodes or in the state; no secret is printed (the heartbeat key is compared by its hash, on the node).
+import { Stack } from "@pulumi/pulumi/automation";
+import { Drift, DriftConnection, driftReport, runNodeCheck } from "../../components/node/nodeDrift";
+
+export interface NodeReport {
+    /** `<ControllerNode name> (<host>:<port>)`. */
+    node: string;
+    /** `ok`, `drift: ...`, or `error: ...` (the node could not be checked). */
+    report: string;
+    drift: Drift[];
+    error?: string;
+}
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** A value of `stack export --show-secrets`: secrets come as `{<sig>: ..., plaintext: "<JSON>"}`. */
+function reveal(value: unknown): unknown {
+    if (value && typeof value === "object" && SECRET_SIG_KEY in value) {
+        const plaintext = (value as { plaintext?: string }).plaintext;
+        return plaintext === undefined ? undefined : JSON.parse(plaintext);
+    }
+    return value;
+}
+
+interface DriftState {
+    node: string;
+    connection: DriftConnection;
+    check: string;
+    checkStdin: string;
+}
+
+/** The NodeDrift resources of a stack's state, with what their check needs. */
+export async function driftChecks(stack: Stack): Promise<DriftState[]> {
+    const deployment = (await stack.exportStack()).deployment as { resources?: Array<{ urn: string; type: string; outputs?: Record<string, unknown> }> };
+    const out: DriftState[] = [];
+    for (const r of deployment.resources ?? []) {
+        if (r.type !== "pulumi-nodejs:dynamic:Resource" || !r.urn.endsWith("-drift")) continue;
+        const o = r.outputs ?? {};
+        const check = reveal(o.check);
+        if (typeof check !== "string") continue;
+        out.push({ node: String(reveal(o.node)), connection: reveal(o.connection) as DriftConnection, check, checkStdin: String(reveal(o.checkStdin)) });
+    }
+    return out.sort((a, b) => a.node.localeCompare(b.node));
+}
+
+/** Checks every node of the stack, one after the other (each bounded by its SSH policy). */
+export async function doctor(stack: Stack): Promise<NodeReport[]> {
+    const reports: NodeReport[] = [];
+    for (const d of await driftChecks(stack)) {
+        try {
+            const drift = await runNodeCheck(d.node, d.connection, d.check, d.checkStdin);
+            reports.push({ node: d.node, report: driftReport(drift), drift });
+        } catch (e) {
+            const error = (e as Error).message;
+            reports.push({ node: d.node, report: `error: ${error}`, drift: [], error });
+        }
+    }
+    return reports;
+}

@@ -1,0 +1,219 @@
+// Drift on the controller nodes (issue 13) through the real engine and plugins: the whole index.ts on a throw-away
+// stack (one region, one controller node from the host harness: real sshd, Open vSwitch, iptables), against the local
+// cloud. For each kind of drift: `preview --refresh` shows it (the node's NodeDrift and the drifted concern's command
+// change) and changes nothing, `npm run doctor`'s check reports it, `up --refresh` repairs it, and the node is then
+// equal to its state right after the first `up` (a node never touched since); `preview --refresh
+// --expect-no-changes` passes again and the doctor says `ok`. A replayed reboot needs no repair.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { NODE_PATHS, unitExecLines } from "../../components/node/scripts";
+import { doctor } from "../../scripts/lib/doctor";
+import * as engine from "../../scripts/lib/engine";
+import { STACK_PLUGINS, throwAwayStack } from "../../scripts/lib/engine";
+import { writeStackFile } from "../../scripts/lib/localStack";
+import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, withoutOvsRowIds } from "../host/harness";
+import { CLOUDS_YAML, requireLocalCloud, ROOT } from "./localCloud";
+
+const STACK = "e2e-drift";
+const RESTART_LOG = "octavia-restarts.log";
+const HEARTBEAT_KEY = crypto.randomBytes(24).toString("hex");
+
+let lab: Lab;
+let node: HostNode;
+let stack: Stack;
+let backend: string;
+let workDir: string;
+let untouched: NodeSnapshot;
+let engineOutput = "";
+
+function stackConfig(): Record<string, unknown> {
+    return {
+        "pulumi:disable-default-providers": ["openstack"],
+        "openstack:cloud": "local",
+        "tricircle-lbaas:centralRegion": "CentralRegion",
+        "tricircle-lbaas:securityGroups": { amphora: "e2e-drift-lb-mgmt-sec-grp", healthManager: "e2e-drift-lb-health-mgr-sec-grp" },
+        "tricircle-lbaas:healthManager": { port: 5555 },
+        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: { [node.sshHost]: node.hostKey } },
+        "tricircle-lbaas:regions": [
+            {
+                name: "RegionOne",
+                mgmt: { network: "e2e-drift-lb-mgmt-net1", subnet: "e2e-drift-lb-mgmt-subnet1", cidr: "192.168.130.0/24" },
+                controllers: [{ host: node.sshHost, hostname: "e2e-drift-ctl" }],
+                octavia: { restartCommand: `echo restarted >>/run/${RESTART_LOG}` },
+            },
+        ],
+    };
+}
+
+interface Run {
+    ops: Map<string, string>;
+    ms: number;
+}
+
+function collector(): { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
+    const ops = new Map<string, string>();
+    return {
+        onOutput: (s) => (engineOutput += s),
+        onEvent: (e) => {
+            const md = e.resourcePreEvent?.metadata;
+            if (md && !["same", "refresh", "read"].includes(md.op) && !md.type.startsWith("pulumi:providers:")) ops.set(md.urn.split("::").pop() ?? md.urn, md.op);
+        },
+        ops,
+    };
+}
+
+async function previewRefresh(opts: { expectNoChanges?: boolean } = {}): Promise<Run> {
+    const c = collector();
+    const t0 = Date.now();
+    await stack.preview({ refresh: true, ...opts, onOutput: c.onOutput, onEvent: c.onEvent });
+    return { ops: c.ops, ms: Date.now() - t0 };
+}
+
+async function upRefresh(): Promise<Run> {
+    const c = collector();
+    const t0 = Date.now();
+    await stack.up({ refresh: true, onOutput: c.onOutput, onEvent: c.onEvent });
+    return { ops: c.ops, ms: Date.now() - t0 };
+}
+
+/** The node's state without what counts restarts (nothing the stack undoes) and without OVS row ids. */
+async function nodeState(): Promise<NodeSnapshot> {
+    const snap = await node.snapshot();
+    delete snap.upperFiles[`run/${RESTART_LOG}`];
+    return withoutOvsRowIds(snap);
+}
+
+/** Once the SSH sessions of the last run are gone (sshd reaps them within a moment). */
+async function settledState(): Promise<NodeSnapshot> {
+    let snap = await nodeState();
+    for (let i = 0; i < 20 && JSON.stringify(snap) !== JSON.stringify(untouched); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        snap = await nodeState();
+    }
+    return snap;
+}
+
+/** The concern of a remote command, from its resource name (`<node>-<concern>`). */
+const concernOf = (name: string) => ["octavia-conf", "ohm0", "firewall", "persistence"].find((c) => name.endsWith(`-node-e2e-drift-ctl-${c}`));
+
+interface DriftCase {
+    name: string;
+    concern: string;
+    make: string;
+    doctor: RegExp;
+}
+
+const CHANGE_MAC = [
+    `ovs-vsctl --timeout=10 set Interface o-hm0 'mac="fa:16:3e:00:00:99"'`,
+    `for i in $(seq 100); do [ "$(cat /sys/class/net/o-hm0/address)" = fa:16:3e:00:00:99 ] && break; sleep 0.1; done`,
+    `[ "$(cat /sys/class/net/o-hm0/address)" = fa:16:3e:00:00:99 ]`,
+].join("\n");
+
+const CASES: DriftCase[] = [
+    { name: "o-hm0 removed", concern: "ohm0", make: "ovs-vsctl --timeout=10 del-port br-int o-hm0", doctor: /ohm0: o-hm0 is not a port of br-int/ },
+    // ovs-vswitchd keeps an internal port's device at the row's "mac": a changed MAC is a changed row (and device).
+    { name: "its MAC changed", concern: "ohm0", make: CHANGE_MAC, doctor: /ohm0: o-hm0's mac is 'fa:16:3e:00:00:99'.*o-hm0 has MAC fa:16:3e:00:00:99, not / },
+    { name: "its address removed", concern: "ohm0", make: "ip addr flush dev o-hm0 scope global", doctor: /ohm0: o-hm0 has address\(es\) 'none'/ },
+    {
+        name: "the rule removed",
+        concern: "firewall",
+        make: "iptables -w -D INPUT -i o-hm0 -p udp --dport 5555 -m comment --comment tricircle-lbaas-o-hm0 -j ACCEPT",
+        doctor: /firewall: iptables has no rule accepting UDP 5555 on o-hm0/,
+    },
+    {
+        name: "an octavia.conf value edited",
+        concern: "octavia-conf",
+        make: `sed -i 's/^bind_port = .*/bind_port = 6666/' ${BASELINE_NODE_CONF.path}`,
+        doctor: /octavia-conf: \[health_manager\] bind_port is "6666", not "5555"/,
+    },
+    { name: "the unit removed", concern: "persistence", make: `rm -f ${NODE_PATHS.unitFile}`, doctor: new RegExp(`persistence: ${NODE_PATHS.unitFile} is missing`) },
+];
+
+describe("drift on a controller node, with the real engine", () => {
+    beforeAll(async () => {
+        engine.requireEngine(ROOT, STACK_PLUGINS);
+        requireLocalCloud();
+        process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
+        lab = await Lab.create();
+        node = await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: "e2e-drift-ctl" });
+        ({ stack, backend, workDir } = await throwAwayStack({
+            root: ROOT,
+            projectName: "tricircle-lbaas",
+            stackName: STACK,
+            passphrase: "e2e-local-only",
+            program: async () => {
+                vi.resetModules();
+                return (await import("../../index")) as Record<string, unknown>;
+            },
+        }));
+        writeStackFile(workDir, STACK, stackConfig());
+        await stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: HEARTBEAT_KEY, secret: true }, true);
+        await stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
+        await stack.up({ onOutput: (s) => (engineOutput += s) });
+        untouched = await settledState();
+    });
+
+    afterAll(async () => {
+        if (stack) await stack.destroy({ onOutput: (s) => (engineOutput += s) }).catch((e) => console.error(`cleanup destroy failed: ${e}`));
+        await lab?.teardown();
+        for (const dir of [backend, workDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("a clean node: preview --refresh --expect-no-changes passes, and the doctor says ok", async () => {
+        await previewRefresh({ expectNoChanges: true });
+        const reports = await doctor(stack);
+        expect(reports.map((r) => r.report)).toEqual(["ok"]);
+        expect(reports[0].node).toContain(node.sshHost);
+    });
+
+    it.each(CASES)("$name: shown by preview --refresh, reported by the doctor, repaired by up --refresh", async (c) => {
+        await node.sh(c.make);
+        const drifted = await nodeState();
+
+        const preview = await previewRefresh();
+        const changed = [...preview.ops].filter(([, op]) => op !== "same");
+        // The node's drift resource and exactly the drifted concern's command, both updated in place.
+        expect(changed.filter(([name]) => name.endsWith("-drift")).map(([, op]) => op)).toEqual(["update"]);
+        expect(changed.filter(([name]) => concernOf(name) !== undefined).map(([name, op]) => `${concernOf(name)} ${op}`)).toEqual([`${c.concern} update`]);
+        expect(changed.filter(([, op]) => op !== "update")).toEqual([]);
+        await expect(previewRefresh({ expectNoChanges: true })).rejects.toThrow();
+        // Neither preview changed the node.
+        expect(await nodeState()).toEqual(drifted);
+
+        const [report] = await doctor(stack);
+        expect(report.report).toMatch(/^drift: /);
+        expect(report.report).toMatch(c.doctor);
+
+        const up = await upRefresh();
+        expect([...up.ops].filter(([name]) => concernOf(name) !== undefined).map(([name, op]) => `${concernOf(name)} ${op}`)).toEqual([`${c.concern} update`]);
+        expect(await settledState()).toEqual(untouched);
+        expect((await doctor(stack)).map((r) => r.report)).toEqual(["ok"]);
+        await previewRefresh({ expectNoChanges: true });
+    });
+
+    it("a replayed reboot needs no repair: the unit restores the node and preview --refresh stays clean", async () => {
+        await node.stopOvs({ reboot: true });
+        await node.sh("iptables -F INPUT; ip6tables -F INPUT; rm -rf /run/tricircle-lbaas");
+        await node.startOvs();
+        await node.sh("for i in $(seq 100); do [ -e /sys/class/net/o-hm0 ] && break; sleep 0.1; done; ip link set o-hm0 down");
+        // Before the unit runs, the doctor sees the reboot's losses.
+        expect((await doctor(stack))[0].report).toMatch(/^drift: /);
+        const unit = await node.readFile(NODE_PATHS.unitFile);
+        for (const line of unitExecLines(unit, "ExecStart")) expectOk(await node.ssh(line, { user: "root" }), `ExecStart=${line}`);
+        expect((await doctor(stack)).map((r) => r.report)).toEqual(["ok"]);
+        await previewRefresh({ expectNoChanges: true });
+    });
+
+    it("no secret reaches the state file or the engine's output", () => {
+        const state = fs.readFileSync(path.join(backend, ".pulumi", "stacks", "tricircle-lbaas", `${STACK}.json`), "utf8");
+        const keyHash = crypto.createHash("sha256").update(HEARTBEAT_KEY).digest("hex");
+        const privateKeyBody = fs.readFileSync(lab.clientKey, "utf8").split("\n")[2];
+        for (const [what, secret] of [["heartbeat key", HEARTBEAT_KEY], ["its hash", keyHash], ["private key", privateKeyBody]]) {
+            expect(state.includes(secret), `${what} in the state file`).toBe(false);
+            expect(engineOutput.includes(secret), `${what} in the engine output`).toBe(false);
+        }
+    });
+});
