@@ -4,6 +4,7 @@ import { loadStackConfig } from "./components/config";
 import { Demo } from "./components/demo/demo";
 import { neutronAccess, openStackSettings, RegionalProviders } from "./components/providers";
 import { RegionalOctavia } from "./components/regionalOctavia";
+import { tagResources } from "./components/tags";
 
 const model = loadStackConfig();
 const settings = openStackSettings();
@@ -14,15 +15,14 @@ const providers = new RegionalProviders("openstack", {
     settings,
 });
 const access = neutronAccess(settings);
+// Every cloud object below carries the stack's tags (components/tags.ts).
+const tagged = { transformations: [tagResources] };
 
 const groups = new AmphoraSecurityGroups("lb-secgroups", {
     provider: providers.central,
-    amphoraGroupName: model.securityGroups.amphora,
-    healthManagerGroupName: model.securityGroups.healthManager,
-    amphoraTcpPorts: model.securityGroups.amphoraTcpPorts,
-    healthManagerPort: model.healthManager.port,
-    sources: model.securityGroups.sources,
-});
+    groups: model.securityGroups,
+    heartbeatPort: model.healthManager.port,
+}, tagged);
 
 const regional = Object.fromEntries(
     model.regions.map((region) => [
@@ -33,11 +33,11 @@ const regional = Object.fromEntries(
             centralProvider: providers.central,
             amphoraSecurityGroupId: groups.amphoraGroupId,
             healthManagerSecurityGroupId: groups.healthManagerGroupId,
-            healthManagerPort: model.healthManager.port,
+            heartbeatPort: model.healthManager.port,
             neutronAccess: access,
             heartbeatKey: model.healthManager.heartbeatKey,
             sshPrivateKey: model.ssh.privateKey,
-        }),
+        }, tagged),
     ]),
 );
 
@@ -53,4 +53,4 @@ export const regions = pulumi.output(
 
 // Guide step 5 ("How to play"), only when `demo` is configured. The spec's outputs are fixed names: without a demo
 // `loadBalancers` is the empty map (no LB), not undefined (which the engine warns about and drops).
-export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }).loadBalancers : {};
+export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }, tagged).loadBalancers : {};

@@ -1,16 +1,15 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { IpFamily } from "./cidr";
+import { StackModel } from "./config";
 import { securityGroupRules } from "./securityGroupRules";
 
 export interface AmphoraSecurityGroupsArgs {
     /** The central region's provider: Tricircle keeps security groups in the central Neutron. */
     provider: openstack.Provider;
-    amphoraGroupName: string;
-    healthManagerGroupName: string;
-    amphoraTcpPorts: number[];
-    healthManagerPort: number;
-    sources: { cidr: string; family: IpFamily }[];
+    /** `securityGroups` as the model has it: both names, the amphora TCP ports, and the resolved sources. */
+    groups: StackModel["securityGroups"];
+    /** The UDP port health managers hear heartbeats on (`healthManager.port`). */
+    heartbeatPort: number;
 }
 
 /**
@@ -28,16 +27,16 @@ export class AmphoraSecurityGroups extends pulumi.ComponentResource {
         const groups = {
             amphora: new openstack.networking.SecGroup(
                 `${name}-amphora`,
-                { name: args.amphoraGroupName, description: "Octavia amphorae (managed by tricircle-lbaas)" },
+                { name: args.groups.amphora, description: "Octavia amphorae (managed by tricircle-lbaas)" },
                 childOpts,
             ),
             healthManager: new openstack.networking.SecGroup(
                 `${name}-health-manager`,
-                { name: args.healthManagerGroupName, description: "Octavia health managers (managed by tricircle-lbaas)" },
+                { name: args.groups.healthManager, description: "Octavia health managers (managed by tricircle-lbaas)" },
                 childOpts,
             ),
         };
-        for (const rule of securityGroupRules(args)) {
+        for (const rule of securityGroupRules({ ...args.groups, heartbeatPort: args.heartbeatPort })) {
             new openstack.networking.SecGroupRule(
                 `${name}-${rule.key}`,
                 {

@@ -1,5 +1,5 @@
 import * as ipaddr from "ipaddr.js";
-import { parseCanonicalCidr } from "./rules";
+import { CanonicalCidr, parseCanonicalCidr } from "./rules";
 
 export type IpFamily = 4 | 6;
 
@@ -13,8 +13,12 @@ export interface ParsedCidr {
 /** Parses a CIDR that satisfies the config's rule (rules.ts); returns the rule's complaint otherwise. */
 export function parseCidr(text: string): ParsedCidr | string {
     const checked = parseCanonicalCidr(text);
-    if (typeof checked === "string") return `"${text}" ${checked}`;
-    return { text, family: checked.family, prefixLength: checked.prefixLength, address: ipaddr.parse(text.split("/")[0]) };
+    return typeof checked === "string" ? `"${text}" ${checked}` : fromCanonical(checked);
+}
+
+/** The parsed form of a CIDR the rule has accepted. */
+export function fromCanonical(checked: CanonicalCidr): ParsedCidr {
+    return { ...checked, address: ipaddr.parse(checked.text.split("/")[0]) };
 }
 
 export function cidrsOverlap(a: ParsedCidr, b: ParsedCidr): boolean {

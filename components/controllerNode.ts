@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeCheckScript, nodeCheckStdin } from "./node/check";
 import { Concern, NodeDrift, repairMarker, Repairs } from "./node/nodeDrift";
 import { octaviaConfStdin, octaviaSettings } from "./node/octaviaConf";
+import { ControllerModel, RegionModel } from "./config";
 import * as rules from "./rules";
 import { assertValid } from "./rules";
 import {
-    Addressing,
     firewallScripts,
     normalizeIp,
     ohm0Scripts,
@@ -16,33 +16,37 @@ import {
     RemoteScripts,
 } from "./node/scripts";
 
+/** The node's health-manager port as Neutron has it: o-hm0 takes over its identity on the host. */
+export interface NodePort {
+    /** The port's id: o-hm0's `external-ids:iface-id`, which the OVS agent binds it by. */
+    id: pulumi.Input<string>;
+    /** The port's MAC, which o-hm0 must carry for Neutron's anti-spoofing rules to let it talk. */
+    mac: pulumi.Input<string>;
+    /** The port's fixed IP: o-hm0's address (static) or what DHCP must hand out, and Octavia's `bind_ip`. */
+    ip: pulumi.Input<string>;
+}
+
 export interface ControllerNodeArgs {
-    region: string; // local region, e.g. RegionOne
-    centralRegion: string; // e.g. CentralRegion
-    host: string;
-    hostname: string;
-    ovsBridge: string;
-    sshUser: string;
-    sshPort: number;
-    sshPrivateKey: pulumi.Input<string>; // secret
-    hostKey?: string; // "ssh-ed25519 AAAA..." pinned, optional
-    addressing: Addressing;
-    portId: pulumi.Input<string>;
-    portMac: pulumi.Input<string>;
-    portIp: pulumi.Input<string>;
-    prefixLength: number;
-    healthManagerPort: number; // UDP, e.g. 5555
-    controllerIpPortList: pulumi.Input<string>; // "ip:port,ip:port" of every HM in the region
-    heartbeatKey: pulumi.Input<string>; // secret
+    /** The node as configured (`regions[].controllers[]`), with the stack's SSH user, port and pinned key filled in. */
+    controller: ControllerModel;
+    /** The node's local region: its name, its management network (addressing, prefix) and its Octavia settings. */
+    region: { name: string; mgmt: Pick<RegionModel["mgmt"], "addressing" | "prefixLength">; octavia: RegionModel["octavia"] };
+    /** The central region's name (`centralRegion`), where octavia.conf points Octavia for Neutron. */
+    centralRegion: string;
+    /** The node's health-manager port (HealthManagerPort). */
+    port: NodePort;
+    /** The UDP port the health manager hears heartbeats on (`healthManager.port`): the firewall rule and `bind_port`. */
+    heartbeatPort: number;
+    /** `ip:port,...` of every health manager of the region: each node's `controller_ip_port_list`. */
+    controllerIpPortList: pulumi.Input<string>;
+    /** Secret (`healthManager.heartbeatKey`): reaches the node only on the merge program's stdin. */
+    heartbeatKey: pulumi.Input<string>;
+    /** Secret (`ssh.privateKey`): the SSH connection's key. */
+    sshPrivateKey: pulumi.Input<string>;
+    /** The region's management network: octavia.conf's `amp_boot_network_list`. */
     mgmtNetworkId: pulumi.Input<string>;
+    /** The amphora security group: octavia.conf's `amp_secgroup_list`. */
     amphoraSecurityGroupId: pulumi.Input<string>;
-    octavia: {
-        configFile: string;
-        restartCommand: string;
-        neutron?: { endpoint?: string; serviceName?: string; endpointType?: string };
-        nova?: { endpoint?: string; serviceName?: string; endpointType?: string };
-        glance?: { endpoint?: string; serviceName?: string; endpointType?: string };
-    };
 }
 
 /**
@@ -57,17 +61,18 @@ export const SSH_DIAL_POLICY = { dialErrorLimit: 3, perDialTimeout: 10 } as cons
  * registered. What only Neutron knows (port id, MAC, address) is checked by the generators once it is there.
  */
 export function checkControllerNodeArgs(args: ControllerNodeArgs): void {
-    assertValid("host", args.host, rules.sshHost);
-    assertValid("hostname", args.hostname, rules.bindingHostId);
-    assertValid("ovsBridge", args.ovsBridge, rules.interfaceName);
-    assertValid("ssh user", args.sshUser, rules.posixUser);
-    assertValid("ssh port", args.sshPort, rules.port);
-    if (args.hostKey !== undefined) assertValid(`ssh.hostKeys[${args.host}]`, args.hostKey, rules.hostKey);
-    assertValid("region", args.region, rules.regionName);
+    const { controller, region } = args;
+    assertValid("host", controller.host, rules.sshHost);
+    assertValid("hostname", controller.hostname, rules.bindingHostId);
+    assertValid("ovsBridge", controller.ovsBridge, rules.interfaceName);
+    assertValid("ssh user", controller.sshUser, rules.posixUser);
+    assertValid("ssh port", controller.sshPort, rules.port);
+    if (controller.hostKey !== undefined) assertValid(`ssh.hostKeys[${controller.host}]`, controller.hostKey, rules.hostKey);
+    assertValid("region", region.name, rules.regionName);
     assertValid("centralRegion", args.centralRegion, rules.regionName);
-    assertValid("healthManager.port", args.healthManagerPort, rules.port);
-    assertValid("octavia.configFile", args.octavia.configFile, rules.configPath);
-    assertValid("octavia.restartCommand", args.octavia.restartCommand, rules.singleLineText);
+    assertValid("healthManager.port", args.heartbeatPort, rules.port);
+    assertValid("octavia.configFile", region.octavia.configFile, rules.configPath);
+    assertValid("octavia.restartCommand", region.octavia.restartCommand, rules.singleLineText);
 }
 
 /**
@@ -84,52 +89,54 @@ export class ControllerNode extends pulumi.ComponentResource {
     constructor(name: string, args: ControllerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         checkControllerNodeArgs(args);
         super("tricircle-lbaas:node:ControllerNode", name, {}, opts);
+        const { controller, region } = args;
+        const octavia = region.octavia;
 
-        if (args.hostKey?.startsWith("ssh-rsa ")) {
+        if (controller.hostKey?.startsWith("ssh-rsa ")) {
             // The provider then offers only the ssh-rsa (SHA-1) signature, which OpenSSH >= 8.8 refuses.
-            void pulumi.log.warn(`${name}: the pinned host key of ${args.host} is ssh-rsa; pin its ed25519 or ECDSA key if the connection fails`, this);
+            void pulumi.log.warn(`${name}: the pinned host key of ${controller.host} is ssh-rsa; pin its ed25519 or ECDSA key if the connection fails`, this);
         }
 
         // The provider verifies the host key natively (ssh.FixedHostKey); no script-level check is needed.
         const connection: command.types.input.remote.ConnectionArgs = {
-            host: args.host,
-            port: args.sshPort,
-            user: args.sshUser,
+            host: controller.host,
+            port: controller.sshPort,
+            user: controller.sshUser,
             privateKey: pulumi.secret(args.sshPrivateKey),
-            hostKey: args.hostKey,
+            hostKey: controller.hostKey,
             dialErrorLimit: SSH_DIAL_POLICY.dialErrorLimit,
             perDialTimeout: SSH_DIAL_POLICY.perDialTimeout,
         };
         // The connection itself is an update, not a replacement, for the provider; a different
         // host must instead undo everything on the old one first, hence these triggers.
-        const nodeIdentity = [args.host, args.sshPort];
+        const nodeIdentity = [controller.host, controller.sshPort];
 
-        const ohm0Params = pulumi.all([args.portId, args.portMac, args.portIp]).apply(([portId, mac, ip]) => ({
-            bridge: args.ovsBridge,
+        const ohm0Params = pulumi.all([args.port.id, args.port.mac, args.port.ip]).apply(([portId, mac, ip]) => ({
+            bridge: controller.ovsBridge,
             portId,
             mac,
             ip,
-            prefixLength: args.prefixLength,
-            addressing: args.addressing,
-            hostname: args.hostname,
+            prefixLength: region.mgmt.prefixLength,
+            addressing: region.mgmt.addressing,
+            hostname: controller.hostname,
         }));
 
         // bind_ip is the port's address, known before o-hm0 exists (so previews show it); the o-hm0 script has verified
         // that the host carries exactly that address by the time octavia.conf is merged.
         const settings = pulumi
-            .all([args.portIp, args.controllerIpPortList, args.mgmtNetworkId, args.amphoraSecurityGroupId])
+            .all([args.port.ip, args.controllerIpPortList, args.mgmtNetworkId, args.amphoraSecurityGroupId])
             .apply(([portIp, controllerIpPortList, mgmtNetworkId, amphoraSecurityGroupId]) =>
                 octaviaSettings({
-                    region: args.region,
+                    region: region.name,
                     centralRegion: args.centralRegion,
                     bindIp: normalizeIp("portIp", portIp).address,
-                    bindPort: args.healthManagerPort,
+                    bindPort: args.heartbeatPort,
                     controllerIpPortList,
                     mgmtNetworkId,
                     amphoraSecurityGroupId,
-                    neutron: args.octavia.neutron,
-                    nova: args.octavia.nova,
-                    glance: args.octavia.glance,
+                    neutron: octavia.neutron,
+                    nova: octavia.nova,
+                    glance: octavia.glance,
                 }),
             );
 
@@ -138,17 +145,17 @@ export class ControllerNode extends pulumi.ComponentResource {
         const drift = new NodeDrift(
             `${name}-drift`,
             {
-                node: `${name} (${args.host}:${args.sshPort})`,
+                node: `${name} (${controller.host}:${controller.sshPort})`,
                 connection: pulumi.output(args.sshPrivateKey).apply((privateKey) => ({
-                    host: args.host,
-                    port: args.sshPort,
-                    user: args.sshUser,
+                    host: controller.host,
+                    port: controller.sshPort,
+                    user: controller.sshUser,
                     privateKey,
-                    ...(args.hostKey !== undefined ? { hostKey: args.hostKey } : {}),
+                    ...(controller.hostKey !== undefined ? { hostKey: controller.hostKey } : {}),
                     ...SSH_DIAL_POLICY,
                 })),
                 check: pulumi.all([ohm0Params, settings]).apply(([ohm0, s]) =>
-                    nodeCheckScript({ ohm0, healthManagerPort: args.healthManagerPort, configFile: args.octavia.configFile, settings: s }),
+                    nodeCheckScript({ ohm0, heartbeatPort: args.heartbeatPort, configFile: octavia.configFile, settings: s }),
                 ),
                 checkStdin: pulumi.output(args.heartbeatKey).apply((heartbeatKey) => nodeCheckStdin({ heartbeatKey })),
             },
@@ -177,16 +184,16 @@ export class ControllerNode extends pulumi.ComponentResource {
             );
         };
 
-        const ohm0 = remote("ohm0", ohm0Params.apply(ohm0Scripts), { triggers: [...nodeIdentity, args.ovsBridge, args.addressing] }, {});
+        const ohm0 = remote("ohm0", ohm0Params.apply(ohm0Scripts), { triggers: [...nodeIdentity, controller.ovsBridge, region.mgmt.addressing] }, {});
         const firewall = remote(
             "firewall",
-            pulumi.output(firewallScripts(args.healthManagerPort)),
+            pulumi.output(firewallScripts(args.heartbeatPort)),
             { triggers: nodeIdentity },
             { dependsOn: [ohm0] },
         );
         const persistence = remote(
             "persistence",
-            ohm0Params.apply((p) => persistenceScripts({ ohm0: p, healthManagerPort: args.healthManagerPort })),
+            ohm0Params.apply((p) => persistenceScripts({ ohm0: p, heartbeatPort: args.heartbeatPort })),
             { triggers: nodeIdentity },
             { dependsOn: [ohm0] },
         );
@@ -196,13 +203,13 @@ export class ControllerNode extends pulumi.ComponentResource {
         this.mac = observed.mac;
 
         const confScripts = settings.apply((s) =>
-            octaviaConfScripts({ configFile: args.octavia.configFile, restartCommand: args.octavia.restartCommand, settings: s }),
+            octaviaConfScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, settings: s }),
         );
         remote(
             "octavia-conf",
             confScripts,
             {
-                triggers: [...nodeIdentity, args.octavia.configFile],
+                triggers: [...nodeIdentity, octavia.configFile],
                 stdin: pulumi.secret(pulumi.output(args.heartbeatKey).apply((heartbeatKey) => octaviaConfStdin({ heartbeatKey }))),
             },
             { dependsOn: [ohm0, firewall, persistence], additionalSecretOutputs: ["stdin"] },

@@ -8,10 +8,15 @@ export interface HealthManagerPortArgs {
     centralProvider: openstack.Provider;
     /** Local region whose Neutron binds the port to the controller host. */
     region: string;
+    /** The controller's binding host id (`controllers[].hostname`): the port's `binding:host_id` and part of its name. */
     hostname: string;
+    /** The region's management network (ManagementNetwork). */
     networkId: pulumi.Input<string>;
+    /** The management subnet the port takes its fixed IP from. */
     subnetId: pulumi.Input<string>;
+    /** The health-manager security group: amphorae reach the port on the heartbeat port only. */
     securityGroupId: pulumi.Input<string>;
+    /** Credentials and endpoint options for the local region's Neutron, which the binding calls. */
     neutronAccess: pulumi.Input<NeutronAccess>;
 }
 
@@ -21,7 +26,7 @@ export { healthManagerPortName };
 /** Guide step 2: the health manager's listen port, and its binding to the controller host in the local region. */
 export class HealthManagerPort extends pulumi.ComponentResource {
     public readonly portId: pulumi.Output<string>;
-    public readonly macAddress: pulumi.Output<string>;
+    public readonly mac: pulumi.Output<string>;
     public readonly ip: pulumi.Output<string>;
     public readonly boundHostId: pulumi.Output<string>;
 
@@ -45,9 +50,9 @@ export class HealthManagerPort extends pulumi.ComponentResource {
             { parent: this },
         );
         this.portId = port.id;
-        this.macAddress = port.macAddress;
+        this.mac = port.macAddress;
         this.ip = port.allFixedIps.apply((ips) => ips[0]);
         this.boundHostId = binding.boundHostId;
-        this.registerOutputs({ portId: this.portId, macAddress: this.macAddress, ip: this.ip, boundHostId: this.boundHostId });
+        this.registerOutputs({ portId: this.portId, mac: this.mac, ip: this.ip, boundHostId: this.boundHostId });
     }
 }

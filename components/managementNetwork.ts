@@ -5,6 +5,7 @@ import { RegionModel } from "./config";
 export interface ManagementNetworkArgs {
     /** Central region: the management network is a central (Tricircle) network reaching into the local region. */
     provider: openstack.Provider;
+    /** The region's `mgmt` as the model has it: names, CIDR and family, and how the controllers take addresses. */
     mgmt: RegionModel["mgmt"];
 }
 

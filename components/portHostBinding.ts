@@ -120,14 +120,81 @@ export function sameAccess(a: NeutronAccess | undefined, b: NeutronAccess | unde
     return fa !== undefined && fa === form(b);
 }
 
+/** How long the binding provider keeps trying one request through a short outage (see BINDING_RETRY). */
+export interface RetryPolicy {
+    /** No new attempt starts once this many milliseconds have passed since the first. */
+    budgetMs: number;
+    /** The first pause; each next one doubles, up to `maxDelayMs`. */
+    firstDelayMs: number;
+    maxDelayMs: number;
+}
+
+/**
+ * The binding provider's bound: attempts for up to 60 s, pausing 0.5, 1, 2, 4, then 5 s between them. A restart of
+ * neutron-server on the local cloud keeps its API away for 8 s (7.9-8.6 s over 3 runs of
+ * scripts/local-cloud/restart-neutron.sh, 2 shared cores), and a production neutron-server with many API workers
+ * takes a few times that; 60 s rides those out with a margin, and stops a real outage from holding `pulumi up` for
+ * longer than a minute per binding. The pause is capped at 5 s so the first attempt after the API is back comes
+ * within 5 s of it. A copy of these numbers is written in neutronPortApi's default (the serialised provider cannot
+ * refer to a module-level constant); test/unit/portHostBindingRetry.test.ts checks that they agree.
+ */
+export const BINDING_RETRY: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 };
+
+/**
+ * An unwanted HTTP answer as an error carrying its status (a plain Error: the serialised provider keeps to functions).
+ * 502, 503 and 504 (a proxy, or a server starting or stopping) are worth another try, any other is final.
+ */
+export function httpAnswer(status: number, message: string): Error & { status: number } {
+    return Object.assign(new Error(message), { status });
+}
+
+/**
+ * Whether a failed attempt may succeed when tried again: no answer at all (refused, reset, unreachable, timed out:
+ * the API is restarting or a pooled connection died) or a 502/503/504. A 4xx, a 500 and anything else are final.
+ */
+export function transientFailure(err: unknown): boolean {
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === "number") return status === 502 || status === 503 || status === 504;
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === "string") {
+        return ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNABORTED"].includes(code);
+    }
+    return /timed out after|socket hang up/.test(String((err as Error)?.message ?? ""));
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails for good (transientFailure says no), or the policy's budget is spent,
+ * pausing with a doubling, capped delay in between; the error names `what`, the attempts and the last failure.
+ */
+export async function withBackoff<T>(what: string, policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    let delay = policy.firstDelayMs;
+    for (let tries = 1; ; tries++) {
+        try {
+            return await attempt();
+        } catch (err) {
+            const message = (err as Error)?.message ?? String(err);
+            if (!transientFailure(err)) throw new Error(`${what}: ${message}`);
+            const elapsed = Date.now() - start;
+            if (elapsed + delay > policy.budgetMs) {
+                throw new Error(`${what}: ${message} (still failing after ${tries} attempts in ${Math.round(elapsed / 1000)} s)`);
+            }
+            await new Promise((r) => setTimeout(r, delay));
+            delay = Math.min(delay * 2, policy.maxDelayMs);
+        }
+    }
+}
+
 /**
  * An authenticated session with the port API of a region's Neutron: Keystone is asked for a token and the catalog
  * for the region's network endpoint up front, so that merely opening one proves the credentials. `call` returns the
- * port, or undefined on 404.
+ * port, or undefined on 404. Every request rides out a short outage of Keystone or Neutron (`policy`).
  */
-async function neutronPortApi(
+export async function neutronPortApi(
     access: NeutronAccess,
     region: string,
+    // BINDING_RETRY, written out: the serialised provider carries no module scope.
+    policy: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 },
 ): Promise<{ call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> }> {
     // Required here, not imported: the serialised provider carries no module scope.
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -164,28 +231,11 @@ async function neutronPortApi(
         });
     }
 
-    // Connection failures and 5xx are worth a few tries; an answer like 401 or 409 is final at once.
-    class FinalAnswer extends Error {}
-    async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-        let lastError: unknown;
-        for (let i = 0; i < 4; i++) {
-            try {
-                return await attempt();
-            } catch (err) {
-                lastError = err;
-                if (err instanceof FinalAnswer) break;
-                await new Promise((r) => setTimeout(r, 500 * 2 ** i));
-            }
-        }
-        throw new Error(`${what}: ${(lastError as Error)?.message ?? String(lastError)}`);
-    }
-
     const base = access.authUrl.replace(/\/+$/, "");
     const tokensUrl = /\/v3$/.test(base) ? `${base}/auth/tokens` : `${base}/v3/auth/tokens`;
-    const auth = await withRetries("Keystone authentication", async () => {
+    const auth = await withBackoff("Keystone authentication", policy, async () => {
         const res = await request(tokensUrl, "POST", {}, access.authBody);
-        if (res.status >= 500) throw new Error(`Keystone answered ${res.status} at ${tokensUrl}`);
-        if (res.status !== 201) throw new FinalAnswer(`Keystone answered ${res.status} at ${tokensUrl}`);
+        if (res.status !== 201) throw httpAnswer(res.status, `Keystone answered ${res.status} at ${tokensUrl}`);
         return res;
     });
     const token = auth.headers["x-subject-token"];
@@ -202,9 +252,9 @@ async function neutronPortApi(
     return {
         async call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> {
             const portUrl = `${portsUrl}/${encodeURIComponent(portId)}`;
-            const res = await withRetries(`Neutron ${method} port ${portId} in ${region}`, async () => {
+            const res = await withBackoff(`Neutron ${method} port ${portId} in ${region}`, policy, async () => {
                 const r = await request(portUrl, method, { "X-Auth-Token": token }, body);
-                if (r.status >= 500) throw new Error(`Neutron answered ${r.status}`);
+                if (r.status >= 500) throw httpAnswer(r.status, `Neutron answered ${r.status}: ${r.body.slice(0, 200)}`);
                 return r;
             });
             if (res.status === 404) return undefined;
@@ -217,11 +267,13 @@ async function neutronPortApi(
 }
 
 export interface PortHostBindingArgs {
+    /** The health-manager port to bind (a central port, which Tricircle mirrors into the local region). */
     portId: pulumi.Input<string>;
     /** Neutron's host id of the controller (its `hostname`), i.e. `binding:host_id`. */
     hostId: pulumi.Input<string>;
     /** The local region whose Neutron holds the binding (Tricircle binds in the local region, not the central one). */
     region: pulumi.Input<string>;
+    /** Credentials and endpoint options for that Neutron (secret in the state; a change never rebinds). */
     access: pulumi.Input<NeutronAccess>;
 }
 

@@ -54,6 +54,18 @@ export function openStackSettings(config: pulumi.Config = new pulumi.Config("ope
     return args;
 }
 
+/**
+ * `maxRetries` of every regional provider unless `openstack:maxRetries` says otherwise. The provider (gophercloud
+ * utils' RoundTripper) resends a request that got no HTTP answer at all (refused, reset, closed) up to this many
+ * times, at once and without a pause, and with any value above 0 also waits out a 429 with `Retry-After` as often.
+ * Without it (the provider's default, 0) the first request on a keep-alive connection that a restarted API server
+ * closed fails the resource ("OpenStack connection error, retries exhausted"). Retries without a pause cannot ride
+ * out an API that is down for seconds (a neutron-server restart here: 8 s, README "Short API outages"); such an
+ * outage fails the creates in flight once, and the next `up` converges. Five covers the idle connections of a
+ * client's pool (two per host in Go's transport) with room to spare, and bounds a 429 storm to five waits.
+ */
+export const DEFAULT_MAX_RETRIES = 5;
+
 /** One explicit provider per region, identical but for the region, so every resource states where it lives. */
 export class RegionalProviders extends pulumi.ComponentResource {
     public readonly central: openstack.Provider;
@@ -66,7 +78,7 @@ export class RegionalProviders extends pulumi.ComponentResource {
     ) {
         super("tricircle-lbaas:cloud:RegionalProviders", name, {}, opts);
         const make = (region: string) =>
-            new openstack.Provider(`${name}-${region}`, { ...args.settings, region }, { parent: this });
+            new openstack.Provider(`${name}-${region}`, { maxRetries: DEFAULT_MAX_RETRIES, ...args.settings, region }, { parent: this });
         this.central = make(args.centralRegion);
         this.byRegion = new Map(args.regions.map((region) => [region, make(region)]));
         this.registerOutputs({});

@@ -7,22 +7,35 @@ import { ManagementNetwork } from "./managementNetwork";
 import { NeutronAccess } from "./portHostBinding";
 
 export interface RegionalOctaviaArgs {
+    /** The local region as configured (`regions[]`): management network, controllers, Octavia settings. */
     region: RegionModel;
+    /** The central region's name (`centralRegion`). */
     centralRegion: string;
+    /** The central region's provider: management networks and ports are central (Tricircle) resources. */
     centralProvider: openstack.Provider;
+    /** The amphora security group (AmphoraSecurityGroups), for each node's octavia.conf. */
     amphoraSecurityGroupId: pulumi.Input<string>;
+    /** The health-manager security group, on every health-manager port. */
     healthManagerSecurityGroupId: pulumi.Input<string>;
-    healthManagerPort: number;
+    /** The UDP port health managers hear heartbeats on (`healthManager.port`). */
+    heartbeatPort: number;
+    /** Credentials and endpoint options for the local region's Neutron (the host bindings). */
     neutronAccess: pulumi.Input<NeutronAccess>;
-    /** Required (validated) as soon as the region has controllers. */
+    /** Secret; required (validated) as soon as the region has controllers. */
     heartbeatKey?: pulumi.Input<string>;
+    /** Secret; required (validated) as soon as the region has controllers. */
     sshPrivateKey?: pulumi.Input<string>;
 }
 
+/** One health manager of the region, as the stack's `regions` output reports it. */
 export interface HealthManagerInfo {
+    /** The controller's binding host id. */
     hostname: string;
+    /** Its health-manager port in Neutron. */
     portId: string;
+    /** The address o-hm0 carries on the host. */
     ip: string;
+    /** The MAC o-hm0 carries on the host. */
     mac: string;
 }
 
@@ -56,7 +69,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                 ),
         );
         // Every health manager of the region hears every amphora of the region: each node lists them all.
-        const controllerIpPortList = pulumi.all(ports.map((p) => p.ip)).apply((ips) => ips.map((ip) => `${ip}:${args.healthManagerPort}`).join(","));
+        const controllerIpPortList = pulumi.all(ports.map((p) => p.ip)).apply((ips) => ips.map((ip) => `${ip}:${args.heartbeatPort}`).join(","));
         const nodes = region.controllers.map((controller, i) => {
             if (args.heartbeatKey === undefined || args.sshPrivateKey === undefined) {
                 throw new Error(`region ${region.name} has controllers but no heartbeat key or SSH key (the config check should have caught this)`);
@@ -64,26 +77,16 @@ export class RegionalOctavia extends pulumi.ComponentResource {
             return new ControllerNode(
                 `${name}-node-${controller.hostname}`,
                 {
-                    region: region.name,
+                    controller,
+                    region,
                     centralRegion: args.centralRegion,
-                    host: controller.host,
-                    hostname: controller.hostname,
-                    ovsBridge: controller.ovsBridge,
-                    sshUser: controller.sshUser,
-                    sshPort: controller.sshPort,
+                    port: { id: ports[i].portId, mac: ports[i].mac, ip: ports[i].ip },
+                    heartbeatPort: args.heartbeatPort,
                     sshPrivateKey: args.sshPrivateKey,
-                    hostKey: controller.hostKey,
-                    addressing: region.mgmt.addressing,
-                    portId: ports[i].portId,
-                    portMac: ports[i].macAddress,
-                    portIp: ports[i].ip,
-                    prefixLength: region.mgmt.prefixLength,
-                    healthManagerPort: args.healthManagerPort,
                     controllerIpPortList,
                     heartbeatKey: args.heartbeatKey,
                     mgmtNetworkId: mgmt.networkId,
                     amphoraSecurityGroupId: args.amphoraSecurityGroupId,
-                    octavia: region.octavia,
                 },
                 // o-hm0 takes over the port's identity on the host only once Neutron has it bound there.
                 { parent: this, dependsOn: [ports[i]] },

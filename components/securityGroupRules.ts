@@ -23,7 +23,7 @@ export function cidrKey(cidr: string): string {
 export function securityGroupRules(args: {
     sources: { cidr: string; family: IpFamily }[];
     amphoraTcpPorts: number[];
-    healthManagerPort: number;
+    heartbeatPort: number;
 }): RuleSpec[] {
     return args.sources.flatMap(({ cidr, family }): RuleSpec[] => {
         const ethertype = family === 4 ? "IPv4" : "IPv6";
@@ -40,12 +40,12 @@ export function securityGroupRules(args: {
                 remoteIpPrefix: cidr,
             })),
             {
-                key: `hm-udp${args.healthManagerPort}-${source}`,
+                key: `hm-udp${args.heartbeatPort}-${source}`,
                 group: "healthManager",
                 ethertype,
                 protocol: "udp",
-                portRangeMin: args.healthManagerPort,
-                portRangeMax: args.healthManagerPort,
+                portRangeMin: args.heartbeatPort,
+                portRangeMax: args.heartbeatPort,
                 remoteIpPrefix: cidr,
             },
         ];

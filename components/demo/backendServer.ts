@@ -4,15 +4,19 @@ import * as pulumi from "@pulumi/pulumi";
 export interface BackendServerArgs {
     /** The backend's local region: Nova runs there, the network it plugs into is central. */
     provider: openstack.Provider;
+    /** The server's name in Nova (`demo.backends[].name`). */
     serverName: string;
+    /** The backend's (central) demo network: Nova plugs the server's one port into it. */
     networkId: pulumi.Input<string>;
     /** Nova must not boot before the subnet exists: a port on a network without one gets no address. */
     subnet: pulumi.Resource;
     /** Looked up by name in the backend's own region: Glance and Nova are per region. */
     imageId: pulumi.Input<string>;
+    /** Looked up by name in the backend's own region, as the image is. */
     flavorId: pulumi.Input<string>;
     /** Names, as Nova takes them; the provider reads names back, so ids would show a diff on every refresh. */
     securityGroupNames: pulumi.Input<string>[];
+    /** The cloud-config that starts the web server (userData.ts); the same for every backend. */
     userData: string;
 }
 

@@ -1,6 +1,5 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCidr, ParsedCidr } from "../cidr";
 import { DemoModel } from "../config";
 import { BackendServer } from "./backendServer";
 import { DemoNetworks } from "./demoNetworks";
@@ -9,12 +8,16 @@ import { renderUserData, webServerPorts } from "./userData";
 
 /** What the demo needs of `RegionalProviders`. */
 export interface DemoProviders {
+    /** Tricircle's central region: networks, subnets and security groups. */
     central: openstack.Provider;
+    /** A local region's provider: servers and load balancers. */
     region(name: string): openstack.Provider;
 }
 
 export interface DemoArgs {
+    /** The demo as configured (`demo`): image, flavor, networks, backends and load balancers. */
     demo: DemoModel;
+    /** One provider per region; the demo makes every resource through the provider of the region it belongs to. */
     providers: DemoProviders;
 }
 
@@ -49,7 +52,7 @@ export class Demo extends pulumi.ComponentResource {
             central,
         );
         for (const network of demo.networks) {
-            const cidr = parseCidr(network.cidr) as ParsedCidr;
+            const cidr = network.cidr;
             for (const port of ports) {
                 // Amphorae reach members from an address on the member's (or the VIP's) demo network.
                 new openstack.networking.SecGroupRule(
@@ -119,7 +122,7 @@ export class Demo extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            loadBalancers[spec.name] = lb.output;
+            loadBalancers[spec.name] = lb.summary;
         }
         this.loadBalancers = pulumi.output(loadBalancers);
         this.registerOutputs({ loadBalancers: this.loadBalancers });

@@ -1,16 +1,18 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { parseCidr, ParsedCidr } from "../cidr";
 import { DemoModel } from "../config";
 
 export interface DemoNetworksArgs {
     /** Central region: tenant networks are Tricircle (central) networks that reach into every local region. */
     provider: openstack.Provider;
+    /** `demo.networks`: each a network and one subnet, named `<name>` and `<name>-subnet`. */
     networks: DemoModel["networks"];
 }
 
 export interface DemoNetwork {
+    /** The network's name, as `demo.networks[].name` and the backends refer to it. */
     name: string;
+    /** Its subnet's CIDR, in Neutron's spelling. */
     cidr: string;
     network: openstack.networking.Network;
     /** Backends must wait for it: a server booted on a network without a subnet gets no address. */
@@ -30,7 +32,7 @@ export class DemoNetworks extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
         this.byName = {};
         for (const spec of args.networks) {
-            const cidr = parseCidr(spec.cidr) as ParsedCidr;
+            const { cidr } = spec;
             const network = new openstack.networking.Network(
                 `${name}-${spec.name}-network`,
                 { name: spec.name, adminStateUp: true },

@@ -16,10 +16,13 @@ export interface PoolMember {
 export interface DemoLoadBalancerArgs {
     /** The load balancer's region: Octavia is per region, its VIP sits on a central subnet. */
     provider: openstack.Provider;
+    /** The load balancer as configured (`demo.loadBalancers[]`): name, listener, pool, members, monitor. */
     spec: LoadBalancerSpec;
+    /** The VIP network's subnet, where Octavia allocates the VIP port. */
     vipSubnetId: pulumi.Input<string>;
     /** Only reported: the guide requests the VIP from this network's `qdhcp-<id>` namespace. */
     vipNetworkId: pulumi.Input<string>;
+    /** The backends of `spec.members`, resolved to their addresses and subnets. */
     members: PoolMember[];
 }
 
@@ -46,7 +49,12 @@ const CHILD_TIMEOUTS: pulumi.CustomTimeouts = { create: "20m", update: "20m", de
  * batch (one PUT of the member list, one amphora reconfiguration), and deletion runs the chain backwards.
  */
 export class DemoLoadBalancer extends pulumi.ComponentResource {
-    public readonly output: pulumi.Output<LoadBalancerOutput>;
+    public readonly loadBalancerId: pulumi.Output<string>;
+    public readonly vipAddress: pulumi.Output<string>;
+    public readonly listenerId: pulumi.Output<string>;
+    public readonly poolId: pulumi.Output<string>;
+    /** The load balancer as the stack's `loadBalancers` output reports it. */
+    public readonly summary: pulumi.Output<LoadBalancerOutput>;
 
     constructor(name: string, args: DemoLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tricircle-lbaas:demo:LoadBalancer", name, {}, opts);
@@ -110,15 +118,25 @@ export class DemoLoadBalancer extends pulumi.ComponentResource {
                 { ...base, dependsOn: [last], customTimeouts: CHILD_TIMEOUTS },
             );
         }
-        this.output = pulumi.output({
-            id: lb.id,
-            vipAddress: lb.vipAddress,
-            listenerId: listener.id,
-            poolId: pool.id,
+        this.loadBalancerId = lb.id;
+        this.vipAddress = lb.vipAddress;
+        this.listenerId = listener.id;
+        this.poolId = pool.id;
+        this.summary = pulumi.output({
+            id: this.loadBalancerId,
+            vipAddress: this.vipAddress,
+            listenerId: this.listenerId,
+            poolId: this.poolId,
             listenerPort: spec.listener.port,
             vipNetworkId: args.vipNetworkId,
             members: args.members.map((m) => ({ name: m.name, address: m.address, region: m.region })),
         });
-        this.registerOutputs({ output: this.output });
+        this.registerOutputs({
+            loadBalancerId: this.loadBalancerId,
+            vipAddress: this.vipAddress,
+            listenerId: this.listenerId,
+            poolId: this.poolId,
+            summary: this.summary,
+        });
     }
 }

@@ -29,7 +29,7 @@ const CHECK_FUNCTIONS = shellPiece(nodeAsset("check.sh"));
 
 export interface NodeCheckParams {
     ohm0: OHm0Params;
-    healthManagerPort: number;
+    heartbeatPort: number;
     configFile: string;
     settings: OctaviaSetting[];
 }
@@ -39,14 +39,14 @@ const sha256 = (text: string) => createHash("sha256").update(text, "utf8").diges
 /** The check command: read-only, as root (like the other commands), prints `DRIFT <concern> <what>` lines. */
 export function nodeCheckScript(p: NodeCheckParams): string {
     const c = checkOHm0Params(p.ohm0);
-    const persistence = { ohm0: p.ohm0, healthManagerPort: p.healthManagerPort };
+    const persistence = { ohm0: p.ohm0, heartbeatPort: p.heartbeatPort };
     return asRoot(
         "drift check (read-only)",
         [
             PRELUDE,
             ohm0Vars(c, 0),
             OHM0_FUNCTIONS,
-            firewallVars(p.healthManagerPort),
+            firewallVars(p.heartbeatPort),
             FIREWALL_FUNCTIONS,
             assignments({
                 TLB_HELPER: NODE_PATHS.helper,

@@ -8,6 +8,7 @@
 import { nodeAsset } from "./assets";
 import * as rules from "../rules";
 import { assertValid } from "../rules";
+import { ServiceEndpoint } from "../configSchema";
 
 /** A setting with its value in the script, or one whose value travels on standard input. */
 export type OctaviaSetting =
@@ -16,12 +17,6 @@ export type OctaviaSetting =
 
 /** Names of the values that never appear in a command's text (see `octaviaConfStdin`). */
 export type OctaviaSecretName = "heartbeat_key";
-
-export interface OctaviaServiceEndpoint {
-    endpoint?: string;
-    serviceName?: string;
-    endpointType?: string;
-}
 
 export interface OctaviaConfValues {
     /** The local region: [nova] and [glance] region_name. */
@@ -34,9 +29,9 @@ export interface OctaviaConfValues {
     controllerIpPortList: string;
     mgmtNetworkId: string;
     amphoraSecurityGroupId: string;
-    neutron?: OctaviaServiceEndpoint;
-    nova?: OctaviaServiceEndpoint;
-    glance?: OctaviaServiceEndpoint;
+    neutron?: ServiceEndpoint;
+    nova?: ServiceEndpoint;
+    glance?: ServiceEndpoint;
 }
 
 // Ids and addresses come from Neutron; configured values are held to the config's rules (rules.ts).
@@ -70,7 +65,7 @@ function ipPortList(value: string): string {
     return value;
 }
 
-function endpointSettings(section: string, e: OctaviaServiceEndpoint | undefined): OctaviaSetting[] {
+function endpointSettings(section: string, e: ServiceEndpoint | undefined): OctaviaSetting[] {
     const out: OctaviaSetting[] = [];
     if (e?.serviceName !== undefined) out.push({ section, key: "service_name", value: assertValid(`${section}.serviceName`, e.serviceName, rules.openstackName()) });
     if (e?.endpoint !== undefined) out.push({ section, key: "endpoint", value: assertValid(`${section}.endpoint`, e.endpoint, rules.httpUrl) });

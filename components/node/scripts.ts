@@ -254,17 +254,17 @@ export function parseOHm0Report(stdout: string): OHm0Report {
 // ---------------------------------------------------------------------------------------------
 // 2. Firewall
 
-export function firewallVars(healthManagerPort: number): string {
+export function firewallVars(heartbeatPort: number): string {
     return assignments({
-        TLB_HM_PORT: assertPort("healthManager.port", healthManagerPort),
+        TLB_HM_PORT: assertPort("healthManager.port", heartbeatPort),
         TLB_FW_COMMENT: FIREWALL_COMMENT,
         TLB_FW_WAIT: LIMITS.iptablesWaitSeconds,
     });
 }
 
 /** iptables and ip6tables: accept the health-manager UDP port on o-hm0, exactly once. */
-export function firewallScripts(healthManagerPort: number): RemoteScripts {
-    const lib = [PRELUDE, firewallVars(healthManagerPort), FIREWALL_FUNCTIONS].join("\n\n");
+export function firewallScripts(heartbeatPort: number): RemoteScripts {
+    const lib = [PRELUDE, firewallVars(heartbeatPort), FIREWALL_FUNCTIONS].join("\n\n");
     const converge = asRoot("firewall", `${lib}\n\ntlb_firewall_up`);
     return { create: converge, update: converge, delete: asRoot("firewall delete", `${lib}\n\ntlb_firewall_down`) };
 }
@@ -274,7 +274,7 @@ export function firewallScripts(healthManagerPort: number): RemoteScripts {
 
 export interface PersistenceParams {
     ohm0: OHm0Params;
-    healthManagerPort: number;
+    heartbeatPort: number;
 }
 
 /**
@@ -289,7 +289,7 @@ export function persistenceHelperText(p: PersistenceParams): string {
         "# Restores o-hm0 (port, MAC, address) and the heartbeat firewall rules, which do not survive a reboot.",
         PRELUDE,
         ohm0Library(c, LIMITS.bootOvsWaitSeconds),
-        firewallVars(p.healthManagerPort),
+        firewallVars(p.heartbeatPort),
         FIREWALL_FUNCTIONS,
         `${HELPER_MAIN}\n`,
     ].join("\n\n");

@@ -151,10 +151,9 @@ describe("faults", () => {
         const baseline = await node.snapshot();
         const allowed = `${node.dir}/restart-allowed`;
         const base = nodeArgs(node);
-        const commands = await commandsOf({
-            ...base,
-            octavia: { ...base.octavia, restartCommand: `test -e ${allowed} && echo restarted >>${node.dir}/octavia-restarts.log` },
-        });
+        const commands = await commandsOf(nodeArgs(node, {
+            octavia: { ...base.region.octavia, restartCommand: `test -e ${allowed} && echo restarted >>${node.dir}/octavia-restarts.log` },
+        }));
 
         const failed = await node.ssh(commands["octavia-conf"].create, { input: commands["octavia-conf"].stdin });
         expect(failed.code).not.toBe(0);

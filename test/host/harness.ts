@@ -20,6 +20,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach } from "vitest";
 import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { Drift, DriftConnection, parseNodeCheck } from "../../components/node/nodeDrift";
 
 export interface RunResult {
@@ -649,8 +650,8 @@ export function restartCount(node: HostNode): number {
     return fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").filter(Boolean).length : 0;
 }
 
-export function nodeArgs(node: HostNode, over: Partial<ControllerNodeArgs> = {}): ControllerNodeArgs {
-    return {
+export function nodeArgs(node: HostNode, over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
+    return controllerNodeArgs({
         region: "RegionOne",
         centralRegion: "CentralRegion",
         host: node.sshHost,
@@ -665,7 +666,7 @@ export function nodeArgs(node: HostNode, over: Partial<ControllerNodeArgs> = {})
         portMac: PORT.mac,
         portIp: PORT.ip,
         prefixLength: 24,
-        healthManagerPort: 5555,
+        heartbeatPort: 5555,
         controllerIpPortList: `${PORT.ip}:5555,192.168.10.7:5555`,
         heartbeatKey: HOSTILE_KEY,
         mgmtNetworkId: MGMT_NETWORK_ID,
@@ -677,8 +678,7 @@ export function nodeArgs(node: HostNode, over: Partial<ControllerNodeArgs> = {})
             nova: { endpoint: "http://10.7.20.114:8774/v2.1", serviceName: "nova", endpointType: "public" },
             glance: { endpoint: "http://10.7.20.114:9292", serviceName: "glance", endpointType: "internal" },
         },
-        ...over,
-    };
+    }, over);
 }
 
 export const CREATE_ORDER: Concern[] = ["ohm0", "firewall", "persistence", "octavia-conf"];

@@ -157,7 +157,7 @@ describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
         }
         await hardenInput(node, HM_PORT);
         commands = await commandsOf(
-            nodeArgs(node, { addressing: sc.addressing, portIp: sc.portIp, prefixLength: sc.prefixLength, healthManagerPort: HM_PORT, controllerIpPortList }),
+            nodeArgs(node, { addressing: sc.addressing, portIp: sc.portIp, prefixLength: sc.prefixLength, heartbeatPort: HM_PORT, controllerIpPortList }),
         );
         const created = await runPhase(node, commands, "create", CREATE_ORDER);
         expect(parseOHm0Report(created.ohm0.stdout)).toEqual({ ip: sc.portIp, prefixLength: sc.prefixLength, mac: PORT.mac });

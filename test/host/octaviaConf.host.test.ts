@@ -95,7 +95,7 @@ describe("octavia.conf", () => {
                 endpoint: e.endpoint,
                 endpoint_type: e.endpointType,
             });
-            const octavia = nodeArgs(node).octavia;
+            const octavia = nodeArgs(node).region.octavia;
             expect({ ...loaded[0], heartbeat_key: undefined }).toEqual({
                 bind_ip: PORT.ip,
                 bind_port: 5555,
@@ -145,7 +145,7 @@ describe("octavia.conf", () => {
         const spaced = "/etc/octavia/my octavia.conf";
         await node.exec(["cp", "-p", "--", OCTAVIA_CONF, spaced], { check: true });
         const base = nodeArgs(node);
-        const commands = await commandsOf({ ...base, hostname: "compute_1", octavia: { ...base.octavia, configFile: spaced } });
+        const commands = await commandsOf(nodeArgs(node, { hostname: "compute_1", octavia: { ...base.region.octavia, configFile: spaced } }));
 
         const ohm0 = expectOk(await node.ssh(commands.ohm0.create), "o-hm0 create");
         expect(ohm0.stderr).toContain("the port is bound to host 'compute_1'");
@@ -172,7 +172,7 @@ describe("octavia.conf", () => {
     it("a missing config file fails the create with a clear message and leaves no record", async () => {
         const node = await startNode();
         const base = nodeArgs(node);
-        const cmd = (await commandsOf({ ...base, octavia: { ...base.octavia, configFile: "/etc/octavia/absent.conf" } }))["octavia-conf"];
+        const cmd = (await commandsOf(nodeArgs(node, { octavia: { ...base.region.octavia, configFile: "/etc/octavia/absent.conf" } })))["octavia-conf"];
         const r = await node.ssh(cmd.create, { input: cmd.stdin });
         expect(r.code).not.toBe(0);
         expect(r.stderr).toContain("/etc/octavia/absent.conf does not exist on");

@@ -3,7 +3,7 @@
 // with their own Open vSwitch, iptables and dnsmasq. Lifecycle: create, re-create, update,
 // delete; reboot through the persistence unit.
 import { describe, expect, it } from "vitest";
-import { ControllerNodeArgs } from "../../components/controllerNode";
+import { FlatNodeArgs } from "../support/controllerNodeArgs";
 import { NODE_PATHS, parseOHm0Report, persistenceHelperText, persistenceUnitText, unitExecLines } from "../../components/node/scripts";
 import {
     BASELINE_OCTAVIA_CONF,
@@ -131,8 +131,8 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
 
         // The boot unit, its helper and the enablement symlink.
         expect(await node.readFile(NODE_PATHS.unitFile)).toBe(persistenceUnitText());
-        const ohm0Params = { bridge: "br-int", portId: PORT.id, mac: PORT.mac, ip: PORT.ip, prefixLength: 24, addressing: "static" as const, hostname: args.hostname };
-        expect(await node.readFile(NODE_PATHS.helper)).toBe(persistenceHelperText({ ohm0: ohm0Params, healthManagerPort: 5555 }));
+        const ohm0Params = { bridge: "br-int", portId: PORT.id, mac: PORT.mac, ip: PORT.ip, prefixLength: 24, addressing: "static" as const, hostname: args.controller.hostname };
+        expect(await node.readFile(NODE_PATHS.helper)).toBe(persistenceHelperText({ ohm0: ohm0Params, heartbeatPort: 5555 }));
         expect(after.files[NODE_PATHS.helper]).toMatch(/^f 755 0:0 /);
         expect(after.files[`/etc/systemd/system/multi-user.target.wants/${NODE_PATHS.unitName}`]).toBe(`l 777 0:0 -> ${NODE_PATHS.unitFile}`);
 
@@ -196,14 +196,14 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         const first = await commandsOf(nodeArgs(node));
         await runPhase(node, first, "create", CREATE_ORDER);
 
-        const moved: Partial<ControllerNodeArgs> = {
+        const moved: Partial<FlatNodeArgs> = {
             portIp: "192.168.10.9",
             portMac: "fa:16:3e:00:00:99",
-            healthManagerPort: 5556,
+            heartbeatPort: 5556,
             controllerIpPortList: "192.168.10.9:5556",
         };
         const base = nodeArgs(node);
-        const second = await commandsOf({ ...base, ...moved, octavia: { ...base.octavia, glance: undefined } });
+        const second = await commandsOf(nodeArgs(node, { ...moved, octavia: { ...base.region.octavia, glance: undefined } }));
         const updated = await runPhase(node, second, "update", CREATE_ORDER);
         expect(parseOHm0Report(updated.ohm0.stdout)).toEqual({ ip: "192.168.10.9", prefixLength: 24, mac: "fa:16:3e:00:00:99" });
         const after = await node.snapshot();

@@ -1,4 +1,4 @@
-// HOST test (root): scripts/verify.ts, compiled as `npm run verify` compiles it, run for real against a local
+// HOST test (root): tools/verify/verify.ts, compiled as `npm run verify` compiles it, run for real against a local
 // HAProxy (Debian's package) standing in for the amphora, in front of three backends that run the real user-data,
 // each in its own network namespace, all on one bridge; the checks run from a "qdhcp" client namespace as the
 // guide does. Needs: iproute2, busybox, curl, haproxy. Everything it starts lives in its own namespaces and is
@@ -179,8 +179,8 @@ beforeAll(() => {
     fs.mkdirSync(busyboxPath);
     run("busybox", ["--install", "-s", busyboxPath]);
 
-    run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["--outDir", path.join(work, "build"), ...TSC_FLAGS.map((f) => (f === "." ? ROOT : f)), path.join(ROOT, "scripts", "verify.ts")]);
-    verifyJs = path.join(work, "build", "scripts", "verify.js");
+    run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["--outDir", path.join(work, "build"), ...TSC_FLAGS.map((f) => (f === "." ? ROOT : f)), path.join(ROOT, "tools", "verify", "verify.ts")]);
+    verifyJs = path.join(work, "build", "tools", "verify", "verify.js");
 
     // One L2 segment (the demo network): a bridge in the load balancer's namespace, whose address is the VIP.
     for (const ns of Object.values(NS)) {

@@ -11,7 +11,7 @@ import {
     parseStackConfig,
     rawNamespaceConfig,
 } from "../../components/config";
-import { guideDemo, guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
+import { cidr, guideDemo, guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { OPENSTACK_SETTINGS, runStack, stackConfig } from "./pulumiMocks";
 
 type Mutation = (ns: Record<string, any>) => void;
@@ -196,9 +196,9 @@ describe("defaults and the typed model", () => {
 });
 
 describe("cross-field rules (pure)", () => {
-    const region = (name: string, cidr: string, hosts: string[] = []) => ({
+    const region = (name: string, mgmtCidr: string, hosts: string[] = []) => ({
         name,
-        mgmt: { cidr, addressing: "static" as const },
+        mgmt: { cidr: cidr(mgmtCidr), addressing: "static" as const },
         controllers: hosts.map((host, i) => ({ host, hostname: `${name}-${i}`, ovsBridge: "br-int" })),
         octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "true" },
     });
@@ -231,7 +231,7 @@ describe("cross-field rules (pure)", () => {
     });
 
     it("allowed sources match the families in use", () => {
-        const sg = (allowedCidrs: string[], ipv6: boolean) => ({ securityGroups: { amphora: "a", healthManager: "h", amphoraTcpPorts: [22], ipv6, allowedCidrs } });
+        const sg = (allowedCidrs: string[], ipv6: boolean) => ({ securityGroups: { amphora: "a", healthManager: "h", amphoraTcpPorts: [22], ipv6, allowedCidrs: allowedCidrs.map(cidr) } });
         expect(checkAllowedCidrs(sg(["0.0.0.0/0", "::/0"], true))).toEqual([]);
         expect(checkAllowedCidrs(sg(["::/0"], false))).toHaveLength(1);
     });

@@ -1,4 +1,12 @@
+import { parseCidr, ParsedCidr } from "../../components/cidr";
 import { OPENSTACK_SETTINGS, stackConfig } from "./pulumiMocks";
+
+/** A CIDR as the config schema hands it over (parsed); one the rules refuse fails the test at once. */
+export function cidr(text: string): ParsedCidr {
+    const parsed = parseCidr(text);
+    if (typeof parsed === "string") throw new Error(parsed);
+    return parsed;
+}
 
 export const TEST_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAtestkeytestkey\n-----END OPENSSH PRIVATE KEY-----\n";
 /** A whole ed25519 public key line (the rules decode the key blob). */

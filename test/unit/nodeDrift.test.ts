@@ -27,7 +27,7 @@ const zero = { ohm0: 0, firewall: 0, persistence: 0, "octavia-conf": 0 };
 describe("the drift check's text and input", () => {
     it("holds no secret, carries the key's hash only on stdin, and runs nothing that writes", () => {
         const key = "unit-test-heartbeat-key";
-        const script = nodeCheckScript({ ohm0, healthManagerPort: 5555, configFile: "/etc/octavia/octavia.conf", settings });
+        const script = nodeCheckScript({ ohm0, heartbeatPort: 5555, configFile: "/etc/octavia/octavia.conf", settings });
         expect(script).not.toContain(key);
         expect(script).toContain("tlb_check_all");
         const stdin = JSON.parse(nodeCheckStdin({ heartbeatKey: key }));

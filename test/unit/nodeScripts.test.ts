@@ -8,6 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { nodeAsset } from "../../components/node/assets";
 import {
@@ -62,7 +63,7 @@ function allScripts(): Record<string, string> {
     add("o-hm0 static", ohm0Scripts(staticParams));
     add("o-hm0 dhcp", ohm0Scripts(dhcpParams));
     add("firewall", firewallScripts(5555));
-    add("persistence", persistenceScripts({ ohm0: dhcpParams, healthManagerPort: 5555 }));
+    add("persistence", persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }));
     add("octavia.conf", octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings: guideSettings }));
     return out;
 }
@@ -90,10 +91,10 @@ describe("generated scripts", () => {
         for (const file of ["prelude.sh", "ohm0.sh"]) expect(create).toContain(shellPiece(nodeAsset(file)));
         expect(create).not.toContain("# shellcheck shell=bash");
         expect(innerScript(firewallScripts(5555).create)).toContain(shellPiece(nodeAsset("firewall.sh")));
-        const persistence = innerScript(persistenceScripts({ ohm0: dhcpParams, healthManagerPort: 5555 }).create);
+        const persistence = innerScript(persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }).create);
         expect(persistence).toContain(shellPiece(nodeAsset("persistence.sh")));
         expect(persistence).toContain(nodeAsset("tricircle-lbaas-o-hm0.service"));
-        const helper = persistenceHelperText({ ohm0: dhcpParams, healthManagerPort: 5555 });
+        const helper = persistenceHelperText({ ohm0: dhcpParams, heartbeatPort: 5555 });
         expect(helper.startsWith("#!/bin/bash\n")).toBe(true);
         expect(helper).toContain(nodeAsset("dhclient-script.sh"));
         expect(helper).toContain(nodeAsset("dhclient-o-hm0.conf"));
@@ -105,7 +106,7 @@ describe("generated scripts", () => {
     });
 
     it("the helper the unit runs is valid bash and dispatches up and down only", () => {
-        const helper = persistenceHelperText({ ohm0: staticParams, healthManagerPort: 5555 });
+        const helper = persistenceHelperText({ ohm0: staticParams, heartbeatPort: 5555 });
         execFileSync("bash", ["-n"], { input: helper });
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tlb-helper-"));
         try {
@@ -255,8 +256,8 @@ function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
 
-function nodeArgs(over: Partial<ControllerNodeArgs> = {}): ControllerNodeArgs {
-    return {
+function nodeArgs(over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
+    return controllerNodeArgs({
         region: "RegionOne",
         centralRegion: "CentralRegion",
         host: "10.7.20.110",
@@ -271,14 +272,13 @@ function nodeArgs(over: Partial<ControllerNodeArgs> = {}): ControllerNodeArgs {
         portMac: "fa:16:3e:5a:6b:7c",
         portIp: "192.168.10.6",
         prefixLength: 24,
-        healthManagerPort: 5555,
+        heartbeatPort: 5555,
         controllerIpPortList: "192.168.10.6:5555,192.168.20.6:5555",
         heartbeatKey: pulumi.secret(HEARTBEAT_KEY),
         mgmtNetworkId: NET_ID,
         amphoraSecurityGroupId: SG_ID,
         octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'" },
-        ...over,
-    };
+    }, over);
 }
 
 async function build(name: string, args: ControllerNodeArgs) {
@@ -340,7 +340,7 @@ describe("ControllerNode (Pulumi mocks)", () => {
         expect(commands.ohm0.create).toBe(ohm0Scripts(staticParams).create);
         expect(commands.ohm0.delete).toBe(ohm0Scripts(staticParams).delete);
         expect(commands.firewall.create).toBe(firewallScripts(5555).create);
-        expect(commands.persistence.create).toBe(persistenceScripts({ ohm0: staticParams, healthManagerPort: 5555 }).create);
+        expect(commands.persistence.create).toBe(persistenceScripts({ ohm0: staticParams, heartbeatPort: 5555 }).create);
         const settings = octaviaSettings({ ...baseValues(), controllerIpPortList: "192.168.10.6:5555,192.168.20.6:5555" });
         expect(commands["octavia-conf"].create).toBe(
             octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings }).create,
@@ -384,7 +384,7 @@ describe("ControllerNode (Pulumi mocks)", () => {
             [{ sshUser: "stack -oProxyCommand=touch_x" }, /^ssh user: .* must be a POSIX user name/],
             [{ hostname: "compute 1" }, /^hostname: /],
             [{ octavia: { configFile: "octavia.conf", restartCommand: "true" } }, /^octavia.configFile: /],
-        ] as [Partial<ControllerNodeArgs>, RegExp][]) {
+        ] as [Partial<FlatNodeArgs>, RegExp][]) {
             expect(() => new ControllerNode("n6", nodeArgs(over))).toThrow(message);
         }
         await new Promise((r) => setTimeout(r, 50));

@@ -621,11 +621,8 @@ describe("the pack over whole programs (MOCK runs)", () => {
             const provider = new openstack.Provider("openstack-CentralRegion", { region: "CentralRegion", authUrl: "http://keystone.example.test:5000/v3" });
             new AmphoraSecurityGroups("lb-secgroups", {
                 provider,
-                amphoraGroupName: "lb-mgmt-sec-grp",
-                healthManagerGroupName: "lb-health-mgr-sec-grp",
-                amphoraTcpPorts: [9443],
-                healthManagerPort: 5555,
-                sources: [{ cidr: "0.0.0.0/0", family: 4 }],
+                groups: { amphora: "lb-mgmt-sec-grp", healthManager: "lb-health-mgr-sec-grp", amphoraTcpPorts: [9443], sources: [{ cidr: "0.0.0.0/0", family: 4 }] },
+                heartbeatPort: 5555,
             });
             const net = new openstack.networking.Network("mgmt-net", { name: "lb-mgmt-net1" }, { provider });
             const subnet = new openstack.networking.Subnet(

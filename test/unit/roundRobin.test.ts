@@ -1,4 +1,4 @@
-// PURE tests: the rules of the round-robin check (components/demo/roundRobin.ts); no network, no processes.
+// PURE tests: the rules of the round-robin check (tools/verify/roundRobin.ts); no network, no processes.
 import { describe, expect, it } from "vitest";
 import {
     analyzeRoundRobin,
@@ -14,7 +14,7 @@ import {
     VerifyInputError,
     vipEndpoint,
     welcomeAddress,
-} from "../../components/demo/roundRobin";
+} from "../../tools/verify/roundRobin";
 
 const LB: LoadBalancerRef = {
     name: "lb1",

@@ -3,11 +3,12 @@
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkControllerNodeArgs, ControllerNodeArgs } from "../../components/controllerNode";
+import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { checkControllers, checkLoadBalancerProtocols, ConfigError, formatPath, parseStackConfig } from "../../components/config";
 import { octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { firewallScripts, octaviaConfScripts, ohm0Scripts, OHm0Params } from "../../components/node/scripts";
 import * as rules from "../../components/rules";
-import { guideNamespace } from "./fixtures";
+import { cidr, guideNamespace } from "./fixtures";
 import { HOST_KEYS, keyLine } from "./sshKeys";
 
 type Case = [string, unknown];
@@ -172,7 +173,7 @@ describe("rules", () => {
 describe("cross-field rules (pure)", () => {
     const region = (name: string, hostnames: string[]) => ({
         name,
-        mgmt: { cidr: "10.0.0.0/24", addressing: "static" as const },
+        mgmt: { cidr: cidr("10.0.0.0/24"), addressing: "static" as const },
         controllers: hostnames.map((hostname, i) => ({ host: `10.1.${name.length}.${i + 1}`, hostname, ovsBridge: "br-int" })),
         octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "true" },
     });
@@ -229,7 +230,8 @@ const ohm0 = (over: Partial<OHm0Params>) => ohm0Scripts({ bridge: "br-int", port
 const settings = (over: Record<string, unknown>) =>
     octaviaSettings({ region: "RegionOne", centralRegion: "CentralRegion", bindIp: "192.168.10.6", bindPort: 5555, controllerIpPortList: "192.168.10.6:5555", mgmtNetworkId: NET_ID, amphoraSecurityGroupId: SG_ID, ...over });
 const conf = (over: Record<string, unknown>) => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: settings({}), ...over });
-const nodeArgs = (over: Partial<ControllerNodeArgs>): ControllerNodeArgs => ({
+const nodeArgs = (over: Partial<FlatNodeArgs>): ControllerNodeArgs =>
+    controllerNodeArgs({
     region: "RegionOne",
     centralRegion: "CentralRegion",
     host: "10.7.20.110",
@@ -243,14 +245,13 @@ const nodeArgs = (over: Partial<ControllerNodeArgs>): ControllerNodeArgs => ({
     portMac: "fa:16:3e:5a:6b:7c",
     portIp: "192.168.10.6",
     prefixLength: 24,
-    healthManagerPort: 5555,
+    heartbeatPort: 5555,
     controllerIpPortList: "192.168.10.6:5555",
     heartbeatKey: "k",
     mgmtNetworkId: NET_ID,
     amphoraSecurityGroupId: SG_ID,
     octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "true" },
-    ...over,
-});
+    }, over);
 
 interface Field {
     /** Key path of the value in the guide's configuration. */
@@ -356,7 +357,7 @@ const FIELDS: Field[] = [
     {
         path: ["healthManager", "port"],
         set: (ns, v) => (ns.healthManager.port = v),
-        generate: [(v) => firewallScripts(v), (v) => settings({ bindPort: v }), (v) => checkControllerNodeArgs(nodeArgs({ healthManagerPort: v }))],
+        generate: [(v) => firewallScripts(v), (v) => settings({ bindPort: v }), (v) => checkControllerNodeArgs(nodeArgs({ heartbeatPort: v }))],
         values: fc.oneof(fc.integer({ min: -2, max: 70000 }), edges(0, 1, 65535, 65536, 2.5)),
     },
     {

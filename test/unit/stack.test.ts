@@ -1,5 +1,6 @@
 // MOCK tests: the engine and OpenStack are Pulumi mocks (see pulumiMocks.ts); they check what the program registers.
 import { describe, expect, it } from "vitest";
+import { DEFAULT_MAX_RETRIES } from "../../components/providers";
 import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig, uuidFor } from "./pulumiMocks";
 
@@ -34,12 +35,22 @@ describe("the guide's topology (two regions, one controller each)", () => {
             expect(inputs.authUrl).toBe(OPENSTACK_SETTINGS["openstack:authUrl"]);
             expect(inputs.userName).toBe("admin");
             expect(isSecret(p.inputs.password)).toBe(true);
+            // Short API outages: every regional provider resends a request that got no answer (providers.ts).
+            // A provider's inputs reach the engine JSON-encoded: the number arrives as its text.
+            expect(inputs.maxRetries).toBe(String(DEFAULT_MAX_RETRIES));
         }
         const openstackResources = run.resources.filter((r) => r.type.startsWith("openstack:"));
         expect(openstackResources.length).toBeGreaterThan(0);
         for (const r of openstackResources) {
             expect(providerName(r.provider), `${r.name} must use the central provider`).toBe("openstack-CentralRegion");
         }
+    });
+
+    it("keeps an operator's openstack:maxRetries on every regional provider", async () => {
+        const run = await runStack({ ...guideConfig(), "openstack:maxRetries": "9" }, { secretKeys: SECRET_KEYS });
+        const providers = run.ofType(T.provider);
+        expect(providers).toHaveLength(3);
+        for (const p of providers) expect(plain(p.inputs).maxRetries).toBe("9");
     });
 
     it("builds both security groups with the guide's rules, sourced from the management CIDRs", async () => {

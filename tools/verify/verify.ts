@@ -1,5 +1,5 @@
 // The round-robin check of the guide's "How to play", after `pulumi up`: requests every demo VIP N times and
-// reports which backend answered each request. The rules live in components/demo/roundRobin.ts (unit-tested);
+// reports which backend answered each request. The rules live in roundRobin.ts beside it (unit-tested);
 // this file only reads the outputs and sends the requests.
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -19,7 +19,7 @@ import {
     VerifyInputError,
     VerifyOptions,
     vipEndpoint,
-} from "../components/demo/roundRobin";
+} from "./roundRobin";
 
 function readOutputs(options: VerifyOptions): unknown {
     let text: string;

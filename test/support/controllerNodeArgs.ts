@@ -1,0 +1,42 @@
+// One node's ControllerNodeArgs for the unit and host suites, from flat values: tests vary one field at a time
+// (a hostname, a bridge, the addressing), and each suite supplies its own defaults (mock ids or a real namespace).
+import { ControllerNodeArgs } from "../../components/controllerNode";
+
+export interface FlatNodeArgs {
+    region: string;
+    centralRegion: string;
+    host: string;
+    hostname: string;
+    ovsBridge: string;
+    sshUser: string;
+    sshPort: number;
+    sshPrivateKey: ControllerNodeArgs["sshPrivateKey"];
+    hostKey?: string;
+    addressing: ControllerNodeArgs["region"]["mgmt"]["addressing"];
+    prefixLength: number;
+    portId: string;
+    portMac: string;
+    portIp: string;
+    heartbeatPort: number;
+    controllerIpPortList: string;
+    heartbeatKey: ControllerNodeArgs["heartbeatKey"];
+    mgmtNetworkId: string;
+    amphoraSecurityGroupId: string;
+    octavia: ControllerNodeArgs["region"]["octavia"];
+}
+
+export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
+    const v = { ...defaults, ...over };
+    return {
+        controller: { host: v.host, hostname: v.hostname, ovsBridge: v.ovsBridge, sshUser: v.sshUser, sshPort: v.sshPort, hostKey: v.hostKey },
+        region: { name: v.region, mgmt: { addressing: v.addressing, prefixLength: v.prefixLength }, octavia: v.octavia },
+        centralRegion: v.centralRegion,
+        port: { id: v.portId, mac: v.portMac, ip: v.portIp },
+        heartbeatPort: v.heartbeatPort,
+        controllerIpPortList: v.controllerIpPortList,
+        heartbeatKey: v.heartbeatKey,
+        sshPrivateKey: v.sshPrivateKey,
+        mgmtNetworkId: v.mgmtNetworkId,
+        amphoraSecurityGroupId: v.amphoraSecurityGroupId,
+    };
+}
