@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { amphoraProjectId } from "./components/amphoraProject";
 import { AmphoraSecurityGroups } from "./components/amphoraSecurityGroups";
 import { loadStackConfig } from "./components/config";
 import { Demo } from "./components/demo/demo";
@@ -17,11 +18,14 @@ const providers = new RegionalProviders("openstack", {
 const access = neutronAccess(settings);
 // Every cloud object below carries the stack's tags (components/tags.ts).
 const tagged = { transformations: [tagResources] };
+// The management plane belongs to Octavia's project (amphoraProject), looked up once; unset: the credentials' own.
+const tenantId = model.amphoraProject === undefined ? undefined : amphoraProjectId(model.amphoraProject, providers.central);
 
 const groups = new AmphoraSecurityGroups("lb-secgroups", {
     provider: providers.central,
     groups: model.securityGroups,
     heartbeatPort: model.healthManager.port,
+    tenantId,
 }, tagged);
 
 const regional = Object.fromEntries(
@@ -37,6 +41,7 @@ const regional = Object.fromEntries(
             neutronAccess: access,
             heartbeatKey: model.healthManager.heartbeatKey,
             sshPrivateKey: model.ssh.privateKey,
+            tenantId,
         }, tagged),
     ]),
 );

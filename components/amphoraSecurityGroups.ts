@@ -10,6 +10,8 @@ export interface AmphoraSecurityGroupsArgs {
     groups: StackModel["securityGroups"];
     /** The UDP port health managers hear heartbeats on (`healthManager.port`). */
     heartbeatPort: number;
+    /** Owner project id (`amphoraProject`: Octavia's project); unset: the credentials' project. */
+    tenantId?: pulumi.Input<string>;
 }
 
 /**
@@ -27,12 +29,12 @@ export class AmphoraSecurityGroups extends pulumi.ComponentResource {
         const groups = {
             amphora: new openstack.networking.SecGroup(
                 `${name}-amphora`,
-                { name: args.groups.amphora, description: "Octavia amphorae (managed by tricircle-lbaas)" },
+                { name: args.groups.amphora, description: "Octavia amphorae (managed by tricircle-lbaas)", tenantId: args.tenantId },
                 childOpts,
             ),
             healthManager: new openstack.networking.SecGroup(
                 `${name}-health-manager`,
-                { name: args.groups.healthManager, description: "Octavia health managers (managed by tricircle-lbaas)" },
+                { name: args.groups.healthManager, description: "Octavia health managers (managed by tricircle-lbaas)", tenantId: args.tenantId },
                 childOpts,
             ),
         };
@@ -47,6 +49,8 @@ export class AmphoraSecurityGroups extends pulumi.ComponentResource {
                     portRangeMin: rule.portRangeMin,
                     portRangeMax: rule.portRangeMax,
                     remoteIpPrefix: rule.remoteIpPrefix,
+                    // A rule belongs to its group's owner (Neutron would give it the caller's project otherwise).
+                    tenantId: args.tenantId,
                 },
                 childOpts,
             );

@@ -44,6 +44,8 @@ export type DemoModel = NonNullable<RawStackConfig["demo"]>;
 
 export interface StackModel {
     centralRegion: string;
+    /** Owner of the management plane (Octavia's `[service_auth]` project), a name or id; unset: the credentials'. */
+    amphoraProject?: string;
     securityGroups: {
         amphora: string;
         healthManager: string;
@@ -124,6 +126,7 @@ function toModel(cfg: RawStackConfig): StackModel {
         .filter((s) => s.family === 4 || cfg.securityGroups.ipv6);
     return {
         centralRegion: cfg.centralRegion,
+        amphoraProject: cfg.amphoraProject,
         securityGroups: {
             amphora: cfg.securityGroups.amphora,
             healthManager: cfg.securityGroups.healthManager,

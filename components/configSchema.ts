@@ -117,6 +117,9 @@ const demoSchema = z.strictObject({
 
 export const rawConfigSchema = z.strictObject({
     centralRegion: regionName.default("CentralRegion"),
+    // Octavia's [service_auth] project, a name or id: Keystone's names are at most 64 characters (ids 32 hex
+    // digits). `""`, Pulumi.yaml's declared default (as for `demo`), is "not set": the credentials' project.
+    amphoraProject: z.preprocess((v) => (v === "" ? undefined : v), name(64).optional()),
     securityGroups: z
         .strictObject({
             amphora: name().default("lb-mgmt-sec-grp"),

@@ -18,6 +18,8 @@ export interface HealthManagerPortArgs {
     securityGroupId: pulumi.Input<string>;
     /** Credentials and endpoint options for the local region's Neutron, which the binding calls. */
     neutronAccess: pulumi.Input<NeutronAccess>;
+    /** Owner project id (`amphoraProject`: Octavia's project); unset: the credentials' project. */
+    tenantId?: pulumi.Input<string>;
 }
 
 // The config check keeps these names within Neutron's 255 characters, so it is defined with the rules.
@@ -41,6 +43,7 @@ export class HealthManagerPort extends pulumi.ComponentResource {
                 securityGroupIds: [args.securityGroupId],
                 deviceOwner: "Octavia:health-mgr",
                 adminStateUp: true,
+                tenantId: args.tenantId,
             },
             { parent: this, provider: args.centralProvider },
         );

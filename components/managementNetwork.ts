@@ -7,6 +7,8 @@ export interface ManagementNetworkArgs {
     provider: openstack.Provider;
     /** The region's `mgmt` as the model has it: names, CIDR and family, and how the controllers take addresses. */
     mgmt: RegionModel["mgmt"];
+    /** Owner project id (`amphoraProject`: Octavia's project); unset: the credentials' project. */
+    tenantId?: pulumi.Input<string>;
 }
 
 /**
@@ -23,7 +25,7 @@ export class ManagementNetwork extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
         const network = new openstack.networking.Network(
             `${name}-network`,
-            { name: args.mgmt.network, shared: false, adminStateUp: true },
+            { name: args.mgmt.network, shared: false, adminStateUp: true, tenantId: args.tenantId },
             childOpts,
         );
         const subnet = new openstack.networking.Subnet(
@@ -35,6 +37,7 @@ export class ManagementNetwork extends pulumi.ComponentResource {
                 ipVersion: args.mgmt.ipVersion,
                 noGateway: true,
                 enableDhcp: args.mgmt.addressing === "dhcp",
+                tenantId: args.tenantId,
             },
             childOpts,
         );

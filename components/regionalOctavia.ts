@@ -25,6 +25,8 @@ export interface RegionalOctaviaArgs {
     heartbeatKey?: pulumi.Input<string>;
     /** Secret; required (validated) as soon as the region has controllers. */
     sshPrivateKey?: pulumi.Input<string>;
+    /** Owner project id of the management network and health-manager ports (`amphoraProject`); unset: the credentials'. */
+    tenantId?: pulumi.Input<string>;
 }
 
 /** One health manager of the region, as the stack's `regions` output reports it. */
@@ -51,7 +53,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
     constructor(name: string, args: RegionalOctaviaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tricircle-lbaas:region:RegionalOctavia", name, {}, opts);
         const { region } = args;
-        const mgmt = new ManagementNetwork(`${name}-mgmt`, { provider: args.centralProvider, mgmt: region.mgmt }, { parent: this });
+        const mgmt = new ManagementNetwork(`${name}-mgmt`, { provider: args.centralProvider, mgmt: region.mgmt, tenantId: args.tenantId }, { parent: this });
         const ports = region.controllers.map(
             (controller) =>
                 new HealthManagerPort(
@@ -64,6 +66,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                         subnetId: mgmt.subnetId,
                         securityGroupId: args.healthManagerSecurityGroupId,
                         neutronAccess: args.neutronAccess,
+                        tenantId: args.tenantId,
                     },
                     { parent: this },
                 ),

@@ -182,11 +182,12 @@ async function runProgram(): Promise<Record<string, unknown>> {
 
 /**
  * Runs index.ts under mocks with the given stack config (flat `ns:key` map) and resolves its stack outputs.
- * `calls` answers the invokes the program is allowed to make; any other invoke fails the run.
+ * `calls` answers the invokes the program is allowed to make (given the inputs and the provider reference); any
+ * other invoke fails the run.
  */
 export async function runStack(
     config: Record<string, string>,
-    options: { secretKeys?: string[]; calls?: Record<string, (inputs: any) => Record<string, any>> } = {},
+    options: { secretKeys?: string[]; calls?: Record<string, (inputs: any, provider?: string) => Record<string, any>> } = {},
 ): Promise<StackRun> {
     const resources: RecordedResource[] = [];
     const subnets = new Map<string, { cidr: string; used: number }>();
@@ -205,9 +206,17 @@ export async function runStack(
                 return { id, state: computedState(args, subnets, counter) };
             },
             call(args) {
+                // The SDK rebuilds a failed invoke's error from the gRPC status' `details` only, as the engine's
+                // answer carries it: a handler's error keeps its message that way.
+                const grpcError = (err: unknown) => Object.assign(err instanceof Error ? err : new Error(String(err)), { details: err instanceof Error ? err.message : String(err) });
                 const handler = options.calls?.[args.token];
-                if (!handler) throw new Error(`unexpected invoke ${args.token} (add it to the test's calls)`);
-                return handler(plain(args.inputs));
+                if (!handler) throw grpcError(new Error(`unexpected invoke ${args.token} (add it to the test's calls)`));
+                try {
+                    // The provider reference (URN::id) says which region's provider the program used for the invoke.
+                    return handler(plain(args.inputs), args.provider);
+                } catch (err) {
+                    throw grpcError(err);
+                }
             },
         },
         "tricircle-lbaas",
