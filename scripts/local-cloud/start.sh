@@ -214,6 +214,29 @@ default_provider_driver = amphora
 [database]
 connection = $DB_URL_BASE/octavia
 [controller_worker]
+EOF
+    if [ "$COMPUTE" = 1 ]; then
+      # Real ports: the VIP is a Neutron port (allowed address pairs), each
+      # amphora a Nova server (fake virt driver) booted from the image tagged
+      # "amphora" with flavor m1.nano, as user octavia in project service
+      # (kolla's way). Only the amphora agent is noop: nothing answers on
+      # 9443 in a fake server. The boot network and security group are in
+      # $LC_ETC/octavia/amphora.conf (written by the compute set-up, which
+      # knows their ids; the e2e points it at the stack's own).
+      cat <<EOF
+amphora_driver = amphora_noop_driver
+compute_driver = compute_nova_driver
+network_driver = allowed_address_pairs_driver
+image_driver = image_glance_driver
+volume_driver = volume_noop_driver
+amp_image_tag = amphora
+amp_flavor_id = 42
+# The fake server is ACTIVE in seconds: poll every 2 s, not every 10 s.
+amp_active_wait_sec = 2
+amp_active_retries = 90
+EOF
+    else
+      cat <<EOF
 # noop drivers: load balancers reach ACTIVE without amphorae, Nova or a
 # real network (the VIP comes from the noop network driver).
 amphora_driver = amphora_noop_driver
@@ -221,6 +244,9 @@ compute_driver = compute_noop_driver
 network_driver = network_noop_driver
 image_driver = image_noop_driver
 volume_driver = volume_noop_driver
+EOF
+    fi
+    cat <<EOF
 workers = 1
 loadbalancer_topology = SINGLE
 client_ca = $d/certs/ca.pem
@@ -634,6 +660,12 @@ start_ovs() {
   wait_until ovs-vswitchd 30 ovs_appctl_vswitchd version
 }
 
+start_octavia_worker() {
+  local c=(--config-file "$LC_ETC/octavia/octavia.conf")
+  [ "$COMPUTE" = 1 ] && [ -s "$LC_ETC/octavia/amphora.conf" ] && c+=(--config-file "$LC_ETC/octavia/amphora.conf")
+  start_daemon octavia-worker octavia-worker "${c[@]}"
+}
+
 ovs_vsctl() { OVS_RUNDIR="$LC_RUN/ovs" ovs-vsctl --db="unix:$LC_RUN/ovs/db.sock" "$@"; }
 ovs_appctl_vswitchd() { ovs-appctl -t "$LC_RUN/ovs/ovs-vswitchd.ctl" "$@"; }
 
@@ -643,7 +675,8 @@ start_services() {
     --config-file "$e/neutron/neutron.conf" --config-file "$e/neutron/ml2_conf.ini"
   start_uwsgi octavia-api "$LC_PORT_OCTAVIA" /usr/bin/octavia-wsgi \
     "--config-file $e/octavia/octavia.conf"
-  start_daemon octavia-worker octavia-worker --config-file "$e/octavia/octavia.conf"
+  # With compute the worker waits for amphora.conf (start_octavia_worker).
+  [ "$COMPUTE" = 1 ] || start_octavia_worker
   if [ "$COMPUTE" = 1 ]; then
     start_uwsgi placement "$LC_PORT_PLACEMENT" /usr/bin/placement-api "" \
       OS_PLACEMENT_CONFIG_DIR="$e/placement"
@@ -823,10 +856,47 @@ def compute_setup():
         say(f"image {name}")
 
 
+def amphora_plane():
+    """The local cloud's own amphora boot network and security group, in
+    project service (where Octavia, as user octavia, boots amphorae: Nova
+    resolves security groups and non-shared networks in that project), and
+    the "amphora" tag on the image; their ids go to amphora.conf."""
+    idn = conn.identity
+    domain = idn.find_domain("default") or idn.find_domain("Default")
+    svc = idn.find_project("service", domain_id=domain.id)
+    net = conn.network.find_network("lc-amp-mgmt-net", project_id=svc.id)
+    if not net:
+        net = conn.network.create_network(name="lc-amp-mgmt-net", project_id=svc.id)
+        conn.network.create_subnet(name="lc-amp-mgmt-subnet", network_id=net.id,
+                                   project_id=svc.id, ip_version=4,
+                                   cidr="172.31.254.0/24")
+        say("amphora boot network lc-amp-mgmt-net (project service)")
+    sg = conn.network.find_security_group("lc-amp-sec-grp", project_id=svc.id)
+    if not sg:
+        sg = conn.network.create_security_group(name="lc-amp-sec-grp", project_id=svc.id)
+        for port in (9443, 22):
+            conn.network.create_security_group_rule(
+                security_group_id=sg.id, direction="ingress", ethertype="IPv4",
+                protocol="tcp", port_range_min=port, port_range_max=port,
+                project_id=svc.id)
+        say("amphora security group lc-amp-sec-grp (project service)")
+    img = conn.image.find_image(E["IMAGE_NAME"])
+    if "amphora" not in (img.tags or []):
+        conn.image.add_tag(img, "amphora")
+        say(f"image {img.name} tagged amphora")
+    path = os.path.join(E["LC_ETC"], "octavia", "amphora.conf")
+    with open(path + ".tmp", "w") as f:
+        f.write("[controller_worker]\n"
+                f"amp_boot_network_list = {net.id}\n"
+                f"amp_secgroup_list = {sg.id}\n")
+    os.replace(path + ".tmp", path)
+
+
 if E["STAGE"] == "catalog":
     catalog()
 else:
     compute_setup()
+    amphora_plane()
 PY
 }
 
@@ -875,7 +945,7 @@ main() {
   start_services
   wait_for_url neutron-server "http://$LC_HOST:$LC_PORT_NEUTRON/" "$BOUND_API"
   wait_for_url octavia-api "http://$LC_HOST:$LC_PORT_OCTAVIA/" "$BOUND_API"
-  is_running octavia-worker || { log_tail octavia-worker; die "octavia-worker exited"; }
+  [ "$COMPUTE" = 1 ] || is_running octavia-worker || { log_tail octavia-worker; die "octavia-worker exited"; }
   if [ "$COMPUTE" = 1 ]; then
     wait_for_url placement "http://$LC_HOST:$LC_PORT_PLACEMENT/" "$BOUND_API"
     wait_for_url glance "http://$LC_HOST:$LC_PORT_GLANCE/" "$BOUND_API"
@@ -890,6 +960,9 @@ main() {
       done
       die "compute set-up failed"
     }
+    start_octavia_worker
+    sleep 2
+    is_running octavia-worker || { log_tail octavia-worker; die "octavia-worker exited"; }
   fi
 
   local rss pss
