@@ -97,7 +97,22 @@ class PluginUnderTest {
             code = await exited;
             clearTimeout(timer);
         }
-        await new Promise<void>((resolve) => (this.engine ? this.engine.tryShutdown(() => resolve()) : resolve()));
+        // A graceful shutdown waits for every open call of the plugin's connection; one left open (seen once in CI:
+        // the afterAll hook timed out at 180 s) must not hang the suite, so it is forced after 5 s.
+        const engine = this.engine;
+        if (engine) {
+            await new Promise<void>((resolve) => {
+                const force = setTimeout(() => {
+                    console.warn("the test's Engine service did not shut down within 5 s: forced");
+                    engine.forceShutdown();
+                    resolve();
+                }, 5_000);
+                engine.tryShutdown(() => {
+                    clearTimeout(force);
+                    resolve();
+                });
+            });
+        }
         return code;
     }
 
