@@ -127,6 +127,15 @@ start_daemon() {
   log "started $name (pid $!)"
 }
 
+# The Octavia worker; with compute (COMPUTE=1) it also reads amphora.conf,
+# the amphorae's boot network and security group (start.sh writes the
+# cloud's own, amphora-plane.sh points them elsewhere).
+start_octavia_worker() {
+  local worker_args=(--config-file "$LC_ETC/octavia/octavia.conf")
+  [ "${COMPUTE:-0}" = 1 ] && [ -s "$LC_ETC/octavia/amphora.conf" ] && worker_args+=(--config-file "$LC_ETC/octavia/amphora.conf")
+  start_daemon octavia-worker octavia-worker "${worker_args[@]}"
+}
+
 # Prints the last lines of NAME's log to stderr (for failures).
 log_tail() {
   local lf

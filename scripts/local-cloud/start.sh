@@ -660,12 +660,6 @@ start_ovs() {
   wait_until ovs-vswitchd 30 ovs_appctl_vswitchd version
 }
 
-start_octavia_worker() {
-  local c=(--config-file "$LC_ETC/octavia/octavia.conf")
-  [ "$COMPUTE" = 1 ] && [ -s "$LC_ETC/octavia/amphora.conf" ] && c+=(--config-file "$LC_ETC/octavia/amphora.conf")
-  start_daemon octavia-worker octavia-worker "${c[@]}"
-}
-
 ovs_vsctl() { OVS_RUNDIR="$LC_RUN/ovs" ovs-vsctl --db="unix:$LC_RUN/ovs/db.sock" "$@"; }
 ovs_appctl_vswitchd() { ovs-appctl -t "$LC_RUN/ovs/ovs-vswitchd.ctl" "$@"; }
 
@@ -890,6 +884,9 @@ def amphora_plane():
                 f"amp_boot_network_list = {net.id}\n"
                 f"amp_secgroup_list = {sg.id}\n")
     os.replace(path + ".tmp", path)
+    # amphora-plane.sh's backup of a plane it replaced: this start has put the cloud's own back.
+    if os.path.exists(path + ".before"):
+        os.remove(path + ".before")
 
 
 if E["STAGE"] == "catalog":
