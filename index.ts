@@ -58,4 +58,4 @@ export const regions = pulumi.output(
 
 // Guide step 5 ("How to play"), only when `demo` is configured. The spec's outputs are fixed names: without a demo
 // `loadBalancers` is the empty map (no LB), not undefined (which the engine warns about and drops).
-export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers }, tagged).loadBalancers : {};
+export const loadBalancers = model.demo ? new Demo("demo", { demo: model.demo, providers, octaviaReady: regional }, tagged).loadBalancers : {};

@@ -19,6 +19,12 @@ export interface DemoArgs {
     demo: DemoModel;
     /** One provider per region; the demo makes every resource through the provider of the region it belongs to. */
     providers: DemoProviders;
+    /**
+     * Per region, what its Octavia must have before a load balancer is made there: the region's management plane and
+     * its controllers' octavia.conf and restart (`RegionalOctavia`). The guide plays only after step 4; an amphora
+     * booted earlier lands on the plane Octavia knew before, or reports to no health manager.
+     */
+    octaviaReady?: Record<string, pulumi.Resource>;
 }
 
 /**
@@ -110,6 +116,7 @@ export class Demo extends pulumi.ComponentResource {
                     spec,
                     vipSubnetId: networks.get(spec.vipNetwork).subnet.id,
                     vipNetworkId: networks.get(spec.vipNetwork).network.id,
+                    octaviaReady: args.octaviaReady?.[spec.region],
                     members: spec.members.map((member) => {
                         const backend = backends.get(member)!;
                         return {

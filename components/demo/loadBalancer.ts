@@ -24,6 +24,8 @@ export interface DemoLoadBalancerArgs {
     vipNetworkId: pulumi.Input<string>;
     /** The backends of `spec.members`, resolved to their addresses and subnets. */
     members: PoolMember[];
+    /** What the region's Octavia needs first (its management plane, octavia.conf, the restart): see `DemoArgs`. */
+    octaviaReady?: pulumi.Input<pulumi.Resource>;
 }
 
 export interface LoadBalancerOutput {
@@ -63,7 +65,7 @@ export class DemoLoadBalancer extends pulumi.ComponentResource {
         const lb = new openstack.loadbalancer.LoadBalancer(
             `${name}-lb`,
             { name: spec.name, vipSubnetId: args.vipSubnetId, adminStateUp: true },
-            { ...base, customTimeouts: LB_TIMEOUTS },
+            { ...base, customTimeouts: LB_TIMEOUTS, dependsOn: args.octaviaReady ? [args.octaviaReady] : [] },
         );
         const listener = new openstack.loadbalancer.Listener(
             `${name}-listener`,
