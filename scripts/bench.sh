@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# npm run bench: the guide's procedure (the cloud side with the openstack CLI, the node side over SSH) against the
-# whole stack through the real engine (`pulumi preview`, `up` cold, `up` with no change, `preview`, `destroy` via the
-# Automation API), side by side on the local cloud (docs/local-cloud.md) and the benchmark's own two controller
-# nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh), plus the cost of one CLI call. Writes the report to
+# npm run bench: the guide's whole procedure (configuration and "How to play" in its third scenario: the cloud side
+# with the openstack CLI, the node side over SSH, the backends booted, lb1 with its four members) against the whole
+# stack with the same demo through the real engine (`pulumi preview`, `up` cold, `up` with no change, `preview`,
+# `destroy` via the Automation API), side by side on the local cloud with compute (docs/local-cloud.md, start.sh
+# --with-compute) and the benchmark's own two controller nodes (LOCAL_NODES_SET=bench of
+# scripts/local-cloud/nodes.sh), plus the cost of one CLI call. Writes the report to
 # docs/bench.md and its summary to README.md's "## Benchmark" section (docs/bench.md explains the method).
 #
 #   bash scripts/bench.sh [--runs N] [--out FILE] [--no-write] [--keep DIR]     (npm run bench -- --runs 3)
@@ -16,7 +18,8 @@
 #   --from DIR   measure nothing: rebuild the report from the raw results kept in DIR
 # Other knobs: BENCH_POLL_INTERVAL (guide's waits, default 1 s), BENCH_WAIT_TIMEOUT (default 180 s),
 # BENCH_ENGINE_TIMEOUT (each engine operation, default 600 s), BENCH_SIDE_TIMEOUT (each side of a run, default 1500 s).
-# Needs: root (the nodes are network namespaces), the local cloud running (scripts/local-cloud/start.sh), the toolchain
+# Needs: root (the nodes are network namespaces), the local cloud running with compute (scripts/local-cloud/start.sh
+# --with-compute), the toolchain
 # (scripts/toolchain.sh: pulumi, the dynamic-provider launcher, the openstack and command plugins), node_modules.
 # Starts the bench nodes if they are not running and leaves them running. Talks to 127.0.0.1 and the bench nodes'
 # link-local addresses only. Checks after the guide's undo and after `pulumi destroy` that both nodes are back to
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
     --no-write) WRITE=0; shift ;;
     --keep) KEEP="${2:?--keep needs a folder}"; shift 2 ;;
     --from) FROM="${2:?--from needs a folder}"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -70,6 +73,9 @@ preconditions() {
   [ -x "$PLUGINS/resource-openstack-v3.15.2/pulumi-resource-openstack" ] || die "the openstack 3.15.2 plugin is not installed: bash scripts/toolchain.sh"
   [ -n "$(command_plugin)" ] || die "the command 1.2.1 plugin is not installed: bash scripts/toolchain.sh"
   command -v openstack >/dev/null || die "no openstack CLI: bash scripts/local-cloud/install.sh"
+  # Both sides boot the demo's backends and lb1's amphora: Nova must be there.
+  timeout 120 openstack --os-region-name RegionOne flavor show m1.tiny -f value -c id >/dev/null 2>&1 ||
+    die "the local cloud has no compute (no flavor m1.tiny in RegionOne): bash scripts/local-cloud/start.sh --with-compute"
   for tool in ssh nsenter timeout; do command -v "$tool" >/dev/null || die "$tool is missing: bash scripts/host-deps.sh"; done
   [ -d node_modules/@pulumi/pulumi ] || die "no node_modules: npm ci"
 }
@@ -134,31 +140,21 @@ write_meta() {
 # --- cleanup: what a failed or interrupted run left ------------------------------------------------------------
 RUN_SUFFIX=""
 IN_SIDE=""
-# The stack's objects of run SUFFIX, by name: its networks (with their ports and subnets) and groups.
-cleanup_engine_cloud() {
-  local s="-engine-$1" net port sg
-  for net in $(timeout 120 openstack --os-region-name CentralRegion network list -f value -c ID -c Name 2>/dev/null | awk -v s="$s" 'index($2, s) && substr($2, length($2) - length(s) + 1) == s { print $1 }'); do
-    for port in $(timeout 120 openstack --os-region-name CentralRegion port list --network "$net" -f value -c ID 2>/dev/null); do
-      timeout 120 openstack --os-region-name CentralRegion port delete "$port" >/dev/null 2>&1 || true
-    done
-    timeout 120 openstack --os-region-name CentralRegion network delete "$net" >/dev/null 2>&1 || true
-  done
-  for sg in "lb-health-mgr-sec-grp$s" "lb-mgmt-sec-grp$s"; do
-    timeout 120 openstack --os-region-name CentralRegion security group delete "$sg" >/dev/null 2>&1 || true
-  done
-}
+# The demo's backend group is named after the stack (components/demo/demo.ts), not the run: stack-engine.ts's
+# stack is always "bench".
+ENGINE_GROUP=tricircle-lbaas-bench-demo-backend-http
+# The objects of run SUFFIX, by name, both sides' (the stack's names end in -engine-SUFFIX): load balancers, servers,
+# networks (with their ports and subnets), groups. The guide's own trap does the same, unless it was killed.
+cleanup_run() { bash scripts/bench/cleanup.sh "$1" "$ENGINE_GROUP" || true; }
 
-# leftovers SUFFIX: names of run SUFFIX (guide's or stack's) still on the cloud.
-leftovers() {
-  { timeout 120 openstack --os-region-name CentralRegion network list -f value -c Name
-    timeout 120 openstack --os-region-name CentralRegion security group list -f value -c Name; } 2>/dev/null | grep -E -- "-$1\$" || true
-}
+# leftovers SUFFIX: what runs SUFFIX (guide's or stack's) left on the cloud, one "kind name" a line.
+leftovers() { bash scripts/bench/cleanup.sh --list "$1" "$ENGINE_GROUP"; }
 
 on_exit() {
   local rc=$?
   if [ -n "$IN_SIDE" ]; then
     log "cleaning up after a failure in the $IN_SIDE side of run suffix $RUN_SUFFIX (not timed)"
-    [ -z "$RUN_SUFFIX" ] || cleanup_engine_cloud "$RUN_SUFFIX"
+    [ -z "$RUN_SUFFIX" ] || cleanup_run "$RUN_SUFFIX"
     bash scripts/bench/node-state.sh restore "$RESULTS/nodes" || true
     if bash scripts/bench/node-state.sh check "$RESULTS/nodes" "the cleanup" 2>/dev/null; then
       log "the bench nodes are back to their state before"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The guide's procedure as written (../shared/guide/seed-tricircle-lbaas.md: "Configuration" and "How to play / one
-# network, one region"): the cloud side with the openstack CLI against the local cloud, the node side over SSH on
-# the benchmark's two controller nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh), then its undo.
+# The guide's whole procedure as written (../shared/guide/seed-tricircle-lbaas.md: "Configuration" and "How to play",
+# up to its third scenario): the cloud side with the openstack CLI against the local cloud with compute, the node
+# side over SSH on the benchmark's two controller nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh), then
+# its undo.
 # Times every phase, counts the API requests the services logged and the SSH logins the nodes' sshd logged
 # (scripts/bench/api-requests.sh) and the openstack CLI invocations. Writes one tab-separated row per phase to
 # $BENCH_OUT (or stdout):
 #   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s  ssh_logins
+#   nova  glance  placement
 # and, to $BENCH_WINDOW_OUT, the same counts over the whole run (a cross-check of the sum of the phases); to
 # $BENCH_EDITOR_OUT, how octavia.conf was edited; to $BENCH_NOTES, what it found running the guide as written.
 # The nodes come from bench.sh: BENCH_NODE<N>_HOST / _HOSTNAME / _REGION (N = 1, 2), BENCH_SSH_USER, BENCH_SSH_KEY,
@@ -30,17 +32,37 @@
 #   amp_secgroup_list, [neutron] region_name (the central region), [nova] and [glance] region_name (the node's);
 # - the restart: the nodes have no systemd, so it is the command the stack is configured with on them,
 #   `echo restarted >>/run/octavia-restarts.log` (scripts/lib/localStack.ts);
-# - the backends (nova boot, the web server) are not run: the members get the fixed addresses 10.0.10.10 and
-#   10.0.10.11 on subnet1;
+# - "How to play" is run once in the topology of its third scenario, what the stack's demo (Pulumi.local.yaml)
+#   deploys: net1 and net2 (the guide's "create network in RegionTwo" is, in Tricircle, a central network like
+#   net1), backend1 and backend2 in RegionOne on net1, backend3 in RegionTwo on net1, backend4 in RegionTwo on net2,
+#   lb1 in RegionOne with its VIP on subnet1, listener, pool, the four members, each with its own network's subnet;
+#   the guide grows the pool scenario by scenario instead, with the same commands;
+# - `nova boot --flavor 1 --image $image_id --nic net-id=$net_id` is its openstackclient form, `server create
+#   --image cirros --flavor m1.tiny --nic net-id=...` (flavor 1 and the image by name: no lookup calls); like the
+#   guide, with the admin credentials and the project's default security group (the stack makes its own group for
+#   the backends, HTTP from the demo networks, and passes its web server as user-data with a config drive);
+# - the four boots are not waited for one by one: one `server list` per region, every BENCH_POLL_INTERVAL s, until
+#   its backends are ACTIVE with an address (the operator's `nova list`, where $backendN_ip comes from);
+# - the web servers are not simulated (the guide's `ssh cirros@...` and `nc -l -p 80` loop): the servers are the
+#   fake virt driver's, nothing runs in them, and the amphora agent is noop, so no traffic crosses the VIP and the
+#   guide's `curl $VIP` is not run either;
+# - lb1's amphora boots where the local cloud's Octavia boots every amphora, its own plane (lc-amp-mgmt-net and
+#   lc-amp-sec-grp, project service; scripts/local-cloud/amphora-plane.sh is left as it is): the bench nodes'
+#   octavia.conf, which the node steps edit, is not the file the local Octavia reads; the same on the stack's side;
+# - a health monitor (HTTP, delay 5, timeout 3, 3 retries), which the guide's listing leaves out and the stack's
+#   demo has, after the members, waited for like every other load-balancer change;
 # - "Waiting the load balancer to be ACTIVE ..." is a poll of `loadbalancer show -c provisioning_status` every
 #   BENCH_POLL_INTERVAL seconds (default 1), bounded by BENCH_WAIT_TIMEOUT (default 180);
 # - the ids the guide's later commands and octavia.conf need ($subnet1_id, the network and group ids) come from the
 #   create commands' output (-f value -c id), where a person would copy them from the table: no extra call;
-# - the undo (the guide has none) reverses everything: the load-balancer phases (deletes, waiting for the load
-#   balancer between its changes as Octavia requires), then the nodes (octavia.conf back from the backup, restart,
+# - the undo (the guide has none) reverses everything: the load-balancer chain (deletes, waiting for the load
+#   balancer between its changes as Octavia requires, until lb1 is gone), the backends (one `server delete` per
+#   region, `server list` until they are gone), the networks (their delete retried while a port another service
+#   removes asynchronously still holds one), then the nodes (octavia.conf back from the backup, restart,
 #   `iptables -D` of the rule, `ovs-vsctl del-port`, which takes o-hm0 with its MAC and address), then the cloud
 #   side of the configuration; one delete call per resource type where the CLI accepts several names.
-# A trap deletes whatever is left (by name) and restores the nodes when anything fails; that cleanup is not timed.
+# A trap deletes whatever is left (by name: scripts/bench/cleanup.sh) and restores the nodes when anything fails;
+# that cleanup is not timed.
 set -euo pipefail
 SECTION=guide
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -57,7 +79,11 @@ MGMT_NET2="lb-mgmt-net2-$S"; MGMT_SUBNET2="lb-mgmt-subnet2-$S"
 HM_PORT1="octavia-health-manager-region-one-listen-port-$S"
 HM_PORT2="octavia-health-manager-region-two-listen-port-$S"
 NET1="net1-$S"; SUBNET1="subnet1-$S"
-LB="lb1-$S"; LISTENER="listener1-$S"; POOL="pool1-$S"
+NET2="net2-$S"; SUBNET2="subnet2-$S"
+LB="lb1-$S"; LISTENER="listener1-$S"; POOL="pool1-$S"; HM="hm1-$S"
+# The guide's `--image $image_id --flavor 1`: the local cloud's image and flavor 1 by name.
+IMAGE="${LOCAL_CLOUD_IMAGE_NAME:-cirros}"
+FLAVOR=m1.tiny
 CONF=/etc/octavia/octavia.conf
 CONF_BACKUP="$CONF.bench-guide.orig"
 HM_UDP_PORT=5555
@@ -220,11 +246,64 @@ node_restart() {
   on_node 2 sudo sh -c "$RESTART"
 }
 
-# --- the guide: How to play, one network, one region ------------------------------------------------------
+# --- the guide: How to play, scenario 3 (one network across both regions, a second network in RegionTwo) -----
 
 net1() {
   openstack --os-region-name CentralRegion network create "$NET1" >/dev/null
   subnet1_id=$(openstack --os-region-name CentralRegion subnet create --subnet-range 10.0.10.0/24 --gateway none --network "$NET1" "$SUBNET1" -f value -c id)
+}
+
+# "create network in RegionTwo": a Tricircle network is made in the central region, as net1 is.
+net2() {
+  openstack --os-region-name CentralRegion network create "$NET2" >/dev/null
+  subnet2_id=$(openstack --os-region-name CentralRegion subnet create --subnet-range 10.0.20.0/24 --gateway none --network "$NET2" "$SUBNET2" -f value -c id)
+}
+
+# backend N: its name, region, network and subnet (scenario 3: 1 and 2 in RegionOne on net1, 3 in RegionTwo on
+# net1, 4 in RegionTwo on net2).
+backend_vars() {
+  B_NAME="backend$1-$S"
+  case "$1" in
+    1|2) B_REGION=RegionOne B_NET=$NET1 B_SUBNET=$subnet1_id ;;
+    3) B_REGION=RegionTwo B_NET=$NET1 B_SUBNET=$subnet1_id ;;
+    4) B_REGION=RegionTwo B_NET=$NET2 B_SUBNET=$subnet2_id ;;
+  esac
+}
+
+# "nova boot --flavor 1 --image $image_id --nic net-id=$net_id backendN", one after the other, none waited for.
+boot_backends() {
+  local n
+  for n in 1 2 3 4; do
+    backend_vars "$n"
+    openstack --os-region-name "$B_REGION" server create --image "$IMAGE" --flavor "$FLAVOR" --nic "net-id=$B_NET" "$B_NAME" >/dev/null
+  done
+}
+
+# The backends' addresses, which the members need: `server list` in each region until its backends are ACTIVE with
+# an address (the operator's `nova list`), every BENCH_POLL_INTERVAL s, bounded by BENCH_WAIT_TIMEOUT.
+wait_backends() {
+  local region deadline line name status ip n ready want
+  for region in RegionOne RegionTwo; do
+    deadline=$((SECONDS + WAIT_TIMEOUT))
+    while :; do
+      ready=0 want=0
+      openstack --os-region-name "$region" server list --name "^backend[0-9]-$S\$" -f value -c Name -c Status -c Networks >"$WORK/servers"
+      for n in 1 2 3 4; do
+        backend_vars "$n"
+        [ "$B_REGION" = "$region" ] || continue
+        want=$((want + 1))
+        line="$(awk -v b="$B_NAME" '$1 == b' "$WORK/servers")"
+        read -r name status _ <<<"$line"
+        [ "$status" != ERROR ] || die "server $name went to ERROR"
+        ip="$(grep -oE '[0-9]+([.][0-9]+){3}' <<<"$line" | head -n1 || true)"
+        if [ "$status" = ACTIVE ] && [ -n "$ip" ]; then ready=$((ready + 1)); printf -v "BACKEND${n}_IP" %s "$ip"; fi
+      done
+      [ "$ready" -lt "$want" ] || break
+      [ "$SECONDS" -lt "$deadline" ] || die "the backends of $region not ACTIVE after ${WAIT_TIMEOUT} s: $(tr '\n' ';' <"$WORK/servers")"
+      sleep "$POLL"
+    done
+  done
+  say "backends: $BACKEND1_IP $BACKEND2_IP $BACKEND3_IP $BACKEND4_IP"
 }
 
 lb1() {
@@ -242,28 +321,65 @@ pool1() {
   wait_lb_active
 }
 
+# "ADD into the pool as members": each backend with its own network's subnet (net2's for backend4).
 members() {
-  MEMBER1_ID=$(openstack --os-region-name RegionOne loadbalancer member create --subnet "$subnet1_id" --address 10.0.10.10 --protocol-port 80 "$POOL" -f value -c id)
-  wait_lb_active
-  MEMBER2_ID=$(openstack --os-region-name RegionOne loadbalancer member create --subnet "$subnet1_id" --address 10.0.10.11 --protocol-port 80 "$POOL" -f value -c id)
+  local n ip
+  for n in 1 2 3 4; do
+    backend_vars "$n"
+    ip="BACKEND${n}_IP"
+    printf -v "MEMBER${n}_ID" %s "$(openstack --os-region-name RegionOne loadbalancer member create --subnet "$B_SUBNET" --address "${!ip}" --protocol-port 80 "$POOL" -f value -c id)"
+    wait_lb_active
+  done
+}
+
+health_monitor() {
+  openstack --os-region-name RegionOne loadbalancer healthmonitor create --delay 5 --timeout 3 --max-retries 3 --type HTTP --name "$HM" "$POOL" >/dev/null
   wait_lb_active
 }
 
 # --- undo, in reverse ----------------------------------------------------------------------------------------
 
 undo_lb() {
-  openstack --os-region-name RegionOne loadbalancer member delete "$POOL" "$MEMBER2_ID"
+  local n id
+  openstack --os-region-name RegionOne loadbalancer healthmonitor delete "$HM"
   wait_lb_active
-  openstack --os-region-name RegionOne loadbalancer member delete "$POOL" "$MEMBER1_ID"
-  wait_lb_active
+  for n in 4 3 2 1; do
+    id="MEMBER${n}_ID"
+    openstack --os-region-name RegionOne loadbalancer member delete "$POOL" "${!id}"
+    wait_lb_active
+  done
   openstack --os-region-name RegionOne loadbalancer pool delete "$POOL"
   wait_lb_active
   openstack --os-region-name RegionOne loadbalancer listener delete "$LISTENER"
   wait_lb_active
   openstack --os-region-name RegionOne loadbalancer delete "$LB"
   wait_lb_gone
-  openstack --os-region-name CentralRegion subnet delete "$SUBNET1"
-  openstack --os-region-name CentralRegion network delete "$NET1"
+}
+
+# One `server delete` per region (it takes several names), then `server list` until they are gone: their ports
+# must be gone before their networks can go.
+undo_backends() {
+  local region deadline
+  openstack --os-region-name RegionOne server delete "backend1-$S" "backend2-$S"
+  openstack --os-region-name RegionTwo server delete "backend3-$S" "backend4-$S"
+  for region in RegionOne RegionTwo; do
+    deadline=$((SECONDS + WAIT_TIMEOUT))
+    while [ -n "$(openstack --os-region-name "$region" server list --name "^backend[0-9]-$S\$" -f value -c ID)" ]; do
+      [ "$SECONDS" -lt "$deadline" ] || die "the backends of run $S not gone after ${WAIT_TIMEOUT} s"
+      sleep "$POLL"
+    done
+  done
+}
+
+# A network still holding a port another service deletes asynchronously (the load balancer's, a server's) refuses
+# to go (409): retried, bounded, as an operator would.
+undo_networks() {
+  local deadline=$((SECONDS + WAIT_TIMEOUT))
+  openstack --os-region-name CentralRegion subnet delete "$SUBNET2" "$SUBNET1"
+  until openstack --os-region-name CentralRegion network delete "$NET2" "$NET1"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "networks $NET1, $NET2 not deleted after ${WAIT_TIMEOUT} s"
+    sleep "$POLL"
+  done
 }
 
 undo_nodes() {
@@ -291,29 +407,10 @@ undo_cloud() {
 
 UNDONE=0
 cleanup() {
-  local rc=$? deadline id
+  local rc=$?
   if [ "$UNDONE" = 0 ]; then
     say "cleaning up what is left of run $S (not timed)"
-    if command openstack --os-region-name RegionOne loadbalancer show "$LB" -f value -c id >/dev/null 2>&1; then
-      command openstack --os-region-name RegionOne loadbalancer delete --cascade "$LB" >/dev/null 2>&1 || true
-      deadline=$((SECONDS + WAIT_TIMEOUT))
-      while [ "$SECONDS" -lt "$deadline" ] && command openstack --os-region-name RegionOne loadbalancer show "$LB" -f value -c provisioning_status 2>/dev/null | grep -qv DELETED; do
-        sleep 2
-      done
-    fi
-    for id in $(command openstack --os-region-name CentralRegion port list -f value -c ID -c Name 2>/dev/null | awk -v s="-$S" '$2 ~ s"$" {print $1}'); do
-      command openstack --os-region-name CentralRegion port delete "$id" >/dev/null 2>&1 || true
-    done
-    for id in "$NET1" "$MGMT_NET2" "$MGMT_NET1"; do
-      command openstack --os-region-name CentralRegion network delete "$id" >/dev/null 2>&1 || true
-    done
-    for id in "$HM_SG" "$MGMT_SG"; do
-      command openstack --os-region-name CentralRegion security group delete "$id" >/dev/null 2>&1 || true
-    done
-    if command openstack --os-region-name CentralRegion network list -f value -c Name 2>/dev/null | grep -q -- "-$S\$"; then
-      say "WARNING: networks of run $S are still there"
-      rc=1
-    fi
+    bash "$ROOT/scripts/bench/cleanup.sh" "$S" || rc=1
   fi
   if [ "$UNDONE" = 0 ] && [ -n "${BENCH_NODE_STATE:-}" ]; then
     say "restoring the bench nodes (not timed)"
@@ -347,12 +444,18 @@ phase "nodes: o-hm0 (ovs-vsctl, ip link address, ip addr, link up), 2 nodes" nod
 phase "nodes: firewall (iptables -I), 2 nodes" node_firewall
 phase "nodes: octavia.conf (backup + 9 keys), 2 nodes" node_octavia_conf
 phase "nodes: restart Octavia, 2 nodes" node_restart
-phase "net1 + subnet1" net1
-phase "lb1, wait ACTIVE" lb1
-phase "listener1, wait ACTIVE" listener1
-phase "pool1, wait ACTIVE" pool1
-phase "2 members, each + wait ACTIVE" members
-phase "undo: load-balancer phases (members … lb1, net1)" undo_lb
+phase "demo: net1 + subnet1" net1
+phase "demo: net2 + subnet2" net2
+phase "demo: 4 backends, server create (2 in RegionOne, 2 in RegionTwo)" boot_backends
+phase "demo: the backends ACTIVE, their addresses (server list, per region)" wait_backends
+phase "demo: lb1, wait ACTIVE" lb1
+phase "demo: listener1, wait ACTIVE" listener1
+phase "demo: pool1, wait ACTIVE" pool1
+phase "demo: 4 members, each + wait ACTIVE" members
+phase "demo: health monitor, wait ACTIVE" health_monitor
+phase "undo: demo, load-balancer chain (monitor, members, pool, listener, lb1)" undo_lb
+phase "undo: demo, backends (server delete, wait gone)" undo_backends
+phase "undo: demo, networks (subnet2, subnet1, net2, net1)" undo_networks
 phase "undo: nodes (octavia.conf back, restart, iptables -D, del-port)" undo_nodes
 phase "undo: configuration, cloud side (ports, subnets, networks, groups)" undo_cloud
 T2="$EPOCHREALTIME"

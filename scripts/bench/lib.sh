@@ -4,6 +4,7 @@
 # node), `phase` (wall time, API requests from the logs, CLI calls, client CPU, SSH logins), say/die. Rows go to
 # $BENCH_OUT (default stdout), tab-separated:
 #   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s  ssh_logins
+#   nova  glance  placement
 # server_s: the time the services report for those requests, summed (api-requests.sh);
 # client_cpu_s: user + system CPU of the processes the script ran and waited for (the CLI and ssh calls);
 # ssh_logins: SSH logins the bench nodes' sshd logged (api-requests.sh).
@@ -73,7 +74,7 @@ phase() {
   row="$(awk -v OFS='\t' -v s="$SECTION" -v n="$name" -v k="$k" -v t0="$t0" -v t1="$t1" -v c="$(($(calls) - c0))" \
       -v cpu="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }')" -v r="$req" '
     function f(x) { return k == 1 ? x : sprintf("%.2f", x / k) }
-    BEGIN { split(r, q, " "); print s, n, sprintf("%.2f", (t1 - t0) / k), f(q[1]), f(q[2]), f(q[3]), f(q[4]), sprintf("%.2f", q[5] / k), f(c), sprintf("%.2f", cpu / k), f(q[6] + 0) }')"
+    BEGIN { split(r, q, " "); print s, n, sprintf("%.2f", (t1 - t0) / k), f(q[1]), f(q[2]), f(q[3]), f(q[4]), sprintf("%.2f", q[5] / k), f(c), sprintf("%.2f", cpu / k), f(q[6] + 0), f(q[7] + 0), f(q[8] + 0), f(q[9] + 0) }')"
   printf '%s\n' "$row" >>"$OUT"
-  say "$(awk -F '\t' '{ printf "%s: %s s, requests keystone %s (new tokens %s), neutron %s, octavia %s, server %s s, CLI calls %s, SSH logins %s, client CPU %s s", $2, $3, $4, $7, $5, $6, $8, $9, $11, $10 }' <<<"$row")"
+  say "$(awk -F '\t' '{ printf "%s: %s s, requests keystone %s (new tokens %s), neutron %s, octavia %s, nova %s, glance %s, placement %s, server %s s, CLI calls %s, SSH logins %s, client CPU %s s", $2, $3, $4, $7, $5, $6, $12, $13, $14, $8, $9, $11, $10 }' <<<"$row")"
 }

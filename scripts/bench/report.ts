@@ -5,8 +5,8 @@
 //   node report.js RESULTS_DIR [--readme] > docs/bench.md
 //
 // RESULTS_DIR holds run-N.tsv (rows: section, phase, wall_s, keystone, neutron, octavia, new_tokens, server_s,
-// cli_calls, client_cpu_s, ssh_logins), window-N.tsv (the guide's whole-run counts: section, "window", keystone,
-// neutron, octavia, new_tokens, server_s, ssh, cli_calls), steps-N.json (stack-engine.ts: the engine's steps of
+// cli_calls, client_cpu_s, ssh_logins, nova, glance, placement), window-N.tsv (the guide's whole-run counts: section,
+// "window", keystone, neutron, octavia, new_tokens, server_s, ssh, nova, glance, placement, cli_calls), steps-N.json (stack-engine.ts: the engine's steps of
 // `up` and `destroy` and the resources' dependencies), restarts-N.tsv (section, node, Octavia restarts during the
 // section), notes.txt (findings, one a line) and meta.json (see bench.sh).
 import * as fs from "fs";
@@ -24,6 +24,9 @@ interface Row {
     cli: number;
     cpu: number;
     ssh: number;
+    nova: number;
+    glance: number;
+    placement: number;
 }
 
 interface Meta {
@@ -97,8 +100,8 @@ function parseRows(file: string): Row[] {
         .filter((l) => l.trim())
         .map((l) => {
             const [section, phase, ...n] = l.split("\t");
-            const [wall, keystone, neutron, octavia, tokens, server, cli, cpu, ssh] = n.map(Number);
-            return { section, phase, wall, keystone, neutron, octavia, tokens, server, cli, cpu, ssh: ssh || 0 };
+            const [wall, keystone, neutron, octavia, tokens, server, cli, cpu, ssh, nova, glance, placement] = n.map(Number);
+            return { section, phase, wall, keystone, neutron, octavia, tokens, server, cli, cpu, ssh: ssh || 0, nova: nova || 0, glance: glance || 0, placement: placement || 0 };
         });
 }
 
@@ -120,24 +123,24 @@ const secs = (x: number): string => x.toFixed(1);
 const range = (xs: number[], f: (x: number) => string = secs): string => (xs.length > 1 ? ` (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : "");
 
 type Metric = Exclude<keyof Row, "section" | "phase">;
-const requests = (r: Row): number => r.keystone + r.neutron + r.octavia;
+const requests = (r: Row): number => r.keystone + r.neutron + r.octavia + r.nova + r.glance + r.placement;
 
 // --- the guide's phases, by what they are -------------------------------------------------------------------
-type Kind = "config-cloud" | "config-nodes" | "lb" | "undo-lb" | "undo-nodes" | "undo-config";
+type Kind = "config-cloud" | "config-nodes" | "demo" | "undo-demo" | "undo-nodes" | "undo-config";
 function kindOf(r: { section: string; phase: string }): Kind | undefined {
     if (r.section !== "guide") return undefined;
     const p = r.phase;
-    if (p.startsWith("undo: load-balancer")) return "undo-lb";
+    if (p.startsWith("undo: demo")) return "undo-demo";
     if (p.startsWith("undo: nodes")) return "undo-nodes";
     if (p.startsWith("undo: configuration")) return "undo-config";
     if (p.startsWith("nodes:")) return "config-nodes";
     if (/^(security groups|management networks|health-manager ports|bind them)/.test(p)) return "config-cloud";
-    if (/^(net1|lb1|listener1|pool1|2 members)/.test(p)) return "lb";
+    if (p.startsWith("demo:")) return "demo";
     return undefined;
 }
 
 function sum(rows: Row[], section: string, phase: string): Row {
-    const init: Row = { section, phase, wall: 0, keystone: 0, neutron: 0, octavia: 0, tokens: 0, server: 0, cli: 0, cpu: 0, ssh: 0 };
+    const init: Row = { section, phase, wall: 0, keystone: 0, neutron: 0, octavia: 0, tokens: 0, server: 0, cli: 0, cpu: 0, ssh: 0, nova: 0, glance: 0, placement: 0 };
     return rows.reduce(
         (a, r) => ({
             ...a,
@@ -150,6 +153,9 @@ function sum(rows: Row[], section: string, phase: string): Row {
             cli: a.cli + r.cli,
             cpu: a.cpu + r.cpu,
             ssh: a.ssh + r.ssh,
+            nova: a.nova + r.nova,
+            glance: a.glance + r.glance,
+            placement: a.placement + r.placement,
         }),
         init,
     );
@@ -158,11 +164,12 @@ function sum(rows: Row[], section: string, phase: string): Row {
 const T = {
     cloud: "= configuration, cloud side (the 4 CLI phases)",
     nodes: "= configuration, nodes (the 4 SSH phases)",
-    config: "= the guide's configuration (cloud + nodes): the ratio's numerator",
-    lb: "= load-balancer phases (not in the ratio: the LB chain comes with the demo issue)",
-    procedure: "= the whole procedure (configuration + load-balancer phases)",
-    undoConfig: "= undo of the configuration (nodes + cloud side): against `pulumi destroy`",
-    undoAll: "= undo, everything",
+    config: "= the guide's configuration (cloud + nodes)",
+    demo: "= How to play (the demo phases: networks, backends, the load-balancer chain)",
+    procedure: "= the whole procedure (configuration + How to play): the ratio's numerator, against `pulumi up`",
+    undoDemo: "= undo of How to play (load-balancer chain, backends, networks)",
+    undoConfig: "= undo of the configuration (nodes + cloud side)",
+    undoAll: "= the whole undo: against `pulumi destroy`",
 };
 
 // The guide's sums: which kinds of phases each one adds up.
@@ -170,10 +177,11 @@ const DERIVED: Record<string, Kind[]> = {
     [T.cloud]: ["config-cloud"],
     [T.nodes]: ["config-nodes"],
     [T.config]: ["config-cloud", "config-nodes"],
-    [T.lb]: ["lb"],
-    [T.procedure]: ["config-cloud", "config-nodes", "lb"],
+    [T.demo]: ["demo"],
+    [T.procedure]: ["config-cloud", "config-nodes", "demo"],
+    [T.undoDemo]: ["undo-demo"],
     [T.undoConfig]: ["undo-nodes", "undo-config"],
-    [T.undoAll]: ["undo-lb", "undo-nodes", "undo-config"],
+    [T.undoAll]: ["undo-demo", "undo-nodes", "undo-config"],
 };
 
 // Derived rows, per run: the sums the summary compares, appended after the guide's own phases.
@@ -212,7 +220,7 @@ const all = (section: string, prefix: string, metric: Metric | "requests"): numb
  * calls) are a phase's own, the same in every run, but another client's requests falling into a phase add to them
  * (the cloud is shared): so a count is the fewest of any run, and a sum's count the sum of its phases' counts.
  */
-const COUNTS: ReadonlyArray<Metric | "requests"> = ["requests", "keystone", "neutron", "octavia", "tokens", "ssh", "cli"];
+const COUNTS: ReadonlyArray<Metric | "requests"> = ["requests", "keystone", "neutron", "octavia", "nova", "glance", "placement", "tokens", "ssh", "cli"];
 function stat(section: string, phase: string, metric: Metric | "requests"): number {
     if (!COUNTS.includes(metric)) return median(valuesOf(section, phase).map((r) => metricOf(r, metric)));
     const kinds = section === "guide" ? DERIVED[phase] : undefined;
@@ -245,8 +253,8 @@ function ratios(numerator: string, denominatorSection: string, denominator: stri
         return x !== undefined && y !== undefined && y > 0 ? [x / y] : [];
     });
 }
-const upRatio = ratios(T.config, "engine", "pulumi up, cold");
-const destroyRatio = ratios(T.undoConfig, "engine", "pulumi destroy");
+const upRatio = ratios(T.procedure, "engine", "pulumi up, cold");
+const destroyRatio = ratios(T.undoAll, "engine", "pulumi destroy");
 const times = (x: number) => `${x.toFixed(1)}×`;
 
 // --- the engine's critical path ---------------------------------------------------------------------------------
@@ -283,7 +291,9 @@ function kindOfType(type: string): string {
     if (isProvider(type)) return "provider start-up";
     if (type.startsWith("command:")) return "SSH commands on the nodes";
     if (type.startsWith("pulumi-nodejs:dynamic/")) return "host binding (dynamic provider)";
-    if (type.startsWith("openstack:")) return "OpenStack resources (bridged provider)";
+    if (type.startsWith("openstack:loadbalancer/")) return "the load-balancer chain (Octavia, bridged provider)";
+    if (type.startsWith("openstack:compute/")) return "the backends (Nova, bridged provider)";
+    if (type.startsWith("openstack:")) return "other OpenStack resources (bridged provider)";
     return "other";
 }
 
@@ -432,22 +442,27 @@ function summaryTable(): void {
         p(`| ${label} | ${wallCell(all(section, prefix, "wall"))} | ${cell(section, prefix, "requests")} | ${cell(section, prefix, "ssh")} | ${cell(section, prefix, "cli")} |`);
     p("| what | wall s | API requests | SSH logins | `openstack` CLI calls |");
     p("|---|---:|---:|---:|---:|");
-    row("guide: configuration, cloud side (security groups, networks, ports, bindings)", "guide", T.cloud);
+    row("guide: configuration, cloud side (security groups, management networks, health-manager ports, bindings)", "guide", T.cloud);
     row("guide: configuration, nodes (o-hm0, iptables, octavia.conf, restart)", "guide", T.nodes);
-    row("**guide: configuration, total**", "guide", T.config);
-    row(`**engine: \`pulumi up\`, cold** (the same configuration, ${num(paths[0]?.counts.upCreates ?? 0)} resources)`, "engine", "pulumi up, cold");
-    p(`| **ratio guide ÷ engine** | **${times(median(upRatio))}**${range(upRatio, times)} | | | |`);
-    row("guide: its undo of the configuration (nodes, then cloud side)", "guide", T.undoConfig);
+    row("guide: How to play (net1, net2, 4 backends booted, lb1, listener, pool, 4 members, monitor, each waited for)", "guide", T.demo);
+    row("**guide: the whole procedure**", "guide", T.procedure);
+    row(`**engine: \`pulumi up\`, cold** (the same topology, ${num(paths[0]?.counts.upCreates ?? 0)} resources)`, "engine", "pulumi up, cold");
+    p(`| **ratio whole procedure ÷ \`pulumi up\`** | **${times(median(upRatio))}**${range(upRatio, times)} | | | |`);
+    row("guide: its undo of everything (load-balancer chain, backends, networks, nodes, configuration)", "guide", T.undoAll);
     row("engine: `pulumi destroy`", "engine", "pulumi destroy");
-    p(`| ratio guide undo ÷ engine destroy | ${times(median(destroyRatio))}${range(destroyRatio, times)} | | | |`);
+    p(`| **ratio whole undo ÷ \`pulumi destroy\`** | **${times(median(destroyRatio))}**${range(destroyRatio, times)} | | | |`);
     row("engine: `pulumi preview`, cold (everything to create)", "engine", "pulumi preview (cold");
     row("engine: `pulumi up`, no change", "engine", "pulumi up, no change");
     row("engine: `pulumi preview`, no change", "engine", "pulumi preview, no change");
     row("engine: `pulumi preview --refresh`, no change (every resource read; the nodes' drift checks over SSH)", "engine", "pulumi preview --refresh, no change");
-    row("guide: load-balancer phases (not in the ratio)", "guide", T.lb);
     if (upPaths.length) {
         p(
             `| engine: cold \`up\`'s critical path / makespan / wall | ${secs(medOf(upPaths, (c) => c.length))} / ${secs(medOf(upPaths, (c) => c.makespan))} / ${secs(E("pulumi up, cold", "wall"))} | | | |`,
+        );
+    }
+    if (downPaths.length) {
+        p(
+            `| engine: \`destroy\`'s critical path / makespan / wall | ${secs(medOf(downPaths, (c) => c.length))} / ${secs(medOf(downPaths, (c) => c.makespan))} / ${secs(E("pulumi destroy", "wall"))} | | | |`,
         );
     }
 }
@@ -461,13 +476,16 @@ if (readmeOnly) {
     summaryTable();
     p();
     p(
-        "Both sides build the same topology on the same cloud and nodes: the guide's configuration phases (the cloud side with the `openstack` CLI, then on each controller " +
-            "o-hm0, the firewall rule, octavia.conf and the restart, one `ssh node sudo …` per command) against `pulumi up` of the whole `index.ts` (both regions, one controller per region) " +
-            `through the real engine and the project's plugins. The guide's time is mostly client start-up: each of its ${num(G(T.cloud, "cli"))} CLI calls of the configuration starts a Python process and authenticates anew ` +
-            `(${((G(T.cloud, "keystone") / G(T.cloud, "requests")) * 100).toFixed(0)} % of its API requests go to Keystone); the engine authenticates once per provider and runs independent resources in parallel` +
+        "Both sides build the same topology on the same cloud (with compute: Nova's fake driver, Octavia booting each amphora as a fake server) and nodes: the guide's whole procedure " +
+            "(the configuration's cloud side with the `openstack` CLI, then on each controller o-hm0, the firewall rule, octavia.conf and the restart, one `ssh node sudo …` per command; " +
+            "then \"How to play\" in its third scenario: net1 and net2, `nova boot` of backend1 and backend2 in RegionOne on net1, backend3 in RegionTwo on net1, backend4 in RegionTwo on net2, " +
+            "lb1 in RegionOne, its listener, pool, the four members with their real addresses and a health monitor, waiting for ACTIVE after each change) against `pulumi up` of the whole `index.ts` " +
+            "with the same `demo` (both regions, one controller per region) through the real engine and the project's plugins; the undo of all of it against `pulumi destroy`. " +
+            `The guide's time is mostly client start-up and waiting: ${num(G(T.procedure, "cli"))} CLI calls, each starting a Python process and authenticating anew, and one load-balancer change at a time; ` +
+            "the engine authenticates once per provider and runs independent resources in parallel" +
             (upPaths.length ? `: along its critical path the steps take ${secs(medOf(upPaths, (c) => c.length))} s of its ${secs(medOf(upPaths, (c) => c.makespan))} s makespan.` : ".") +
-            " The guide's load-balancer phases are measured but not part of the ratio (the stack's LB chain comes with the demo issue). After the guide's undo and after `pulumi destroy` " +
-            "the benchmark checks that both nodes are back to their state before (no o-hm0, no o-hm0 rule, octavia.conf byte for byte) and fails if not.",
+            " After the guide's undo and after `pulumi destroy` the benchmark checks that both nodes are back to their state before (no o-hm0, no o-hm0 rule, octavia.conf byte for byte) " +
+            "and that nothing of the run is left on the cloud, and fails if not.",
     );
     // README.md's prose is wrapped at 80 columns; tables stay one row a line.
     const wrap = (line: string): string[] => {
@@ -497,7 +515,7 @@ p(`Machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.memory} memory, ${meta.os},
 p(
     `Software: python-openstackclient ${meta.openstackClient}; pulumi ${meta.pulumi} (built from Go modules, docs/toolchain.md), driven in-process through the Automation API (scripts/lib/engine.ts) by Node.js ${meta.node}; ` +
         `plugins \`openstack\` ${meta.openstackPlugin} (the project's bridged build, plugins/openstack) and \`command\` ${meta.commandPlugin}; OpenSSH ${meta.openssh}. ` +
-        "The local cloud of docs/local-cloud.md (Keystone, Neutron, Octavia with the noop amphora drivers; everything on 127.0.0.1), without its compute part; the benchmark's own two controller nodes (`LOCAL_NODES_SET=bench` of scripts/local-cloud/nodes.sh: network namespaces at 169.254.79.x with sshd, Open vSwitch, iptables, /etc/octavia/octavia.conf, no systemd).",
+        "The local cloud of docs/local-cloud.md with its compute part (`start.sh --with-compute`: Keystone, Neutron, Glance, Placement, Nova with the fake virt driver on two compute hosts, Octavia with real VIP ports and each amphora a fake Nova server in project `service`, only the amphora agent noop; everything on 127.0.0.1); the benchmark's own two controller nodes (`LOCAL_NODES_SET=bench` of scripts/local-cloud/nodes.sh: network namespaces at 169.254.79.x with sshd, Open vSwitch, iptables, /etc/octavia/octavia.conf, no systemd).",
 );
 p();
 p("## Summary");
@@ -511,37 +529,42 @@ p();
 summaryTable();
 p();
 p(
-    "The same topology on both sides: the guide's configuration phases (security groups with the guide's 10 rules, open to `0.0.0.0/0` and `::/0`; two management networks 192.168.10.0/24 and 192.168.20.0/24; " +
-        "one health-manager port per region bound to its controller; on each controller o-hm0, the UDP 5555 rule, the octavia.conf keys and a restart) and the whole `index.ts` program without `demo` " +
-        "(the management plane: both regions, one controller per region on the same two bench nodes). The guide's load-balancer phases are run and shown, but are not part of the ratio: the stack's LB chain comes with the demo issue.",
+    "The same topology on both sides: the guide's configuration (security groups with the guide's 10 rules, open to `0.0.0.0/0` and `::/0`; two management networks 192.168.10.0/24 and 192.168.20.0/24; " +
+        "one health-manager port per region bound to its controller; on each controller o-hm0, the UDP 5555 rule, the octavia.conf keys and a restart) and its \"How to play\" in the topology of its third scenario " +
+        "(net1 10.0.10.0/24 and net2 10.0.20.0/24; backend1 and backend2 in RegionOne on net1, backend3 in RegionTwo on net1, backend4 in RegionTwo on net2, booted from `cirros` with `m1.tiny`; " +
+        "lb1 in RegionOne with its VIP on net1's subnet, an HTTP listener on port 80, a ROUND_ROBIN pool, the four members on port 80 with each backend's own subnet and address, an HTTP health monitor), " +
+        "against the whole `index.ts` program with the `demo` of Pulumi.local.yaml, which is that scenario (the management plane of both regions, one controller per region on the same two bench nodes, and the demo). " +
+        "The ratios are the whole procedure against `pulumi up` and the whole undo against `pulumi destroy`. " +
+        "The earlier configuration-only ratio (the guide's configuration against `up` of the stack without its demo) is no longer measured: the stack's side now always carries the demo, and its `up` cannot be split by wall time " +
+        "(its configuration and demo resources run side by side); the guide's configuration rows are still shown.",
 );
 p();
 
 p("## Results");
 p();
 p(
-    "\"API requests\" = Keystone + Neutron + Octavia requests logged by the services during the phase; \"new tokens\" are Keystone's `POST /v3/auth/tokens` among them; " +
+    "\"API requests\" = Keystone + Neutron + Octavia + Nova + Glance + Placement requests logged by the services during the phase (Nova's and Placement's include those the Nova services and Octavia's worker make for the servers the phase boots or deletes); \"new tokens\" are Keystone's `POST /v3/auth/tokens` among them; " +
         "\"server s\" = the time the services logged for those requests, summed (requests served in parallel add up); \"SSH logins\" = logins the bench nodes' sshd accepted; \"client CPU s\" = CPU used by the client processes (see \"How it is measured\").",
 );
 p();
-p("| phase | wall s | API requests | Keystone (new tokens) | Neutron | Octavia | server s | SSH logins | `openstack` CLI calls | client CPU s |");
-p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+p("| phase | wall s | API requests | Keystone (new tokens) | Neutron | Octavia | Nova | Glance | Placement | server s | SSH logins | `openstack` CLI calls | client CPU s |");
+p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 const SECTIONS: Record<string, string> = {
-    guide: "The guide's procedure: the `openstack` CLI and `ssh node sudo …` (`scripts/bench/guide-procedure.sh`)",
-    engine: "The stack: the whole `index.ts` through the real engine, Automation API (`scripts/bench/stack-engine.ts`)",
+    guide: "The guide's whole procedure: the `openstack` CLI and `ssh node sudo …` (`scripts/bench/guide-procedure.sh`)",
+    engine: "The stack: the whole `index.ts` with the demo through the real engine, Automation API (`scripts/bench/stack-engine.ts`)",
     baseline: "What one `openstack` CLI call costs (`scripts/bench/cli-baseline.sh`, mean of 3 calls each)",
 };
 let section = "";
 for (const k of keys) {
     if (k.section !== section) {
         section = k.section;
-        p(`| **${SECTIONS[section] ?? section}** | | | | | | | | | |`);
+        p(`| **${SECTIONS[section] ?? section}** | | | | | | | | | | | | |`);
     }
     const rows = valuesOf(k.section, k.phase);
     const v = (metric: Metric | "requests") => num(stat(k.section, k.phase, metric));
     const bold = k.phase.startsWith("=") || k.phase.startsWith("pulumi ");
     const name = bold ? `**${k.phase}**` : k.phase;
-    p(`| ${name} | ${wallCell(rows.map((r) => r.wall))} | ${v("requests")} | ${v("keystone")} (${v("tokens")}) | ${v("neutron")} | ${v("octavia")} | ${v("server")} | ${v("ssh")} | ${v("cli")} | ${v("cpu")} |`);
+    p(`| ${name} | ${wallCell(rows.map((r) => r.wall))} | ${v("requests")} | ${v("keystone")} (${v("tokens")}) | ${v("neutron")} | ${v("octavia")} | ${v("nova")} | ${v("glance")} | ${v("placement")} | ${v("server")} | ${v("ssh")} | ${v("cli")} | ${v("cpu")} |`);
 }
 p();
 
@@ -577,7 +600,7 @@ if (upPaths.length) {
             `The rest: ${secs(medOf(upPaths, (c) => c.span - c.length))} s of waits between the chain's steps (the engine finishing a step, the program in this process receiving its outputs, running the \`apply\` that needs them and registering the next resource, a plugin starting), ` +
             `and ${secs(leadIn)} s before the chain's first step (from the stack's own registration to the first provider's). ` +
             `Around the makespan the wall time adds ${secs(E("pulumi up, cold", "wall") - medOf(upPaths, (c) => c.makespan))} s: starting the \`pulumi\` CLI and the program's run, writing the state. ` +
-            `Done one after the other, the ${cp.stepCount} steps would take ${secs(medOf(upPaths, (c) => c.work))} s: the engine runs independent branches (the security groups and their rules, the two regions) side by side.`,
+            `Done one after the other, the ${cp.stepCount} steps would take ${secs(medOf(upPaths, (c) => c.work))} s: the engine runs independent branches (the security groups and their rules, the two regions, the backends and the load balancer) side by side.`,
     );
     const kinds = Object.entries(cp.byKind).sort((a, b) => b[1] - a[1]);
     p(`- **What the chain is made of** (run ${med.id}, the median cold \`up\`): ${kinds.map(([k, v]) => `${k} ${secs(v)} s`).join(", ")}.`);
@@ -592,22 +615,31 @@ if (upPaths.length) {
 
 // --- the numbers the explanation quotes ---
 const gCalls = G(T.procedure, "cli") + G(T.undoAll, "cli");
-const gWallCli = G(T.cloud, "wall") + G(T.lb, "wall");
-const cliPerCall = gWallCli / (G(T.cloud, "cli") + G(T.lb, "cli"));
+const cliPerCall = G(T.cloud, "wall") / G(T.cloud, "cli");
 const startup = B("openstack configuration show", "wall");
 const startupCpu = B("openstack configuration show", "cpu");
 const tokenIssue = B("openstack token issue", "wall");
 const oneRequest = B("openstack network list", "wall");
 const keystoneShare = G(T.cloud, "keystone") / G(T.cloud, "requests");
 const sshPerLogin = G(T.nodes, "wall") / G(T.nodes, "ssh");
-const lbPolls = G("lb1", "cli") - 1;
+const lbPolls = G("demo: lb1", "cli") - 1;
+// The load balancer's changes after its creation, each a call and the waits that follow it.
+const LB_CHANGES: Array<[string, number]> = [["demo: listener1", 1], ["demo: pool1", 1], ["demo: 4 members", 4], ["demo: health monitor", 1]];
+// The engine's own wait for the load balancer: its LoadBalancer step in the median run's cold up.
+const engineLb = (() => {
+    const st = medianRunIndex >= 0 ? stepFiles.get(paths[medianRunIndex].id) : undefined;
+    const step = st?.up.find((x) => x.type === "openstack:loadbalancer/loadBalancer:LoadBalancer" && x.end !== undefined);
+    return step ? (step.end! - step.start) / 1000 : undefined;
+})();
+const changeCount = LB_CHANGES.reduce((a, [, n]) => a + n, 0);
+const perChange = LB_CHANGES.reduce((a, [k]) => a + G(k, "wall"), 0) / changeCount;
 
 p("## What the numbers show");
 p();
 p(
-    `- **The ratio.** The guide's configuration, cloud side and nodes, takes ${secs(G(T.config, "wall"))} s; \`pulumi up\` of the same topology ${secs(E("pulumi up, cold", "wall"))} s: ${times(median(upRatio))} (per run: ${upRatio.map(times).join(", ")}). ` +
+    `- **The ratio.** The guide's whole procedure takes ${secs(G(T.procedure, "wall"))} s (its configuration ${secs(G(T.config, "wall"))} s, "How to play" ${secs(G(T.demo, "wall"))} s); \`pulumi up\` of the same topology ${secs(E("pulumi up, cold", "wall"))} s: ${times(median(upRatio))} (per run: ${upRatio.map(times).join(", ")}). ` +
         `An interactive \`pulumi up\` previews first: with the cold preview (${secs(E("pulumi preview (cold", "wall"))} s) the engine's side is ${secs(E("pulumi preview (cold", "wall") + E("pulumi up, cold", "wall"))} s. ` +
-        `The undo: ${secs(G(T.undoConfig, "wall"))} s by hand against ${secs(E("pulumi destroy", "wall"))} s for \`pulumi destroy\` (${times(median(destroyRatio))}).`,
+        `The undo: ${secs(G(T.undoAll, "wall"))} s by hand (How to play ${secs(G(T.undoDemo, "wall"))} s, the configuration ${secs(G(T.undoConfig, "wall"))} s) against ${secs(E("pulumi destroy", "wall"))} s for \`pulumi destroy\` (${times(median(destroyRatio))}).`,
 );
 p(
     `- **The guide's cloud side is dominated by the CLI's own start-up.** ${num(G(T.cloud, "cli"))} \`openstack\` invocations for the configuration (${num(gCalls)} for procedure and undo together), ${cliPerCall.toFixed(2)} s each on average, ` +
@@ -624,14 +656,24 @@ p(
 );
 p(
     `- **Fixed cost of an engine run**: \`up\` with nothing to do takes ${secs(E("pulumi up, no change", "wall"))} s and \`preview\` ${secs(E("pulumi preview, no change", "wall"))} s, with ${num(E("pulumi up, no change", "requests") + E("pulumi preview, no change", "requests"))} API requests and ${num(E("pulumi up, no change", "ssh") + E("pulumi preview, no change", "ssh"))} SSH logins between them ` +
-        "(the providers diff against the state; without `--refresh` nothing is read from the cloud or the nodes): starting the `pulumi` CLI and its plugins, running the program, writing the state. " +
+        "(the providers diff against the state; without `--refresh` the only reads are the demo's image and flavor lookups, which the program makes on every run, plus whatever the compute hosts' periodic reports to Placement add): starting the `pulumi` CLI and its plugins, running the program, writing the state. " +
         (E("pulumi preview (cold", "requests") === 0
             ? "The cold `preview` makes no request either: everything is to be created, so there is nothing to read."
             : `The cold \`preview\` makes ${num(E("pulumi preview (cold", "requests"))} requests.`),
 );
 p(
-    `- **The waits are short here**: with the noop drivers the load balancer was ACTIVE at the first poll after each change (the \`lb1\` phase: ${num(G("lb1", "cli"))} calls = the create + ${num(lbPolls)} poll${lbPolls === 1 ? "" : "s"}). ` +
-        "With real amphorae (a VM to boot, configuration pushed to it at every change) the waits would be far longer and dominate the load-balancer phases; that is not measured here, and not part of the ratio.",
+    `- **The waits.** Octavia boots lb1's amphora as a (fake) Nova server: the guide's \`lb1\` phase took ${secs(G("demo: lb1", "wall"))} s (the create + ${num(lbPolls)} poll${lbPolls === 1 ? "" : "s"}); ` +
+        `each of the ${changeCount} later changes (listener, pool, 4 members, monitor) ${perChange.toFixed(1)} s on average, its call and the polls until ACTIVE again. ` +
+        `The backends: ${secs(G("demo: 4 backends", "wall"))} s for the four \`server create\`, then ${secs(G("demo: the backends ACTIVE", "wall"))} s of \`server list\` until all had an address. ` +
+        "The guide does all of it one step after the other. The stack waits for the same things (its provider polls Octavia and Nova), but boots the backends while lb1's amphora boots " +
+        "(both need only the networks), and puts the four members in as one batch (one PUT of the member list, one wait). " +
+        (engineLb !== undefined
+            ? `Its own \`LoadBalancer\` step took ${secs(engineLb)} s against the guide's ${secs(G("demo: lb1", "wall"))} s for the same create and wait` +
+              (engineLb > G("demo: lb1", "wall")
+                  ? " (the amphora's server boots while Nova boots the four backends on the same 2 cores, and the provider polls Octavia at growing intervals, not every second: Octavia's worker and API logs of the run show when the load balancer went ACTIVE and when the provider looked). "
+                  : ". ")
+            : "") +
+        "The amphora agent is noop, so a change is ACTIVE as soon as the worker has run its flow; with real amphorae (a VM booting an image, HAProxy reconfigured at every change) the waits would be longer on both sides.",
 );
 p(
     `- **Octavia restarts per node**: guide ${restartText("guide")} (its edit, its undo), engine ${restartText("engine")} (\`up\` and \`destroy\`; none for the no-change \`up\`).`,
@@ -649,10 +691,12 @@ p("- **No DHCP**: the management networks have no DHCP server the nodes could re
 p("- **The node steps run from this machine**, one `ssh stack@node sudo …` per command line of the guide (the guide's operator types them in a shell on the node). `--host $(hostname)` is the node's own host name (controller-r1, controller-r2), taken from the node facts.");
 p("- **octavia.conf** is edited one key per command (`crudini --set` where the node has it, else an awk one-liner with the same semantics: set the key in its section, replacing its line, else its commented-out sample line, else adding it at the end of the section, adding the section if missing" + (editor ? `; this run: ${editor}` : "") + "), after a `cp -p` backup that the undo moves back; the keys are those of guide step 4 the stack sets: `[health_manager]` bind_ip, bind_port, controller_ip_port_list, heartbeat_key, `[controller_worker]` amp_boot_network_list, amp_secgroup_list, `[neutron]` region_name (the central region), `[nova]` and `[glance]` region_name (the node's region). The guide's sample diff also sets service_name/endpoint/endpoint_type, which the stack's configuration leaves unset here, so neither side sets them.");
 p("- **The restart**: the nodes have no systemd; both sides run `echo restarted >>/run/octavia-restarts.log`, the restart command the stack is configured with on them (scripts/lib/localStack.ts).");
-p("- **The undo** is not in the guide: the benchmark reverses every step, the load-balancer phases first, then the nodes (octavia.conf back, restart, `iptables -D`, `ovs-vsctl del-port`, which takes o-hm0 with its MAC and address), then the cloud side. It is counted apart from the procedure.");
-p("- **Names**: every name carries a per-run suffix on the guide's side, and the stack's security groups and networks carry `-engine-<suffix>`, so nothing clashes with the `local` stack on the same cloud. The stack names its health-manager ports `octavia-health-manager-<region>-<hostname>-listen-port` (no suffix; it keeps them by id).");
+p("- **The undo** is not in the guide: the benchmark reverses every step: the load-balancer chain (monitor, members one by one, pool, listener, lb1, waiting after each, until lb1 is gone), the backends (one `server delete` per region, `server list` until they are gone), the networks (their delete retried while a port Octavia or Nova removes asynchronously still holds one), then the nodes (octavia.conf back, restart, `iptables -D`, `ovs-vsctl del-port`, which takes o-hm0 with its MAC and address), then the configuration's cloud side. It is counted apart from the procedure.");
+p("- **Names**: every name carries a per-run suffix on the guide's side (`net1-<suffix>`, `backend1-<suffix>`, `lb1-<suffix>`, …), and the stack's security groups, management networks and every name of its demo (networks, backends, load balancer, the members' references) carry `-engine-<suffix>`, so nothing clashes with the `local` stack on the same cloud. The stack names its health-manager ports `octavia-health-manager-<region>-<hostname>-listen-port` (no suffix; it keeps them by id) and its backends' group after the stack (`tricircle-lbaas-bench-demo-backend-http`).");
 p("- **What the stack does beyond the guide**, inside its measured time: an ip6tables rule next to the iptables one, the OVS `mac` column, checks that o-hm0 carries exactly the port's MAC and address, the boot-time persistence (a systemd unit and its helper, written even where no systemd runs), octavia.conf merged key by key with its original recorded for the undo, and a restart only when the file changed.");
-p("- **Backends**: `nova boot` and the web servers are not run (no compute part); the members are the fixed addresses 10.0.10.10 and 10.0.10.11.");
+p("- **How to play, scenario 3 at once**: the guide grows its pool scenario by scenario (two backends on net1, then one on net1 in RegionTwo, then net2 and one backend on it in RegionTwo); the benchmark runs the same commands once for the third scenario's topology, the one the stack's demo deploys: net1, net2, the four backends, then lb1, listener, pool, the four members (each with its own network's subnet and the address `server list` shows), and a health monitor (HTTP, delay 5, timeout 3, 3 retries; the stack's demo has one, the guide's listing does not), waiting for ACTIVE after each load-balancer change. net2 (\"create network in RegionTwo\") is a central network, as net1 is.");
+p("- **Backends**: `nova boot --flavor 1 --image $image_id --nic net-id=…` is run as its openstackclient form, `server create --image cirros --flavor m1.tiny --nic net-id=…` (no lookup of the image's id), with the admin credentials and the project's default security group, as the guide does. The stack gives its backends their own group (HTTP from the demo networks, 2 rules) and its web server as user-data on a config drive. The servers are the fake virt driver's: nothing runs in them, so the guide's web-server simulation (`ssh cirros@…`, the `nc -l -p 80` loop) and `curl $VIP` are not run, on either side (the amphora agent is noop: no traffic crosses the VIP; test/host/verify.test.ts checks round robin against HAProxy).");
+p("- **Amphorae**: lb1's amphora boots where the local cloud's Octavia boots every amphora, on the cloud's own plane (`lc-amp-mgmt-net`, `lc-amp-sec-grp`, project `service`; scripts/local-cloud/amphora-plane.sh is left as it is), on both sides: the bench nodes' octavia.conf, which both sides edit, is not the file the local Octavia reads.");
 if (notes.length) {
     p();
     p("## Found while running the guide as written");
@@ -666,33 +710,35 @@ p();
 p(
     "Measured before this benchmark existed, with the official `command` plugin and a bridged OpenStack provider, on the guide's topology with two controllers in namespaces (not from this run, not reproduced by it): " +
         "`preview` 42 creates 4.5 s; `up` 11.3 s; no-change `preview` 3.1 s; `destroy` 6 s; the guide's cloud-side procedure 39.5 s. " +
-        `This run: ${num(paths[0]?.counts.previewCreates ?? 0)} creates in the cold \`preview\` ${secs(E("pulumi preview (cold", "wall"))} s; \`up\` ${secs(E("pulumi up, cold", "wall"))} s; no-change \`preview\` ${secs(E("pulumi preview, no change", "wall"))} s; \`destroy\` ${secs(E("pulumi destroy", "wall"))} s; the guide's whole cloud side (configuration + load-balancer phases) ${secs(G(T.cloud, "wall") + G(T.lb, "wall"))} s.`,
+        `This run: ${num(paths[0]?.counts.previewCreates ?? 0)} creates in the cold \`preview\` ${secs(E("pulumi preview (cold", "wall"))} s; \`up\` ${secs(E("pulumi up, cold", "wall"))} s; no-change \`preview\` ${secs(E("pulumi preview, no change", "wall"))} s; \`destroy\` ${secs(E("pulumi destroy", "wall"))} s; the guide's configuration, cloud side ${secs(G(T.cloud, "wall"))} s.`,
 );
 p();
 
 p("## How it is measured");
 p();
 p(
-    "- **One run** = the guide's procedure and undo, then the stack (create the stack, cold `preview`, cold `up`, no-change `up`, no-change `preview`, `destroy`), then the CLI baseline, on the same cloud and the same two nodes, one after the other. " +
+    "- **One run** = the guide's whole procedure and undo, then the stack (create the stack, cold `preview`, cold `up`, no-change `up`, no-change `preview`, `preview --refresh`, `destroy`), then the CLI baseline, on the same cloud and the same two nodes, one after the other. " +
         "Before each side the bench saves the nodes' state (scripts/bench/node-state.sh, from outside the nodes with nsenter: devices and addresses, OVS ports, iptables and ip6tables rules, octavia.conf's sha256/size/mode/owner, /etc/octavia's listing, the stack's and the guide's files); " +
-        "after the guide's undo and after `pulumi destroy` it compares, and the benchmark fails if any node differs (no o-hm0, no o-hm0 rule, octavia.conf byte for byte). Every run passed that check.",
+        "after the guide's undo and after `pulumi destroy` it compares, and the benchmark fails if any node differs (no o-hm0, no o-hm0 rule, octavia.conf byte for byte), or if a load balancer, server, network or security group of the run is left on the cloud. Every run passed both checks.",
 );
 p(
     "- **Wall time**: a monotonic clock around each phase (bash `$EPOCHREALTIME`, Node `process.hrtime`); the 0.5 s pause before each count (so that the services' last log lines land) is not included. The guide's sums are sums of its phases.",
 );
 p(
     "- **API requests**: the request lines the services appended to their logs during the phase (`scripts/bench/api-requests.sh`): `.local-cloud/log/keystone.log` and `octavia-api.log` (uwsgi's `[pid: …] … POST /v3/auth/tokens => generated …` lines), " +
-        "`neutron-server.log` (`neutron.wsgi … \"PUT /v2.0/ports/… HTTP/1.1\" status: …`). Keystone's count includes the token validations Neutron and Octavia make for the run's tokens. " +
+        "`neutron-server.log` (`neutron.wsgi … \"PUT /v2.0/ports/… HTTP/1.1\" status: …`), `nova-api.log` (`nova.osapi_compute.wsgi.server … \"POST /v2.1/servers HTTP/1.1\" status: …`), `glance.log` (`eventlet.wsgi.server … \"GET /v2/images/… HTTP/1.1\" 200 …`) and `placement.log` (uwsgi's lines; its `placement.requestlog` lines repeat the same requests). " +
+        "Keystone's count includes the token validations the other services make for the run's tokens; Nova's, Glance's and Placement's include the requests the Nova services and Octavia's worker make for the servers a phase boots or deletes (the amphora among them), " +
+        "and Placement's also the compute hosts' periodic resource reports that fall into the phase, which are not the run's. " +
         "**SSH logins**: `Accepted publickey` lines in the bench nodes' sshd logs (`.local-cloud/nodes-bench/node*/log/sshd.log`); the state checks enter the nodes with nsenter and log in to nothing.",
 );
 const windows = numbered(/^window-\d+\.tsv$/);
 const windowCheck = windows.map((f) => {
     const [, , ...n] = fs.readFileSync(path.join(dir, f), "utf8").trim().split("\t");
-    const [k, ne, o] = n.map(Number);
+    const [k, ne, o, , , , nova = 0, glance = 0, placement = 0] = n.map(Number);
     const i = runIds.indexOf(runNumber(f));
     const rows = withTotals[i] ?? [];
     const g = rows.filter((r) => r.section === "guide" && !r.phase.startsWith("="));
-    return g.length ? k + ne + o - g.reduce((a, r) => a + requests(r), 0) : NaN;
+    return g.length ? k + ne + o + nova + glance + placement - g.reduce((a, r) => a + requests(r), 0) : NaN;
 });
 const clean = windowCheck.length > 0 && windowCheck.every((d) => d === 0);
 const varying = keys.filter(
@@ -715,7 +761,7 @@ p(
 );
 p(
     "- **The stack's configuration** is the `local` stack's (Pulumi.local.yaml and scripts/lib/localStack.ts: `openstack:cloud: local`, both regions and their CIDRs, `restartCommand`, the SSH user and pinned host keys) built from the bench nodes' facts (`nodeFacts(root, \"bench\")`), " +
-        "with the bench's own names and `securityGroups.allowedCidrs: [0.0.0.0/0, ::/0]` (the guide's rules; the stack's default would be the management CIDRs). Each run uses a fresh stack in a throw-away file backend; the program is the compiled `index.ts`, loaded afresh for every engine operation. " +
+        "with `amphoraProject: service` and the guide's third scenario as `demo`, the bench's own names and `securityGroups.allowedCidrs: [0.0.0.0/0, ::/0]` (the guide's rules; the stack's default would be the management CIDRs). Each run uses a fresh stack in a throw-away file backend; the program is the compiled `index.ts`, loaded afresh for every engine operation. " +
         "The Automation API runs `up` and `destroy` with `--skip-preview` (an interactive `pulumi up` previews first: add the cold `preview`), with the CLI's default parallelism.",
 );
 p(
@@ -724,7 +770,7 @@ p(
         "Components (the stack itself, RegionalOctavia, ControllerNode, …) weigh nothing: their resOutputsEvent comes only when they register their outputs, after their children; they pass their own dependencies on to their children (a ControllerNode waits for its port's binding, and so do its commands). " +
         "The critical path is the chain with the largest sum of step durations; its span runs from its first step's start to its last step's end; the makespan from the first step's start (the stack's own registration) to the last step's end. For `destroy` the edges are reversed.",
 );
-p(`- The guide's waits poll \`loadbalancer show -c provisioning_status\` every ${meta.pollInterval} s (\`BENCH_POLL_INTERVAL\`). Every phase is bounded in time (each CLI and ssh call, each engine operation, each side as a whole); a trap deletes whatever a failed run left and restores the nodes.`);
+p(`- The guide's waits poll \`loadbalancer show -c provisioning_status\` (and, for the backends, \`server list\`) every ${meta.pollInterval} s (\`BENCH_POLL_INTERVAL\`), each bounded by \`BENCH_WAIT_TIMEOUT\`. Every phase is bounded in time (each CLI and ssh call, each engine operation, each side as a whole); a trap deletes whatever a failed run left and restores the nodes.`);
 p("- Server-side CPU and memory were not measured, only the clients'. Times on this 2-CPU machine vary with other work on it (see the load averages above and the range column).");
 p();
 
@@ -740,7 +786,8 @@ if (many) {
         });
         p(`| ${k.section}: ${k.phase} | ${cells.join(" | ")} |`);
     }
-    p(`| ratio guide configuration ÷ engine cold up | ${upRatio.map(times).join(" | ")} |`);
+    p(`| ratio guide whole procedure ÷ engine cold up | ${upRatio.map(times).join(" | ")} |`);
+    p(`| ratio guide whole undo ÷ engine destroy | ${destroyRatio.map(times).join(" | ")} |`);
     p(`| engine: cold up, critical path / makespan s | ${paths.map((c) => (c.up ? `${secs(c.up.length)} / ${secs(c.up.makespan)}` : "–")).join(" | ")} |`);
     p(`| engine: destroy, critical path / makespan s | ${paths.map((c) => (c.destroy ? `${secs(c.destroy.length)} / ${secs(c.destroy.makespan)}` : "–")).join(" | ")} |`);
     p();

@@ -1,6 +1,8 @@
-// The stack's side of the benchmark: the whole index.ts program (the management plane of the guide's topology:
-// both regions, one controller per region on the benchmark's own node pair) through the real engine, in this
-// process through the Automation API (scripts/lib/engine.ts), with the project's plugins, against the local cloud.
+// The stack's side of the benchmark: the whole index.ts program (the guide's topology: the management plane of both
+// regions, one controller per region on the benchmark's own node pair, and the demo of Pulumi.local.yaml, the
+// guide's third scenario: net1, net2, four backends, lb1 with its listener, pool, members and monitor) through the
+// real engine, in this process through the Automation API (scripts/lib/engine.ts), with the project's plugins,
+// against the local cloud with compute.
 // Phases: create the stack, `preview` (cold: everything to create), `up` cold, `up` with no change, `preview` with
 // no change, `preview --refresh` with no change (the nodes' drift checks over SSH included), `destroy`. Each phase
 // is timed and the API requests and SSH logins it caused are counted (scripts/bench/api-requests.sh), as for the
@@ -8,13 +10,15 @@
 //
 // Compiled (with index.ts and components/) and run by scripts/bench.sh; writes one tab-separated row per phase to
 // $BENCH_OUT (section, phase, wall seconds, keystone, neutron, octavia, new tokens, server seconds, openstack CLI
-// calls, client CPU seconds, SSH logins: see lib.sh) and, to $BENCH_STEPS_OUT, the engine's steps of the cold `up`
+// calls, client CPU seconds, SSH logins, nova, glance, placement: see lib.sh) and, to $BENCH_STEPS_OUT, the engine's steps of the cold `up`
 // and of the `destroy` (start and end of each, per URN, from the engine's events) with the dependencies of every
 // resource from the state after `up` (`dependencies`, `propertyDependencies`, `parent`, `provider`): report.ts
 // computes the critical path and the makespan from them.
 //
-// Names: the security groups and management networks carry "-engine-<BENCH_SUFFIX>", so nothing clashes with the
-// `local` stack deployed on the same cloud or with the guide's run. Every engine operation is bounded
+// Names: the security groups, the management networks and every name of the demo (its networks, backends and load
+// balancers, and the members' references to them) carry "-engine-<BENCH_SUFFIX>", so nothing clashes with the
+// `local` stack deployed on the same cloud or with the guide's run (its names end in -<BENCH_SUFFIX>). The demo's
+// backend group is named after the stack, "bench" (components/demo/demo.ts). Every engine operation is bounded
 // (BENCH_ENGINE_TIMEOUT seconds, default 600); on a failure the stack is destroyed (bounded too) and the caller's
 // trap removes by name whatever is left.
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
@@ -79,11 +83,11 @@ async function phase<T>(name: string, body: () => Promise<T> | T): Promise<T> {
     const result = await body();
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = cpuSeconds() - cpu0;
-    const [keystone, neutron, octavia, tokens, server, ssh] = requestsSince(mark);
-    const row = [SECTION, name, wall.toFixed(2), keystone, neutron, octavia, tokens, server.toFixed(2), 0, cpu.toFixed(2), ssh].join("\t");
+    const [keystone, neutron, octavia, tokens, server, ssh, nova = 0, glance = 0, placement = 0] = requestsSince(mark);
+    const row = [SECTION, name, wall.toFixed(2), keystone, neutron, octavia, tokens, server.toFixed(2), 0, cpu.toFixed(2), ssh, nova, glance, placement].join("\t");
     if (OUT) fs.appendFileSync(OUT, row + "\n");
     say(
-        `${name}: ${wall.toFixed(2)} s, requests keystone ${keystone} (new tokens ${tokens}), neutron ${neutron}, octavia ${octavia}, server ${server.toFixed(2)} s, SSH logins ${ssh}, CPU ${cpu.toFixed(2)} s`,
+        `${name}: ${wall.toFixed(2)} s, requests keystone ${keystone} (new tokens ${tokens}), neutron ${neutron}, octavia ${octavia}, nova ${nova}, glance ${glance}, placement ${placement}, server ${server.toFixed(2)} s, SSH logins ${ssh}, CPU ${cpu.toFixed(2)} s`,
     );
     return result;
 }
@@ -111,9 +115,29 @@ function benchConfig(): { config: Record<string, unknown>; secrets: Record<strin
     regions.forEach((r, i) => {
         r.mgmt = { ...r.mgmt, network: `lb-mgmt-net${i + 1}-${SUFFIX}`, subnet: `lb-mgmt-subnet${i + 1}-${SUFFIX}` };
     });
+    const demo = config["tricircle-lbaas:demo"] as RawDemo | undefined;
+    if (!demo?.loadBalancers?.length || !demo.backends?.length) throw new Error("Pulumi.local.yaml has no demo with backends and a load balancer: the bench compares the guide's whole procedure");
+    config["tricircle-lbaas:demo"] = suffixDemo(demo, (name) => `${name}-${SUFFIX}`);
     const nodes = regions.reduce((n, r) => n + (r.controllers?.length ?? 0), 0);
     if (nodes !== 2) throw new Error(`the bench topology has ${nodes} controllers, expected 2 (one per region): are the bench nodes running?`);
     return { config, secrets: localStackSecrets(facts), nodes };
+}
+
+/** What the demo's config (as written in Pulumi.local.yaml, before the schema parses it) names and refers to. */
+interface RawDemo {
+    networks: Array<{ name: string }>;
+    backends?: Array<{ name: string; network: string }>;
+    loadBalancers?: Array<{ name: string; vipNetwork: string; members?: string[] }>;
+}
+
+/** The demo with every name it defines, and every reference to one, renamed (networks, backends, load balancers). */
+function suffixDemo<T extends RawDemo>(demo: T, rename: (name: string) => string): T {
+    return {
+        ...demo,
+        networks: demo.networks.map((n) => ({ ...n, name: rename(n.name) })),
+        backends: demo.backends?.map((b) => ({ ...b, name: rename(b.name), network: rename(b.network) })),
+        loadBalancers: demo.loadBalancers?.map((lb) => ({ ...lb, name: rename(lb.name), vipNetwork: rename(lb.vipNetwork), members: lb.members?.map(rename) })),
+    };
 }
 
 interface Step {
