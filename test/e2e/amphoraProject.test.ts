@@ -3,11 +3,11 @@
 // nothing is registered; the cloud's `service` project, by name and by id, previews the management plane with that
 // project as owner. Previews only: runs on the local cloud with or without compute.
 import * as fs from "fs";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../../scripts/lib/engine";
+import { requireEngine, STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
-import { CLOUDS_YAML, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-amphora-project";
 const P = "e2e-amphora-project-";
@@ -50,16 +50,7 @@ describe("amphoraProject through the real engine: looked up in Keystone at previ
         requireLocalCloud();
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
         serviceProjectId = openstack("CentralRegion", "project", "show", "service").id;
-        ({ stack, backend, workDir } = await throwAwayStack({
-            root: ROOT,
-            projectName: "tricircle-lbaas",
-            stackName: STACK,
-            passphrase: "e2e-local-only",
-            program: async () => {
-                vi.resetModules();
-                return (await import("../../index")) as Record<string, unknown>;
-            },
-        }));
+        ({ stack, backend, workDir } = await indexStack(STACK));
     });
 
     afterAll(() => {

@@ -12,12 +12,12 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { STACK_PLUGINS, throwAwayStack } from "../../scripts/lib/engine";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Stack } from "@pulumi/pulumi/automation";
+import { STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import * as engine from "../../scripts/lib/engine";
-import { CLOUDS_YAML, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-demo";
 const P = "e2e-demo-";
@@ -81,19 +81,8 @@ async function configure(): Promise<void> {
     writeStackFile(workDir, STACK, stackConfig());
 }
 
-function collector(): { onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
-    const ops = new Map<string, string>();
-    return {
-        onEvent: (e) => {
-            const md = e.resourcePreEvent?.metadata;
-            if (md && md.op !== "same" && !md.type.startsWith("pulumi:providers:")) ops.set(`${md.type}::${md.urn.split("::").pop()}`, md.op);
-        },
-        ops,
-    };
-}
-
 async function up(): Promise<Run> {
-    const c = collector();
+    const c = changeCollector();
     const t0 = Date.now();
     const r = await stack.up({ onEvent: c.onEvent });
     return { summary: r.summary.resourceChanges ?? {}, ops: c.ops, ms: Date.now() - t0 };
@@ -242,16 +231,7 @@ describe("the guide's demo on the local cloud, amphorae on the stack's managemen
         planeBefore = plane("show");
         expect(leftovers(), "objects of an earlier run of this suite").toEqual([]);
         serviceProjectId = openstack("CentralRegion", "project", "show", "service").id;
-        ({ stack, backend, workDir } = await throwAwayStack({
-            root: ROOT,
-            projectName: "tricircle-lbaas",
-            stackName: STACK,
-            passphrase: "e2e-local-only",
-            program: async () => {
-                vi.resetModules();
-                return (await import("../../index")) as Record<string, unknown>;
-            },
-        }));
+        ({ stack, backend, workDir } = await indexStack(STACK));
     });
 
     afterAll(async () => {

@@ -5,6 +5,7 @@ import * as path from "path";
 import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/openstackAuth";
 import { NeutronAccess } from "../../components/portHostBinding";
 import { vi } from "vitest";
+import { EngineEvent } from "@pulumi/pulumi/automation";
 import { ThrowAwayStack, throwAwayStack } from "../../scripts/lib/engine";
 
 export const ROOT = path.join(__dirname, "..", "..");
@@ -56,4 +57,20 @@ export function indexStack(stackName: string, passphrase = "e2e-local-only"): Pr
             return (await import("../../index")) as Record<string, unknown>;
         },
     });
+}
+
+/**
+ * The engine's events turned into the op of every resource that is not `same`, per `type::name` (the URN's last
+ * segment). Providers are left out: they are no resources of the stack (the dynamic provider's default one is re-read
+ * on each run).
+ */
+export function changeCollector(): { onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
+    const ops = new Map<string, string>();
+    return {
+        onEvent: (e) => {
+            const md = e.resourcePreEvent?.metadata;
+            if (md && md.op !== "same" && !md.type.startsWith("pulumi:providers:")) ops.set(`${md.type}::${md.urn.split("::").pop()}`, md.op);
+        },
+        ops,
+    };
 }

@@ -12,7 +12,7 @@ import { STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER } from "../host/harness";
 import * as engine from "../../scripts/lib/engine";
-import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-stack";
 const PASSPHRASE = "e2e-local-only";
@@ -81,16 +81,7 @@ interface Run {
 }
 
 function collector(): { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
-    const ops = new Map<string, string>();
-    return {
-        onOutput: (s) => (engineOutput += s),
-        onEvent: (e) => {
-            const md = e.resourcePreEvent?.metadata;
-            // Providers are no resources of the stack (the dynamic provider's default one is re-read on each run).
-            if (md && md.op !== "same" && !md.type.startsWith("pulumi:providers:")) ops.set(`${md.type}::${md.urn.split("::").pop()}`, md.op);
-        },
-        ops,
-    };
+    return { onOutput: (s) => (engineOutput += s), ...changeCollector() };
 }
 
 async function up(): Promise<Run> {
