@@ -14,10 +14,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Stack } from "@pulumi/pulumi/automation";
-import { STACK_PLUGINS } from "../../scripts/lib/engine";
+import { requireEngine, STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
-import * as engine from "../../scripts/lib/engine";
-import { changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-demo";
 const P = "e2e-demo-";
@@ -32,12 +31,6 @@ let serviceProjectId: string;
 let destroyed = false;
 let demo: Record<string, any> | undefined;
 
-interface Run {
-    summary: Record<string, number>;
-    /** op per `type::name` (the URN's last segment), from the engine's events; providers left out. */
-    ops: Map<string, string>;
-    ms: number;
-}
 
 function stackConfig(): Record<string, unknown> {
     return {
@@ -81,7 +74,7 @@ async function configure(): Promise<void> {
     writeStackFile(workDir, STACK, stackConfig());
 }
 
-async function up(): Promise<Run> {
+async function up(): Promise<ChangeRun> {
     const c = changeCollector();
     const t0 = Date.now();
     const r = await stack.up({ onEvent: c.onEvent });
@@ -171,13 +164,7 @@ async function checkDeployed(expected: { backends: Array<{ name: string; region:
         const inst = instances.find((i) => i.outputs.name === b.name)!;
         expect(inst.outputs.region).toBe(b.region);
         expect(inst.provider).toContain(`::openstack-${b.region}::`);
-        const server = JSON.parse(
-            execFileSync("openstack", ["--os-region-name", b.region, "--os-compute-api-version", "2.3", "server", "show", inst.outputs.id, "-f", "json"], {
-                env: { ...process.env, OS_CLIENT_CONFIG_FILE: CLOUDS_YAML, OS_CLOUD: "local" },
-                encoding: "utf8",
-                timeout: 60_000,
-            }),
-        );
+        const server = openstack(b.region, "--os-compute-api-version", "2.3", "server", "show", inst.outputs.id);
         expect(server.status).toBe("ACTIVE");
         const userData = Buffer.from(server["OS-EXT-SRV-ATTR:user_data"] ?? "", "base64").toString("utf8");
         expect(userData).toContain("demo-httpd");
@@ -225,7 +212,7 @@ function descends(state: Array<{ urn: string; parent?: string }>, r: { urn: stri
 
 describe("the guide's demo on the local cloud, amphorae on the stack's management plane", () => {
     beforeAll(async () => {
-        engine.requireEngine(ROOT, STACK_PLUGINS);
+        requireEngine(ROOT, STACK_PLUGINS);
         requireLocalCloud();
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
         planeBefore = plane("show");

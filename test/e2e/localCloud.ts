@@ -59,6 +59,14 @@ export function indexStack(stackName: string, passphrase = "e2e-local-only"): Pr
     });
 }
 
+/** A run of the engine as the suites see it: its change summary, the op of every changed resource, its wall time. */
+export interface ChangeRun {
+    summary: Record<string, number>;
+    /** op per `type::name` (the URN's last segment), from the engine's events; providers left out. */
+    ops: Map<string, string>;
+    ms: number;
+}
+
 /**
  * The engine's events turned into the op of every resource that is not `same`, per `type::name` (the URN's last
  * segment). Providers are left out: they are no resources of the stack (the dynamic provider's default one is re-read

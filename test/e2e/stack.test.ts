@@ -12,7 +12,7 @@ import { STACK_PLUGINS } from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER } from "../host/harness";
 import * as engine from "../../scripts/lib/engine";
-import { changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
+import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-stack";
 const PASSPHRASE = "e2e-local-only";
@@ -73,32 +73,26 @@ async function configure(): Promise<void> {
     await stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
 }
 
-interface Run {
-    summary: Record<string, number>;
-    /** op per resource name (the last URN segment), from the engine's events. */
-    ops: Map<string, string>;
-    ms: number;
-}
 
 function collector(): { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
     return { onOutput: (s) => (engineOutput += s), ...changeCollector() };
 }
 
-async function up(): Promise<Run> {
+async function up(): Promise<ChangeRun> {
     const c = collector();
     const t0 = Date.now();
     const r = await stack.up({ onOutput: c.onOutput, onEvent: c.onEvent });
     return { summary: r.summary.resourceChanges ?? {}, ops: c.ops, ms: Date.now() - t0 };
 }
 
-async function preview(opts: { expectNoChanges?: boolean } = {}): Promise<Run> {
+async function preview(opts: { expectNoChanges?: boolean } = {}): Promise<ChangeRun> {
     const c = collector();
     const t0 = Date.now();
     const r = await stack.preview({ ...opts, onOutput: c.onOutput, onEvent: c.onEvent });
     return { summary: r.changeSummary ?? {}, ops: c.ops, ms: Date.now() - t0 };
 }
 
-const byType = (run: Run, type: string) => [...run.ops].filter(([k]) => k.startsWith(`${type}::`));
+const byType = (run: ChangeRun, type: string) => [...run.ops].filter(([k]) => k.startsWith(`${type}::`));
 
 /**
  * Every Neutron object of the suite (its names all carry "e2e") and every rule of its groups, by id: what a create
