@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { amphoraProjectId } from "./components/amphoraProject";
-import { AmphoraSecurityGroups } from "./components/amphoraSecurityGroups";
-import { loadStackConfig } from "./components/config";
+import { amphoraProjectId } from "./components/cloud/amphoraProject";
+import { AmphoraSecurityGroups } from "./components/cloud/amphoraSecurityGroups";
+import { loadStackConfig } from "./components/config/model";
 import { Demo } from "./components/demo/demo";
-import { neutronAccess, openStackSettings, RegionalProviders } from "./components/providers";
+import { neutronAccess, openStackSettings, RegionalProviders } from "./components/cloud/providers";
 import { RegionalOctavia } from "./components/regionalOctavia";
-import { tagResources } from "./components/tags";
+import { tagResources } from "./components/cloud/tags";
 
 const model = loadStackConfig();
 const settings = openStackSettings();
@@ -16,7 +16,7 @@ const providers = new RegionalProviders("openstack", {
     settings,
 });
 const access = neutronAccess(settings);
-// Every cloud object below carries the stack's tags (components/tags.ts).
+// Every cloud object below carries the stack's tags (components/cloud/tags.ts).
 const tagged = { transformations: [tagResources] };
 // The management plane belongs to Octavia's project (amphoraProject), looked up once; unset: the credentials' own.
 const tenantId = model.amphoraProject === undefined ? undefined : amphoraProjectId(model.amphoraProject, providers.central);

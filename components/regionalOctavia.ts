@@ -1,10 +1,10 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { RegionModel } from "./config";
-import { ControllerNode } from "./controllerNode";
-import { HealthManagerPort } from "./healthManagerPort";
-import { ManagementNetwork } from "./managementNetwork";
-import { NeutronAccess } from "./portHostBinding";
+import { RegionModel } from "./config/model";
+import { ControllerNode } from "./node/controllerNode";
+import { HealthManagerPort } from "./cloud/healthManagerPort";
+import { ManagementNetwork } from "./cloud/managementNetwork";
+import { NeutronAccess } from "./cloud/portHostBinding";
 
 export interface RegionalOctaviaArgs {
     /** The local region as configured (`regions[]`): management network, controllers, Octavia settings. */

@@ -1,6 +1,6 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { DemoModel } from "../config";
+import { DemoModel } from "../config/model";
 
 export interface DemoNetworksArgs {
     /** Central region: tenant networks are Tricircle (central) networks that reach into every local region. */

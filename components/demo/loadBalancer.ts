@@ -1,6 +1,6 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { DemoModel } from "../config";
+import { DemoModel } from "../config/model";
 
 export type LoadBalancerSpec = DemoModel["loadBalancers"][number];
 

@@ -6,9 +6,9 @@
 // stay byte for byte, and every value the stack writes reads back as itself.
 
 import { nodeAsset } from "./assets";
-import * as rules from "../rules";
-import { assertValid } from "../rules";
-import { ServiceEndpoint } from "../configSchema";
+import * as rules from "../config/rules";
+import { assertValid } from "../config/rules";
+import { ServiceEndpoint } from "../config/schema";
 
 /** A setting with its value in the script, or one whose value travels on standard input. */
 export type OctaviaSetting =
@@ -106,7 +106,7 @@ export function octaviaConfStdin(secrets: { heartbeatKey: string }): string {
 }
 
 /**
- * The merge program (components/node/scripts/octavia_conf_merge.py; its docstring says what it does and why it
+ * The merge program (components/node/files/octavia_conf_merge.py; its docstring says what it does and why it
  * parses the file itself), run on the node as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS`.
  */
 export const OCTAVIA_CONF_MERGE_PROGRAM = nodeAsset("octavia_conf_merge.py");

@@ -1,5 +1,5 @@
 // Pure generators of the bash programs that ControllerNode hands to command.remote.Command. The programs are files
-// of their own in components/node/scripts/ (shellcheck'ed by `npm run lint`); this module keeps the typed parameters,
+// of their own in components/node/files/ (shellcheck'ed by `npm run lint`); this module keeps the typed parameters,
 // their checks, the quoted assignments (the only way a value enters a script) and the assembly. It returns strings
 // and touches neither Pulumi nor the network, so the host tests run exactly these strings over real SSH.
 //
@@ -10,8 +10,8 @@
 // heartbeat key, see octaviaConf.ts), because a command's text shows up in `pulumi preview`, in the state file and in
 // the provider's error messages.
 
-import * as rules from "../rules";
-import { assertValid } from "../rules";
+import * as rules from "../config/rules";
+import { assertValid } from "../config/rules";
 import { nodeAsset } from "./assets";
 import { assertAbsolutePath, assertInterfaceName, assertPort, fail, normalizeIp, normalizeMac, normalizeUuid, shellQuote } from "./values";
 // The values' checks and quoting live in values.ts; they stay part of this module's API.
@@ -109,7 +109,7 @@ function fileFromHeredoc(mode: string, pathVar: string, delimiter: string, conte
     return `tlb_install_file ${mode} "$${pathVar}" <<'${delimiter}'\n${body}${delimiter}`;
 }
 
-/** A shell file of components/node/scripts/ as a piece of an assembled script: without its linter directives. */
+/** A shell file of components/node/files/ as a piece of an assembled script: without its linter directives. */
 export function shellPiece(text: string): string {
     return text
         .split("\n")

@@ -2,8 +2,8 @@
 
 import * as net from "net";
 import * as ipaddr from "ipaddr.js";
-import * as rules from "../rules";
-import { assertValid } from "../rules";
+import * as rules from "../config/rules";
+import { assertValid } from "../config/rules";
 
 /** POSIX single-quoting: the result is one shell word whose value is exactly `value`. */
 export function shellQuote(value: string): string {

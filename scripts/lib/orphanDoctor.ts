@@ -1,8 +1,8 @@
 // `npm run doctor -- --orphans [--fix]` on a stack (scripts/doctor.ts) and in the crash e2e: the report and the
 // repair of scripts/lib/orphans.ts, with the stack's own credentials and regions.
 import { Stack } from "@pulumi/pulumi/automation";
-import { ProviderSettings, resolveKeystoneAuth } from "../../components/openstackAuth";
-import { stackTag } from "../../components/tags";
+import { ProviderSettings, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
+import { stackTag } from "../../components/cloud/tags";
 import {
     adoptIntoState,
     deleteObject,

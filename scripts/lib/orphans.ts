@@ -1,20 +1,20 @@
 // `npm run doctor -- --orphans [--fix]` and the crash e2e: the way back to a clean state after an interrupted `up`.
 // A hard stop (kill -9, a lost runner) leaves creates in the state as pending operations without ids, while the
 // cloud may already hold the objects: the next `up` would make them again, under the same names. The stack's tags
-// (components/tags.ts) tell its objects apart from an operator's: an object with this stack's tag whose id is not in
+// (components/cloud/tags.ts) tell its objects apart from an operator's: an object with this stack's tag whose id is not in
 // the state is an orphan. `--fix` adopts each orphan that a pending create claims (same type, its key tag naming the
 // pending resource) into the state under that URN, deletes the orphans nothing claims, drops the pending creates
 // that found no object, and refreshes so the adopted resources get their real outputs. Neutron takes tags in a call
 // of their own after the create, so a kill between the two leaves an object with no tag at all: a pending create
 // also claims the one untagged object of its type and exact name (two such objects: the fix refuses and names them).
 // It never deletes an object without this stack's tag.
-import { KeystoneAuth, keystoneAuthBody } from "../../components/openstackAuth";
-import { keyTag, TAGGED_TYPES } from "../../components/tags";
+import { KeystoneAuth, keystoneAuthBody } from "../../components/cloud/openstackAuth";
+import { keyTag, TAGGED_TYPES } from "../../components/cloud/tags";
 
 /** The kinds of cloud object the stack tags, by the API collection that lists them. */
 export type ObjectKind = "security-group" | "network" | "subnet" | "port" | "loadbalancer" | "listener" | "server";
 
-/** The Pulumi type of each kind (components/tags.ts TAGGED_TYPES): what a pending create must be to claim one. */
+/** The Pulumi type of each kind (components/cloud/tags.ts TAGGED_TYPES): what a pending create must be to claim one. */
 export const TYPE_OF_KIND: Readonly<Record<ObjectKind, string>> = {
     "security-group": "openstack:networking/secGroup:SecGroup",
     network: "openstack:networking/network:Network",

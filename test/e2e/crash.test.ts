@@ -11,11 +11,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { stackTag } from "../../components/tags";
+import { stackTag } from "../../components/cloud/tags";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { orphanDoctor } from "../../scripts/lib/orphanDoctor";
 import { CloudObject, Deployment, listTagged, openCloud, pendingOperations } from "../../scripts/lib/orphans";
-import { resolveKeystoneAuth } from "../../components/openstackAuth";
+import { resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-crash";

@@ -2,8 +2,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/openstackAuth";
-import { NeutronAccess } from "../../components/portHostBinding";
+import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
+import { NeutronAccess } from "../../components/cloud/portHostBinding";
 import { vi } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { ThrowAwayStack, throwAwayStack } from "../../scripts/lib/engine";

@@ -4,7 +4,7 @@
 // node back to exactly its state after the create. The provider's own SSH path (runNodeCheck) is used too, with the
 // pinned host key, and fails within the dial bound, naming the node, when the node is unreachable.
 import { describe, expect, it } from "vitest";
-import { SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { checkTimeoutSeconds, driftReport, runNodeCheck } from "../../components/node/nodeDrift";
 import { NODE_PATHS } from "../../components/node/scripts";
 import {

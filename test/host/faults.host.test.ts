@@ -3,7 +3,7 @@
 // check comes first, and a later run (after the fault is gone) must converge.
 import * as fs from "fs";
 import { describe, expect, it } from "vitest";
-import { SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { LIMITS, parseOHm0Report } from "../../components/node/scripts";
 import {
     BASELINE_OCTAVIA_CONF,

@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach } from "vitest";
-import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { Drift, DriftConnection, parseNodeCheck } from "../../components/node/nodeDrift";
 

@@ -22,7 +22,7 @@
 // test, and a later run sweeps those of a killed one. heartbeat_timeout is set far beyond the test's life, so
 // this HM's failover loop never starts against the shared database.
 //
-// IPv6: the stack supports an IPv6 management CIDR with static addressing (components/config.ts refuses only
+// IPv6: the stack supports an IPv6 management CIDR with static addressing (components/config/model.ts refuses only
 // "dhcp" for IPv6; o-hm0 gets the address with nodad, the firewall concern writes the ip6tables rule), so
 // static IPv6 is a case here. DHCP on IPv6 is refused by the config and is not.
 import { randomUUID } from "crypto";

@@ -1,4 +1,4 @@
-"""Tests of the octavia.conf merge program (components/node/scripts/octavia_conf_merge.py) as a program of its own.
+"""Tests of the octavia.conf merge program (components/node/files/octavia_conf_merge.py) as a program of its own.
 
 Run with the python3 that carries oslo.config (Debian's python3-octavia, /usr/bin/python3 here):
     /usr/bin/python3 -m unittest discover -s test/python -v
@@ -22,7 +22,7 @@ import unittest
 from oslo_config import cfg, iniparser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROGRAM = os.path.join(HERE, "..", "..", "components", "node", "scripts", "octavia_conf_merge.py")
+PROGRAM = os.path.join(HERE, "..", "..", "components", "node", "files", "octavia_conf_merge.py")
 
 _spec = importlib.util.spec_from_file_location("octavia_conf_merge", PROGRAM)
 merge = importlib.util.module_from_spec(_spec)

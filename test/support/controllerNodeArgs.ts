@@ -1,6 +1,6 @@
 // One node's ControllerNodeArgs for the unit and host suites, from flat values: tests vary one field at a time
 // (a hostname, a bridge, the addressing), and each suite supplies its own defaults (mock ids or a real namespace).
-import { ControllerNodeArgs } from "../../components/controllerNode";
+import { ControllerNodeArgs } from "../../components/node/controllerNode";
 
 export interface FlatNodeArgs {
     region: string;

@@ -1,7 +1,7 @@
 // MOCK tests (pulumiMocks.ts: the engine and OpenStack are Pulumi mocks; Keystone's project lookup is a mocked
 // invoke answering from a small table, as the provider's data source does): `amphoraProject` owns the management plane.
 import { describe, expect, it } from "vitest";
-import { ConfigError, formatPath, parseStackConfig } from "../../components/config";
+import { ConfigError, formatPath, parseStackConfig } from "../../components/config/model";
 import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { plain, ProgramError, runStack, StackRun } from "./pulumiMocks";
 

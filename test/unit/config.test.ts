@@ -10,7 +10,7 @@ import {
     formatPath,
     parseStackConfig,
     rawNamespaceConfig,
-} from "../../components/config";
+} from "../../components/config/model";
 import { cidr, guideDemo, guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { OPENSTACK_SETTINGS, runStack, stackConfig } from "./pulumiMocks";
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseStackConfig } from "../../components/config";
+import { parseStackConfig } from "../../components/config/model";
 import { renderUserData } from "../../components/demo/userData";
 import { guideConfig, guideNamespace, SECRET_KEYS } from "./fixtures";
 import { plain, RecordedResource, runStack, StackRun , uuidFor } from "./pulumiMocks";

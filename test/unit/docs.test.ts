@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig, PROJECT, rawNamespaceConfig, schemaKeyPaths } from "../../components/config";
+import { parseStackConfig, PROJECT, rawNamespaceConfig, schemaKeyPaths } from "../../components/config/model";
 import { TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 
 const root = path.join(__dirname, "..", "..");

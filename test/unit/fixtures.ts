@@ -1,4 +1,4 @@
-import { parseCidr, ParsedCidr } from "../../components/cidr";
+import { parseCidr, ParsedCidr } from "../../components/config/cidr";
 import { OPENSTACK_SETTINGS, stackConfig } from "./pulumiMocks";
 
 /** A CIDR as the config schema hands it over (parsed); one the rules refuse fails the test at once. */

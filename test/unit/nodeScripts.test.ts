@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/controllerNode";
+import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { nodeAsset } from "../../components/node/assets";
@@ -82,7 +82,7 @@ describe("generated scripts", () => {
     });
 
     it.each(Object.entries(allScripts()))("%s: its rendered variables match their snapshot", (_name, script) => {
-        // Only the values: the programs are files of their own (components/node/scripts/), reviewed as such.
+        // Only the values: the programs are files of their own (components/node/files/), reviewed as such.
         expect(renderedVariables(script)).toMatchSnapshot();
     });
 

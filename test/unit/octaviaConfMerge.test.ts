@@ -1,4 +1,4 @@
-// The octavia.conf merge program (components/node/scripts/octavia_conf_merge.py) has tests of its own, in Python
+// The octavia.conf merge program (components/node/files/octavia_conf_merge.py) has tests of its own, in Python
 // (test/python/test_octavia_conf_merge.py: against oslo.config's iniparser and loader, byte-exact restore, no secret
 // in its output). They run here, with the python3 that carries oslo.config (Debian's python3-octavia), so that
 // `npm test` runs them; the host suite runs the same program inside the real remote command.

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { keystoneAuthBody, readCloudsYaml, resolveKeystoneAuth } from "../../components/openstackAuth";
+import { keystoneAuthBody, readCloudsYaml, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 
 const URL = "https://keystone.example.org:5000/v3";
 const noCloud = (name: string): Record<string, unknown> => {

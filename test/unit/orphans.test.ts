@@ -5,7 +5,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import { describe, expect, it } from "vitest";
 import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, listTagged, listUntaggedNamed, planOrphans, TYPE_OF_KIND, urnName } from "../../scripts/lib/orphans";
-import { keyTag, TAGGED_TYPES } from "../../components/tags";
+import { keyTag, TAGGED_TYPES } from "../../components/cloud/tags";
 
 const URN = (type: string, name: string) => `urn:pulumi:local::tricircle-lbaas::tricircle-lbaas:net:ManagementNetwork$${type}::${name}`;
 const NET = "openstack:networking/network:Network";

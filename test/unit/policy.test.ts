@@ -10,7 +10,7 @@ import * as command from "@pulumi/command";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { AmphoraSecurityGroups } from "../../components/amphoraSecurityGroups";
+import { AmphoraSecurityGroups } from "../../components/cloud/amphoraSecurityGroups";
 import {
     EnforcementLevel,
     HEALTH_MANAGER_PORT_OWNER,

@@ -5,8 +5,8 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { neutronAccessFrom } from "../../components/openstackAuth";
-import { NeutronAccess, neutronBindingProvider, sameAccess } from "../../components/portHostBinding";
+import { neutronAccessFrom } from "../../components/cloud/openstackAuth";
+import { NeutronAccess, neutronBindingProvider, sameAccess } from "../../components/cloud/portHostBinding";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 

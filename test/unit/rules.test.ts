@@ -1,13 +1,13 @@
-// Pure tests of components/rules.ts, and of the promise it exists for: the config check and the generators take
+// Pure tests of components/config/rules.ts, and of the promise it exists for: the config check and the generators take
 // exactly the same values (property tests over strings built from the characters that matter).
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkControllerNodeArgs, ControllerNodeArgs } from "../../components/controllerNode";
+import { checkControllerNodeArgs, ControllerNodeArgs } from "../../components/node/controllerNode";
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
-import { checkControllers, checkLoadBalancerProtocols, ConfigError, formatPath, parseStackConfig } from "../../components/config";
+import { checkControllers, checkLoadBalancerProtocols, ConfigError, formatPath, parseStackConfig } from "../../components/config/model";
 import { octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { firewallScripts, octaviaConfScripts, ohm0Scripts, OHm0Params } from "../../components/node/scripts";
-import * as rules from "../../components/rules";
+import * as rules from "../../components/config/rules";
 import { cidr, guideNamespace } from "./fixtures";
 import { HOST_KEYS, keyLine } from "./sshKeys";
 

@@ -1,6 +1,6 @@
 // MOCK tests: the engine and OpenStack are Pulumi mocks (see pulumiMocks.ts); they check what the program registers.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_RETRIES } from "../../components/providers";
+import { DEFAULT_MAX_RETRIES } from "../../components/cloud/providers";
 import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig, uuidFor } from "./pulumiMocks";
 

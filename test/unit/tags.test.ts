@@ -1,11 +1,11 @@
 // MOCK tests: the engine and OpenStack are Pulumi mocks (see pulumiMocks.ts). Every resource index.ts registers (the
 // guide's topology, its controllers and the whole demo) whose OpenStack SDK class takes `tags` carries the project's,
 // the stack's and its own key tag; which classes take tags is read from the installed SDK itself, so a new taggable
-// type that components/tags.ts does not know fails here.
+// type that components/cloud/tags.ts does not know fails here.
 import * as fs from "fs";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { keyTag, MAX_TAG_LENGTH, projectTag, stackTag, TAGGED_TYPES } from "../../components/tags";
+import { keyTag, MAX_TAG_LENGTH, projectTag, stackTag, TAGGED_TYPES } from "../../components/cloud/tags";
 import { guideConfig, guideDemo, SECRET_KEYS } from "./fixtures";
 import { plain, runStack, StackRun } from "./pulumiMocks";
 
@@ -19,7 +19,7 @@ function sdkTakesTags(type: string): boolean {
 
 let run: StackRun;
 
-describe("the stack's tags (components/tags.ts)", () => {
+describe("the stack's tags (components/cloud/tags.ts)", () => {
     beforeAll(async () => {
         run = await runStack(guideConfig({ demo: guideDemo() }), {
             secretKeys: SECRET_KEYS,

@@ -1,7 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { NeutronAccess, PortHostBinding } from "./portHostBinding";
-import { healthManagerPortName } from "./rules";
+import { healthManagerPortName } from "../config/rules";
 
 export interface HealthManagerPortArgs {
     /** Central region provider: the port lives on the central management network. */

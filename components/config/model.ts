@@ -3,12 +3,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IpFamily } from "./cidr";
-import { ConfigIssue, ConfigPath, CROSS_FIELD_CHECKS, formatPath } from "./configChecks";
-import { PROJECT, RawStackConfig, rawConfigSchema, ServiceEndpoint } from "./configSchema";
+import { ConfigIssue, ConfigPath, CROSS_FIELD_CHECKS, formatPath } from "./checks";
+import { PROJECT, RawStackConfig, rawConfigSchema, ServiceEndpoint } from "./schema";
 
-export * from "./configChecks";
-export { LB_ALGORITHMS, LISTENER_PROTOCOLS, MONITOR_TYPES, POOL_PROTOCOLS, PROJECT, schemaKeyPaths } from "./configSchema";
-export type { RawStackConfig, ServiceEndpoint } from "./configSchema";
+export * from "./checks";
+export { LB_ALGORITHMS, LISTENER_PROTOCOLS, MONITOR_TYPES, POOL_PROTOCOLS, PROJECT, schemaKeyPaths } from "./schema";
+export type { RawStackConfig, ServiceEndpoint } from "./schema";
 
 
 export interface ControllerModel {

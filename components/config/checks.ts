@@ -1,7 +1,7 @@
 // Cross-field rules of the contract: what no single key's rule can see. Pure, exported and unit-tested one by one;
 // parseStackConfig (config.ts) runs them all on the schema's output and reports every issue at once.
 import { cidrsOverlap, ParsedCidr, usableHostCount } from "./cidr";
-import { RawStackConfig } from "./configSchema";
+import { RawStackConfig } from "./schema";
 import * as rules from "./rules";
 
 export type ConfigPath = (string | number)[];

@@ -1,6 +1,6 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { RegionModel } from "./config";
+import { RegionModel } from "../config/model";
 
 export interface ManagementNetworkArgs {
     /** Central region: the management network is a central (Tricircle) network reaching into the local region. */

@@ -1,11 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeCheckScript, nodeCheckStdin } from "./node/check";
-import { Concern, NodeDrift, repairMarker, Repairs } from "./node/nodeDrift";
-import { octaviaConfStdin, octaviaSettings } from "./node/octaviaConf";
-import { ControllerModel, RegionModel } from "./config";
-import * as rules from "./rules";
-import { assertValid } from "./rules";
+import { nodeCheckScript, nodeCheckStdin } from "./check";
+import { Concern, NodeDrift, repairMarker, Repairs } from "./nodeDrift";
+import { octaviaConfStdin, octaviaSettings } from "./octaviaConf";
+import { ControllerModel, RegionModel } from "../config/model";
+import * as rules from "../config/rules";
+import { assertValid } from "../config/rules";
 import {
     firewallScripts,
     normalizeIp,
@@ -14,7 +14,7 @@ import {
     parseOHm0Report,
     persistenceScripts,
     RemoteScripts,
-} from "./node/scripts";
+} from "./scripts";
 
 /** The node's health-manager port as Neutron has it: o-hm0 takes over its identity on the host. */
 export interface NodePort {

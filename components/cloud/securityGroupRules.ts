@@ -1,4 +1,4 @@
-import { IpFamily } from "./cidr";
+import { IpFamily } from "../config/cidr";
 
 export interface RuleSpec {
     /** Stable child-name suffix: protocol, port and source, never a list position. */

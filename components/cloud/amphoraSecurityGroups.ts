@@ -1,6 +1,6 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { StackModel } from "./config";
+import { StackModel } from "../config/model";
 import { securityGroupRules } from "./securityGroupRules";
 
 export interface AmphoraSecurityGroupsArgs {
