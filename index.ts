@@ -4,6 +4,8 @@ import { AmphoraSecurityGroups } from "./components/cloud/amphoraSecurityGroups"
 import { loadStackConfig } from "./components/config/model";
 import { Demo } from "./components/demo/demo";
 import { neutronAccess, openStackSettings, RegionalProviders } from "./components/cloud/providers";
+import { ManagementPlane } from "./components/cloud/managementPlane";
+import { regionResourceNames } from "./components/config/names";
 import { RegionalOctavia } from "./components/regionalOctavia";
 import { tagResources } from "./components/cloud/tags";
 
@@ -15,7 +17,6 @@ const providers = new RegionalProviders("openstack", {
     regions: model.regions.map((r) => r.name),
     settings,
 });
-const access = neutronAccess(settings);
 // Every cloud object below carries the stack's tags (components/cloud/tags.ts).
 const tagged = { transformations: [tagResources] };
 // The management plane belongs to Octavia's project (amphoraProject), looked up once; unset: the credentials' own.
@@ -28,22 +29,17 @@ const groups = new AmphoraSecurityGroups("lb-secgroups", {
     tenantId,
 }, tagged);
 
+const plane: ManagementPlane = {
+    centralRegion: model.centralRegion,
+    centralProvider: providers.central,
+    groupIds: { amphora: groups.amphoraGroupId, healthManager: groups.healthManagerGroupId },
+    heartbeatPort: model.healthManager.port,
+    neutronAccess: neutronAccess(settings),
+    tenantId,
+};
+
 const regional = Object.fromEntries(
-    model.regions.map((region) => [
-        region.name,
-        new RegionalOctavia(`region-${region.name}`, {
-            region,
-            centralRegion: model.centralRegion,
-            centralProvider: providers.central,
-            amphoraSecurityGroupId: groups.amphoraGroupId,
-            healthManagerSecurityGroupId: groups.healthManagerGroupId,
-            heartbeatPort: model.healthManager.port,
-            neutronAccess: access,
-            heartbeatKey: model.healthManager.heartbeatKey,
-            sshPrivateKey: model.ssh.privateKey,
-            tenantId,
-        }, tagged),
-    ]),
+    model.regions.map((region) => [region.name, new RegionalOctavia(regionResourceNames(region.name).region, { region, plane }, tagged)]),
 );
 
 export const securityGroups = { amphora: groups.amphoraGroupId, healthManager: groups.healthManagerGroupId };

@@ -1,32 +1,16 @@
-import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { RegionModel } from "./config/model";
 import { ControllerNode } from "./node/controllerNode";
 import { HealthManagerPort } from "./cloud/healthManagerPort";
 import { ManagementNetwork } from "./cloud/managementNetwork";
-import { NeutronAccess } from "./cloud/portHostBinding";
+import { ManagementPlane } from "./cloud/managementPlane";
+import { regionResourceNames } from "./config/names";
 
 export interface RegionalOctaviaArgs {
     /** The local region as configured (`regions[]`): management network, controllers, Octavia settings. */
     region: RegionModel;
-    /** The central region's name (`centralRegion`). */
-    centralRegion: string;
-    /** The central region's provider: management networks and ports are central (Tricircle) resources. */
-    centralProvider: openstack.Provider;
-    /** The amphora security group (AmphoraSecurityGroups), for each node's octavia.conf. */
-    amphoraSecurityGroupId: pulumi.Input<string>;
-    /** The health-manager security group, on every health-manager port. */
-    healthManagerSecurityGroupId: pulumi.Input<string>;
-    /** The UDP port health managers hear heartbeats on (`healthManager.port`). */
-    heartbeatPort: number;
-    /** Credentials and endpoint options for the local region's Neutron (the host bindings). */
-    neutronAccess: pulumi.Input<NeutronAccess>;
-    /** Secret; required (validated) as soon as the region has controllers. */
-    heartbeatKey?: pulumi.Input<string>;
-    /** Secret; required (validated) as soon as the region has controllers. */
-    sshPrivateKey?: pulumi.Input<string>;
-    /** Owner project id of the management network and health-manager ports (`amphoraProject`); unset: the credentials'. */
-    tenantId?: pulumi.Input<string>;
+    /** What the region shares with the others (groups, heartbeat port, central provider, owner, Neutron access). */
+    plane: ManagementPlane;
 }
 
 /** One health manager of the region, as the stack's `regions` output reports it. */
@@ -52,60 +36,56 @@ export class RegionalOctavia extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegionalOctaviaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tricircle-lbaas:region:RegionalOctavia", name, {}, opts);
-        const { region } = args;
-        const mgmt = new ManagementNetwork(`${name}-mgmt`, { provider: args.centralProvider, mgmt: region.mgmt, tenantId: args.tenantId }, { parent: this });
-        const ports = region.controllers.map(
-            (controller) =>
-                new HealthManagerPort(
-                    `${name}-hm-${controller.hostname}`,
-                    {
-                        centralProvider: args.centralProvider,
-                        region: region.name,
-                        hostname: controller.hostname,
-                        networkId: mgmt.networkId,
-                        subnetId: mgmt.subnetId,
-                        securityGroupId: args.healthManagerSecurityGroupId,
-                        neutronAccess: args.neutronAccess,
-                        tenantId: args.tenantId,
-                    },
-                    { parent: this },
-                ),
-        );
+        const { region, plane } = args;
+        const names = regionResourceNames(region.name);
+        const mgmt = new ManagementNetwork(names.mgmt, { provider: plane.centralProvider, mgmt: region.mgmt, tenantId: plane.tenantId }, { parent: this });
+        // Each controller with its own port: the port is bound to the controller's host, and o-hm0 takes it over there.
+        const managers = region.controllers.map((controller) => ({
+            controller,
+            port: new HealthManagerPort(
+                names.healthManager(controller.hostname),
+                {
+                    centralProvider: plane.centralProvider,
+                    region: region.name,
+                    hostname: controller.hostname,
+                    networkId: mgmt.networkId,
+                    subnetId: mgmt.subnetId,
+                    securityGroupId: plane.groupIds.healthManager,
+                    neutronAccess: plane.neutronAccess,
+                    tenantId: plane.tenantId,
+                },
+                { parent: this },
+            ),
+        }));
         // Every health manager of the region hears every amphora of the region: each node lists them all.
-        const controllerIpPortList = pulumi.all(ports.map((p) => p.ip)).apply((ips) => ips.map((ip) => `${ip}:${args.heartbeatPort}`).join(","));
-        const nodes = region.controllers.map((controller, i) => {
-            if (args.heartbeatKey === undefined || args.sshPrivateKey === undefined) {
-                throw new Error(`region ${region.name} has controllers but no heartbeat key or SSH key (the config check should have caught this)`);
-            }
-            return new ControllerNode(
-                `${name}-node-${controller.hostname}`,
+        const controllerIpPortList = pulumi
+            .all(managers.map((m) => m.port.ip))
+            .apply((ips) => ips.map((ip) => `${ip}:${plane.heartbeatPort}`).join(","));
+        const nodes = managers.map(({ controller, port }) => ({
+            controller,
+            port,
+            node: new ControllerNode(
+                names.node(controller.hostname),
                 {
                     controller,
                     region,
-                    centralRegion: args.centralRegion,
-                    port: { id: ports[i].portId, mac: ports[i].mac, ip: ports[i].ip },
-                    heartbeatPort: args.heartbeatPort,
-                    sshPrivateKey: args.sshPrivateKey,
+                    centralRegion: plane.centralRegion,
+                    port: { id: port.portId, mac: port.mac, ip: port.ip },
+                    heartbeatPort: plane.heartbeatPort,
                     controllerIpPortList,
-                    heartbeatKey: args.heartbeatKey,
                     mgmtNetworkId: mgmt.networkId,
-                    amphoraSecurityGroupId: args.amphoraSecurityGroupId,
+                    amphoraSecurityGroupId: plane.groupIds.amphora,
                 },
                 // o-hm0 takes over the port's identity on the host only once Neutron has it bound there.
-                { parent: this, dependsOn: [ports[i]] },
-            );
-        });
+                { parent: this, dependsOn: [port] },
+            ),
+        }));
         this.mgmtNetworkId = mgmt.networkId;
         this.mgmtSubnetId = mgmt.subnetId;
         this.healthManagers = pulumi.all(
-            ports.map((port, i) =>
+            nodes.map(({ controller, port, node }) =>
                 // IP and MAC as the host reports them, so the output shows what amphorae will really talk to.
-                pulumi.all([port.portId, nodes[i].ip, nodes[i].mac]).apply(([portId, ip, mac]) => ({
-                    hostname: region.controllers[i].hostname,
-                    portId,
-                    ip,
-                    mac,
-                })),
+                pulumi.all([port.portId, node.ip, node.mac]).apply(([portId, ip, mac]) => ({ hostname: controller.hostname, portId, ip, mac })),
             ),
         );
         this.registerOutputs({ mgmtNetworkId: this.mgmtNetworkId, mgmtSubnetId: this.mgmtSubnetId, healthManagers: this.healthManagers });

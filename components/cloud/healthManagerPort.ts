@@ -1,7 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { NeutronAccess, PortHostBinding } from "./portHostBinding";
-import { healthManagerPortName } from "../config/rules";
+import { healthManagerPortName } from "../config/names";
 
 export interface HealthManagerPortArgs {
     /** Central region provider: the port lives on the central management network. */
@@ -22,8 +22,6 @@ export interface HealthManagerPortArgs {
     tenantId?: pulumi.Input<string>;
 }
 
-// The config check keeps these names within Neutron's 255 characters, so it is defined with the rules.
-export { healthManagerPortName };
 
 /** Guide step 2: the health manager's listen port, and its binding to the controller host in the local region. */
 export class HealthManagerPort extends pulumi.ComponentResource {

@@ -1,5 +1,6 @@
 // Cross-field rules of the contract: what no single key's rule can see. Pure, exported and unit-tested one by one;
 // parseStackConfig (config.ts) runs them all on the schema's output and reports every issue at once.
+import { CONTROLLER_COMPONENT_KINDS, controllerComponentName, healthManagerPortName, NEUTRON_NAME_MAX } from "./names";
 import { cidrsOverlap, ParsedCidr, usableHostCount } from "./cidr";
 import { RawStackConfig } from "./schema";
 import * as rules from "./rules";
@@ -102,9 +103,8 @@ export function checkManagementAddressing(cfg: Pick<RawStackConfig, "regions">):
 /**
  * Controllers are told apart by their address, compared in one spelling (`FD00:0::1` is `fd00::1`, `CTL1` is `ctl1`:
  * the same node configured twice would have two o-hm0 fight over one interface), and within a region by their binding
- * host id. Their health-manager ports and nodes are named
- * `region-<region>-hm-<hostname>` and `region-<region>-node-<hostname>` (index.ts and RegionalOctavia), which two
- * different pairs can spell alike (`a-hm-b` + `c` and `a` + `b-hm-c`): the engine would stop at the second one with a
+ * host id. Their health-manager ports and nodes get the Pulumi names of names.ts
+ * (`region-<region>-hm-<hostname>`, `region-<region>-node-<hostname>`), which two different pairs can spell alike (`a-hm-b` + `c` and `a` + `b-hm-c`): the engine would stop at the second one with a
  * duplicate URN, after the first resources exist. And Neutron keeps port names to 255 characters.
  */
 export function checkControllers(cfg: Pick<RawStackConfig, "regions">): ConfigIssue[] {
@@ -127,8 +127,8 @@ export function checkControllers(cfg: Pick<RawStackConfig, "regions">): ConfigIs
     });
     const seen = new Map<string, (typeof flat)[number]>();
     for (const entry of flat) {
-        const clash = ["hm", "node"]
-            .map((kind) => `region-${entry.region}-${kind}-${entry.c.hostname}`)
+        const clash = CONTROLLER_COMPONENT_KINDS
+            .map((kind) => controllerComponentName(entry.region, kind, entry.c.hostname))
             .map((resourceName) => ({ resourceName, first: seen.get(resourceName) }))
             .find(({ first }) => first !== undefined && first.region !== entry.region);
         if (clash) {
@@ -137,15 +137,15 @@ export function checkControllers(cfg: Pick<RawStackConfig, "regions">): ConfigIs
                 message: `region "${entry.region}" with hostname "${entry.c.hostname}" gives the resource name ${clash.resourceName}, as ${formatPath([...clash.first!.path, "hostname"])} in region "${clash.first!.region}" does; rename one`,
             });
         }
-        for (const kind of ["hm", "node"]) {
-            const resourceName = `region-${entry.region}-${kind}-${entry.c.hostname}`;
+        for (const kind of CONTROLLER_COMPONENT_KINDS) {
+            const resourceName = controllerComponentName(entry.region, kind, entry.c.hostname);
             if (!seen.has(resourceName)) seen.set(resourceName, entry);
         }
-        const portName = rules.healthManagerPortName(entry.region, entry.c.hostname);
-        if (portName.length > 255) {
+        const portName = healthManagerPortName(entry.region, entry.c.hostname);
+        if (portName.length > NEUTRON_NAME_MAX) {
             issues.push({
                 path: [...entry.path, "hostname"],
-                message: `the health-manager port name ${portName.slice(0, 40)}... would have ${portName.length} characters; Neutron keeps 255 (shorten the hostname or the region name)`,
+                message: `the health-manager port name ${portName.slice(0, 40)}... would have ${portName.length} characters; Neutron keeps ${NEUTRON_NAME_MAX} (shorten the hostname or the region name)`,
             });
         }
     }

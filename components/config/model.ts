@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { IpFamily } from "./cidr";
 import { ConfigIssue, ConfigPath, CROSS_FIELD_CHECKS, formatPath } from "./checks";
+import { defaultMgmtNetworkName, defaultMgmtSubnetName } from "./names";
 import { PROJECT, RawStackConfig, rawConfigSchema, ServiceEndpoint } from "./schema";
 
 export * from "./checks";
@@ -11,13 +12,27 @@ export { LB_ALGORITHMS, LISTENER_PROTOCOLS, MONITOR_TYPES, POOL_PROTOCOLS, PROJE
 export type { RawStackConfig, ServiceEndpoint } from "./schema";
 
 
+/**
+ * What reaching and configuring a controller node takes besides its address: both secrets, present by the type
+ * whenever a controller exists (the config check refuses controllers without them).
+ */
+export interface NodeAccess {
+    /** `healthManager.heartbeatKey`, secret: reaches a node only on a program's standard input. */
+    heartbeatKey: pulumi.Output<string>;
+    /** `ssh.privateKey`, secret: the SSH connection's key. */
+    sshPrivateKey: pulumi.Output<string>;
+}
+
 export interface ControllerModel {
     host: string;
+    /** Neutron's host id of the node (the L2 agent's `host`): the port's `binding:host_id`. */
     hostname: string;
     ovsBridge: string;
     sshUser: string;
     sshPort: number;
+    /** The pinned host key (`ssh.hostKeys[host]`), if any. */
     hostKey?: string;
+    access: NodeAccess;
 }
 
 export interface RegionModel {
@@ -53,8 +68,7 @@ export interface StackModel {
         /** Resolved sources: the configured ones, or every region's management CIDR. */
         sources: { cidr: string; family: IpFamily }[];
     };
-    healthManager: { port: number; heartbeatKey?: pulumi.Output<string> };
-    ssh: { privateKey?: pulumi.Output<string> };
+    healthManager: { port: number };
     regions: RegionModel[];
     demo?: DemoModel;
 }
@@ -96,14 +110,23 @@ export function parseStackConfig(raw: Record<string, unknown>): StackModel {
     return toModel(cfg);
 }
 
+/** The node secrets, wrapped as secrets once; undefined only when no region has controllers (checkSecretsPresent). */
+function nodeAccess(cfg: RawStackConfig): NodeAccess | undefined {
+    const { heartbeatKey } = cfg.healthManager;
+    const { privateKey } = cfg.ssh;
+    if (heartbeatKey === undefined || privateKey === undefined) return undefined;
+    return { heartbeatKey: pulumi.secret(heartbeatKey), sshPrivateKey: pulumi.secret(privateKey) };
+}
+
 function toModel(cfg: RawStackConfig): StackModel {
+    const access = nodeAccess(cfg);
     const regions: RegionModel[] = cfg.regions.map((region, index) => {
         const parsed = region.mgmt.cidr;
         return {
             name: region.name,
             mgmt: {
-                network: region.mgmt.network ?? `lb-mgmt-net${index + 1}`,
-                subnet: region.mgmt.subnet ?? `lb-mgmt-subnet${index + 1}`,
+                network: region.mgmt.network ?? defaultMgmtNetworkName(index),
+                subnet: region.mgmt.subnet ?? defaultMgmtSubnetName(index),
                 cidr: parsed.text,
                 ipVersion: parsed.family,
                 prefixLength: parsed.prefixLength,
@@ -116,6 +139,7 @@ function toModel(cfg: RawStackConfig): StackModel {
                 sshUser: c.user ?? cfg.ssh.user,
                 sshPort: c.port ?? cfg.ssh.port,
                 hostKey: cfg.ssh.hostKeys[c.host],
+                access: access ?? unchecked("a controller without node secrets"),
             })),
             octavia: region.octavia,
         };
@@ -133,14 +157,15 @@ function toModel(cfg: RawStackConfig): StackModel {
             amphoraTcpPorts: cfg.securityGroups.amphoraTcpPorts,
             sources,
         },
-        healthManager: {
-            port: cfg.healthManager.port,
-            heartbeatKey: cfg.healthManager.heartbeatKey === undefined ? undefined : pulumi.secret(cfg.healthManager.heartbeatKey),
-        },
-        ssh: { privateKey: cfg.ssh.privateKey === undefined ? undefined : pulumi.secret(cfg.ssh.privateKey) },
+        healthManager: { port: cfg.healthManager.port },
         regions,
         demo: cfg.demo,
     };
+}
+
+/** A model built from a configuration the checks did not pass: a bug of the checks, never the user's input. */
+function unchecked(what: string): never {
+    throw new Error(`configuration model: ${what} (the cross-field checks let it through)`);
 }
 
 /** Top-level keys hold JSON for structured values and plain text for strings. */

@@ -10,6 +10,7 @@
 // config errors put the key path in front of it, generator errors the value too unless it is secret.
 // Everything here is pure (no Pulumi, no I/O).
 
+import { OHM0 } from "./names";
 import * as net from "net";
 import * as ipaddr from "ipaddr.js";
 
@@ -179,8 +180,6 @@ export const posixUser: Rule = (v) => {
 // ---------------------------------------------------------------------------------------------
 // Node-side names and paths
 
-/** The interface the stack creates; a bridge of that name could never hold it. */
-export const OHM0_INTERFACE = "o-hm0";
 
 /**
  * `controllers[].ovsBridge`: OVS makes a Linux interface of the bridge's name, so the kernel's rules
@@ -189,7 +188,7 @@ export const OHM0_INTERFACE = "o-hm0";
 export const interfaceName: Rule = (v) => {
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(v)) return "must be an interface name (1-15 of A-Z a-z 0-9 _ . -)";
     if (v === "." || v === "..") return "must not be . or ..";
-    if (v === OHM0_INTERFACE) return `must not be ${OHM0_INTERFACE}, the port the stack adds to the bridge`;
+    if (v === OHM0) return `must not be ${OHM0}, the port the stack adds to the bridge`;
     return undefined;
 };
 
@@ -354,10 +353,3 @@ export const LISTENER_POOL_PROTOCOLS: Record<string, readonly string[]> = {
 /** Monitor types Octavia allows on UDP and SCTP pools; the other pools refuse UDP-CONNECT and SCTP monitors. */
 export const UDP_SCTP_MONITOR_TYPES = ["UDP-CONNECT", "SCTP", "TCP", "HTTP"] as const;
 
-// ---------------------------------------------------------------------------------------------
-// Names the stack derives from configured values
-
-/** The Neutron port name of a health manager (guide step 2: `octavia-health-manager-<region>-listen-port`). */
-export function healthManagerPortName(region: string, hostname: string): string {
-    return `octavia-health-manager-${region}-${hostname}-listen-port`;
-}

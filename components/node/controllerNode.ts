@@ -27,7 +27,10 @@ export interface NodePort {
 }
 
 export interface ControllerNodeArgs {
-    /** The node as configured (`regions[].controllers[]`), with the stack's SSH user, port and pinned key filled in. */
+    /**
+     * The node as configured (`regions[].controllers[]`), with the stack's SSH user, port and pinned key filled in,
+     * and its access: the SSH key and the heartbeat key (secrets; the heartbeat key reaches the node only on stdin).
+     */
     controller: ControllerModel;
     /** The node's local region: its name, its management network (addressing, prefix) and its Octavia settings. */
     region: { name: string; mgmt: Pick<RegionModel["mgmt"], "addressing" | "prefixLength">; octavia: RegionModel["octavia"] };
@@ -39,10 +42,6 @@ export interface ControllerNodeArgs {
     heartbeatPort: number;
     /** `ip:port,...` of every health manager of the region: each node's `controller_ip_port_list`. */
     controllerIpPortList: pulumi.Input<string>;
-    /** Secret (`healthManager.heartbeatKey`): reaches the node only on the merge program's stdin. */
-    heartbeatKey: pulumi.Input<string>;
-    /** Secret (`ssh.privateKey`): the SSH connection's key. */
-    sshPrivateKey: pulumi.Input<string>;
     /** The region's management network: octavia.conf's `amp_boot_network_list`. */
     mgmtNetworkId: pulumi.Input<string>;
     /** The amphora security group: octavia.conf's `amp_secgroup_list`. */
@@ -97,16 +96,16 @@ export class ControllerNode extends pulumi.ComponentResource {
             void pulumi.log.warn(`${name}: the pinned host key of ${controller.host} is ssh-rsa; pin its ed25519 or ECDSA key if the connection fails`, this);
         }
 
-        // The provider verifies the host key natively (ssh.FixedHostKey); no script-level check is needed.
-        const connection: command.types.input.remote.ConnectionArgs = {
+        // One connection for the commands and the drift check: the provider verifies the pinned host key natively
+        // (ssh.FixedHostKey), so no script-level check is needed.
+        const connection = pulumi.output(controller.access.sshPrivateKey).apply((privateKey) => ({
             host: controller.host,
             port: controller.sshPort,
             user: controller.sshUser,
-            privateKey: pulumi.secret(args.sshPrivateKey),
-            hostKey: controller.hostKey,
-            dialErrorLimit: SSH_DIAL_POLICY.dialErrorLimit,
-            perDialTimeout: SSH_DIAL_POLICY.perDialTimeout,
-        };
+            privateKey,
+            ...(controller.hostKey !== undefined ? { hostKey: controller.hostKey } : {}),
+            ...SSH_DIAL_POLICY,
+        }));
         // The connection itself is an update, not a replacement, for the provider; a different
         // host must instead undo everything on the old one first, hence these triggers.
         const nodeIdentity = [controller.host, controller.sshPort];
@@ -140,24 +139,17 @@ export class ControllerNode extends pulumi.ComponentResource {
                 }),
             );
 
-        // Drift (issue 13): refresh runs a read-only check of the node; a concern that drifted gets one more repair,
+        // Drift: refresh runs a read-only check of the node; a concern that drifted gets one more repair,
         // which changes its command's text (repairMarker), so `up` re-runs that command's converging update.
         const drift = new NodeDrift(
             `${name}-drift`,
             {
                 node: `${name} (${controller.host}:${controller.sshPort})`,
-                connection: pulumi.output(args.sshPrivateKey).apply((privateKey) => ({
-                    host: controller.host,
-                    port: controller.sshPort,
-                    user: controller.sshUser,
-                    privateKey,
-                    ...(controller.hostKey !== undefined ? { hostKey: controller.hostKey } : {}),
-                    ...SSH_DIAL_POLICY,
-                })),
+                connection,
                 check: pulumi.all([ohm0Params, settings]).apply(([ohm0, s]) =>
                     nodeCheckScript({ ohm0, heartbeatPort: args.heartbeatPort, configFile: octavia.configFile, settings: s }),
                 ),
-                checkStdin: pulumi.output(args.heartbeatKey).apply((heartbeatKey) => nodeCheckStdin({ heartbeatKey })),
+                checkStdin: pulumi.output(controller.access.heartbeatKey).apply((heartbeatKey) => nodeCheckStdin({ heartbeatKey })),
             },
             { parent: this },
         );
@@ -171,7 +163,7 @@ export class ControllerNode extends pulumi.ComponentResource {
             return new command.remote.Command(
                 `${name}-${concern}`,
                 {
-                    connection,
+                    connection: pulumi.secret(connection),
                     create: marked.create,
                     update: marked.update,
                     delete: marked.delete,
@@ -210,7 +202,7 @@ export class ControllerNode extends pulumi.ComponentResource {
             confScripts,
             {
                 triggers: [...nodeIdentity, octavia.configFile],
-                stdin: pulumi.secret(pulumi.output(args.heartbeatKey).apply((heartbeatKey) => octaviaConfStdin({ heartbeatKey }))),
+                stdin: pulumi.secret(pulumi.output(controller.access.heartbeatKey).apply((heartbeatKey) => octaviaConfStdin({ heartbeatKey }))),
             },
             { dependsOn: [ohm0, firewall, persistence], additionalSecretOutputs: ["stdin"] },
         );

@@ -18,8 +18,8 @@ import { assertAbsolutePath, assertInterfaceName, assertPort, fail, normalizeIp,
 export { assertAbsolutePath, assertInterfaceName, assertPort, normalizeIp, normalizeMac, normalizeUuid, shellQuote } from "./values";
 import { OCTAVIA_CONF_MERGE_PROGRAM, OctaviaSetting, assertOsloValue } from "./octaviaConf";
 
-/** The interface name Octavia's guide, devstack and kolla all use for the health-manager port. */
-export const OHM0 = "o-hm0";
+import { OHM0 } from "../config/names";
+export { OHM0 };
 /** Where the scripts keep what they write on a node; every path is removed again by a delete. */
 export const NODE_PATHS = {
     configDir: "/etc/tricircle-lbaas",

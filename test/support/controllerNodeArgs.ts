@@ -1,5 +1,6 @@
 // One node's ControllerNodeArgs for the unit and host suites, from flat values: tests vary one field at a time
 // (a hostname, a bridge, the addressing), and each suite supplies its own defaults (mock ids or a real namespace).
+import * as pulumi from "@pulumi/pulumi";
 import { ControllerNodeArgs } from "../../components/node/controllerNode";
 
 export interface FlatNodeArgs {
@@ -10,7 +11,7 @@ export interface FlatNodeArgs {
     ovsBridge: string;
     sshUser: string;
     sshPort: number;
-    sshPrivateKey: ControllerNodeArgs["sshPrivateKey"];
+    sshPrivateKey: pulumi.Output<string> | string;
     hostKey?: string;
     addressing: ControllerNodeArgs["region"]["mgmt"]["addressing"];
     prefixLength: number;
@@ -19,7 +20,7 @@ export interface FlatNodeArgs {
     portIp: string;
     heartbeatPort: number;
     controllerIpPortList: string;
-    heartbeatKey: ControllerNodeArgs["heartbeatKey"];
+    heartbeatKey: pulumi.Output<string> | string;
     mgmtNetworkId: string;
     amphoraSecurityGroupId: string;
     octavia: ControllerNodeArgs["region"]["octavia"];
@@ -28,14 +29,20 @@ export interface FlatNodeArgs {
 export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
     const v = { ...defaults, ...over };
     return {
-        controller: { host: v.host, hostname: v.hostname, ovsBridge: v.ovsBridge, sshUser: v.sshUser, sshPort: v.sshPort, hostKey: v.hostKey },
+        controller: {
+            host: v.host,
+            hostname: v.hostname,
+            ovsBridge: v.ovsBridge,
+            sshUser: v.sshUser,
+            sshPort: v.sshPort,
+            hostKey: v.hostKey,
+            access: { heartbeatKey: pulumi.secret(v.heartbeatKey), sshPrivateKey: pulumi.secret(v.sshPrivateKey) },
+        },
         region: { name: v.region, mgmt: { addressing: v.addressing, prefixLength: v.prefixLength }, octavia: v.octavia },
         centralRegion: v.centralRegion,
         port: { id: v.portId, mac: v.portMac, ip: v.portIp },
         heartbeatPort: v.heartbeatPort,
         controllerIpPortList: v.controllerIpPortList,
-        heartbeatKey: v.heartbeatKey,
-        sshPrivateKey: v.sshPrivateKey,
         mgmtNetworkId: v.mgmtNetworkId,
         amphoraSecurityGroupId: v.amphoraSecurityGroupId,
     };

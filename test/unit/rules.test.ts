@@ -1,5 +1,6 @@
 // Pure tests of components/config/rules.ts, and of the promise it exists for: the config check and the generators take
 // exactly the same values (property tests over strings built from the characters that matter).
+import { healthManagerPortName } from "../../components/config/names";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkControllerNodeArgs, ControllerNodeArgs } from "../../components/node/controllerNode";
@@ -195,7 +196,7 @@ describe("cross-field rules (pure)", () => {
     });
 
     it("the health-manager port name fits Neutron's 255 characters", () => {
-        const longest = "n".repeat(255 - rules.healthManagerPortName("R", "").length);
+        const longest = "n".repeat(255 - healthManagerPortName("R", "").length);
         expect(checkControllers({ regions: [region("R", [longest])] })).toEqual([]);
         expect(checkControllers({ regions: [region("R", [`${longest}n`])] }).map((i) => i.message)).toEqual([expect.stringMatching(/256 characters; Neutron keeps 255/)]);
     });
