@@ -1,4 +1,4 @@
-// Turns the rows of `npm run bench` (scripts/bench.sh) into docs/bench.md: the summary (medians over the runs, the
+// Turns the rows of `npm run bench` (bench/run.sh) into docs/bench.md: the summary (medians over the runs, the
 // ratio), the engine's critical path against its makespan, the numbers the explanation quotes (computed here,
 // never typed in), and a per-run table. With --readme it prints only the summary table, for README.md.
 //
@@ -8,7 +8,7 @@
 // cli_calls, client_cpu_s, ssh_logins, nova, glance, placement), window-N.tsv (the guide's whole-run counts: section,
 // "window", keystone, neutron, octavia, new_tokens, server_s, ssh, nova, glance, placement, cli_calls), steps-N.json (stack-engine.ts: the engine's steps of
 // `up` and `destroy` and the resources' dependencies), restarts-N.tsv (section, node, Octavia restarts during the
-// section), notes.txt (findings, one a line) and meta.json (see bench.sh).
+// section), notes.txt (findings, one a line) and meta.json (see run.sh).
 import * as fs from "fs";
 import * as path from "path";
 
@@ -507,7 +507,7 @@ if (readmeOnly) {
 
 p("# Benchmark: the guide's procedure and the stack through the real engine, on the local cloud");
 p();
-p("<!-- Written by scripts/bench.sh (`npm run bench`); edits are overwritten by the next run. -->");
+p("<!-- Written by bench/run.sh (`npm run bench`); edits are overwritten by the next run. -->");
 p();
 p(`Produced by \`${meta.command}\` on ${meta.date}: ${meta.runs} run${many ? "s" : ""} one after the other, ${meta.totalSeconds} s in all.`);
 p();
@@ -550,9 +550,9 @@ p();
 p("| phase | wall s | API requests | Keystone (new tokens) | Neutron | Octavia | Nova | Glance | Placement | server s | SSH logins | `openstack` CLI calls | client CPU s |");
 p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 const SECTIONS: Record<string, string> = {
-    guide: "The guide's whole procedure: the `openstack` CLI and `ssh node sudo …` (`scripts/bench/guide-procedure.sh`)",
-    engine: "The stack: the whole `index.ts` with the demo through the real engine, Automation API (`scripts/bench/stack-engine.ts`)",
-    baseline: "What one `openstack` CLI call costs (`scripts/bench/cli-baseline.sh`, mean of 3 calls each)",
+    guide: "The guide's whole procedure: the `openstack` CLI and `ssh node sudo …` (`bench/guide-procedure.sh`)",
+    engine: "The stack: the whole `index.ts` with the demo through the real engine, Automation API (`bench/stack-engine.ts`)",
+    baseline: "What one `openstack` CLI call costs (`bench/cli-baseline.sh`, mean of 3 calls each)",
 };
 let section = "";
 for (const k of keys) {
@@ -718,14 +718,14 @@ p("## How it is measured");
 p();
 p(
     "- **One run** = the guide's whole procedure and undo, then the stack (create the stack, cold `preview`, cold `up`, no-change `up`, no-change `preview`, `preview --refresh`, `destroy`), then the CLI baseline, on the same cloud and the same two nodes, one after the other. " +
-        "Before each side the bench saves the nodes' state (scripts/bench/node-state.sh, from outside the nodes with nsenter: devices and addresses, OVS ports, iptables and ip6tables rules, octavia.conf's sha256/size/mode/owner, /etc/octavia's listing, the stack's and the guide's files); " +
+        "Before each side the bench saves the nodes' state (bench/node-state.sh, from outside the nodes with nsenter: devices and addresses, OVS ports, iptables and ip6tables rules, octavia.conf's sha256/size/mode/owner, /etc/octavia's listing, the stack's and the guide's files); " +
         "after the guide's undo and after `pulumi destroy` it compares, and the benchmark fails if any node differs (no o-hm0, no o-hm0 rule, octavia.conf byte for byte), or if a load balancer, server, network or security group of the run is left on the cloud. Every run passed both checks.",
 );
 p(
     "- **Wall time**: a monotonic clock around each phase (bash `$EPOCHREALTIME`, Node `process.hrtime`); the 0.5 s pause before each count (so that the services' last log lines land) is not included. The guide's sums are sums of its phases.",
 );
 p(
-    "- **API requests**: the request lines the services appended to their logs during the phase (`scripts/bench/api-requests.sh`): `.local-cloud/log/keystone.log` and `octavia-api.log` (uwsgi's `[pid: …] … POST /v3/auth/tokens => generated …` lines), " +
+    "- **API requests**: the request lines the services appended to their logs during the phase (`bench/api-requests.sh`): `.local-cloud/log/keystone.log` and `octavia-api.log` (uwsgi's `[pid: …] … POST /v3/auth/tokens => generated …` lines), " +
         "`neutron-server.log` (`neutron.wsgi … \"PUT /v2.0/ports/… HTTP/1.1\" status: …`), `nova-api.log` (`nova.osapi_compute.wsgi.server … \"POST /v2.1/servers HTTP/1.1\" status: …`), `glance.log` (`eventlet.wsgi.server … \"GET /v2/images/… HTTP/1.1\" 200 …`) and `placement.log` (uwsgi's lines; its `placement.requestlog` lines repeat the same requests). " +
         "Keystone's count includes the token validations the other services make for the run's tokens; Nova's, Glance's and Placement's include the requests the Nova services and Octavia's worker make for the servers a phase boots or deletes (the amphora among them), " +
         "and Placement's also the compute hosts' periodic resource reports that fall into the phase, which are not the run's. " +

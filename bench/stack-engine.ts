@@ -5,10 +5,10 @@
 // against the local cloud with compute.
 // Phases: create the stack, `preview` (cold: everything to create), `up` cold, `up` with no change, `preview` with
 // no change, `preview --refresh` with no change (the nodes' drift checks over SSH included), `destroy`. Each phase
-// is timed and the API requests and SSH logins it caused are counted (scripts/bench/api-requests.sh), as for the
+// is timed and the API requests and SSH logins it caused are counted (bench/api-requests.sh), as for the
 // guide's phases.
 //
-// Compiled (with index.ts and components/) and run by scripts/bench.sh; writes one tab-separated row per phase to
+// Compiled (with index.ts and components/) and run by bench/run.sh; writes one tab-separated row per phase to
 // $BENCH_OUT (section, phase, wall seconds, keystone, neutron, octavia, new tokens, server seconds, openstack CLI
 // calls, client CPU seconds, SSH logins, nova, glance, placement: see lib.sh) and, to $BENCH_STEPS_OUT, the engine's steps of the cold `up`
 // and of the `destroy` (start and end of each, per URN, from the engine's events) with the dependencies of every
@@ -27,13 +27,13 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../lib/engine";
-import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../lib/localStack";
+import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../scripts/lib/engine";
+import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../scripts/lib/localStack";
 
-// Compiled into node_modules/.cache/tricircle-bench/scripts/bench/: the checkout comes from bench.sh, the compiled
-// program (index.js, components/) is two folders up.
+// Compiled into node_modules/.cache/tricircle-bench/bench/: the checkout comes from run.sh, the compiled
+// program (index.js, components/) is one folder up.
 const ROOT = process.env.BENCH_ROOT ?? process.cwd();
-const PROGRAM_DIR = path.resolve(__dirname, "..", "..");
+const PROGRAM_DIR = path.resolve(__dirname, "..");
 const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
 const OUT = process.env.BENCH_OUT ?? "";
 const STEPS_OUT = process.env.BENCH_STEPS_OUT ?? "";
@@ -52,14 +52,14 @@ function say(msg: string): void {
 
 function markLogs(): string {
     const file = path.join(os.tmpdir(), `tricircle-bench-mark-${SUFFIX}-${randomBytes(3).toString("hex")}`);
-    fs.writeFileSync(file, execFileSync("bash", [path.join(ROOT, "scripts", "bench", "api-requests.sh"), "mark"], { encoding: "utf8" }));
+    fs.writeFileSync(file, execFileSync("bash", [path.join(ROOT, "bench", "api-requests.sh"), "mark"], { encoding: "utf8" }));
     return file;
 }
 
 function requestsSince(mark: string): number[] {
     // The services write a request's log line after answering it: let the last lines land.
     execFileSync("sleep", ["0.5"]);
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "bench", "api-requests.sh"), "since", mark], { encoding: "utf8" });
+    const out = execFileSync("bash", [path.join(ROOT, "bench", "api-requests.sh"), "since", mark], { encoding: "utf8" });
     fs.rmSync(mark, { force: true });
     return out.trim().split(/\s+/).map(Number);
 }
@@ -218,7 +218,7 @@ function checkOps(what: string, summary: Record<string, number> | undefined, wan
 
 /** o-hm0 on each bench node as the node itself has it (node-state.sh, outside the timed phases). */
 function nodeOhm0(): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts", "bench", "node-state.sh"), "ohm0"], { encoding: "utf8", timeout: 60_000 }).trim();
+    return execFileSync("bash", [path.join(ROOT, "bench", "node-state.sh"), "ohm0"], { encoding: "utf8", timeout: 60_000 }).trim();
 }
 
 async function main(): Promise<void> {
