@@ -214,7 +214,7 @@ CACHE=node_modules/.cache/tricircle-bench
 log "compiling index.ts and bench/*.ts into $CACHE"
 rm -rf "$CACHE"
 npx --no-install tsc --outDir "$CACHE" --rootDir . --strict --target ES2022 --module commonjs --moduleResolution node \
-  --esModuleInterop --skipLibCheck --types node index.ts bench/stack-engine.ts bench/report.ts
+  --esModuleInterop --skipLibCheck --types node index.ts bench/stack-engine.ts bench/report/main.ts
 
 RESULTS="$(mktemp -d)"
 trap on_exit EXIT
@@ -227,8 +227,8 @@ else
 fi
 
 # --- the report ------------------------------------------------------------------------------------------------
-node "$CACHE/bench/report.js" "$RESULTS" >"$RESULTS/bench.md"
-node "$CACHE/bench/report.js" "$RESULTS" --readme >"$RESULTS/readme-section.md"
+node "$CACHE/bench/report/main.js" "$RESULTS" >"$RESULTS/bench.md"
+node "$CACHE/bench/report/main.js" "$RESULTS" --readme >"$RESULTS/readme-section.md"
 # The summary on the terminal; the whole report in the file.
 awk '/^## Summary/ { on = 1 } /^## Results/ { on = 0 } on' "$RESULTS/bench.md"
 if [ "$WRITE" = 1 ]; then

@@ -12,8 +12,8 @@
 // $BENCH_OUT (section, phase, wall seconds, keystone, neutron, octavia, new tokens, server seconds, openstack CLI
 // calls, client CPU seconds, SSH logins, nova, glance, placement: see lib.sh) and, to $BENCH_STEPS_OUT, the engine's steps of the cold `up`
 // and of the `destroy` (start and end of each, per URN, from the engine's events) with the dependencies of every
-// resource from the state after `up` (`dependencies`, `propertyDependencies`, `parent`, `provider`): report.ts
-// computes the critical path and the makespan from them.
+// resource from the state after `up` (`dependencies`, `propertyDependencies`, `parent`, `provider`; the types in
+// rawResults.ts): bench/report/ computes the critical path and the makespan from them.
 //
 // Names: the security groups, the management networks and every name of the demo (its networks, backends and load
 // balancers, and the members' references to them) carry "-engine-<BENCH_SUFFIX>", so nothing clashes with the
@@ -29,6 +29,7 @@ import * as os from "os";
 import * as path from "path";
 import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../scripts/lib/engine";
 import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../scripts/lib/localStack";
+import { StateResource, Step, StepsRecord } from "./rawResults";
 
 // Compiled into node_modules/.cache/tricircle-bench/bench/: the checkout comes from run.sh, the compiled
 // program (index.js, components/) is one folder up.
@@ -140,19 +141,6 @@ function suffixDemo<T extends RawDemo>(demo: T, rename: (name: string) => string
     };
 }
 
-interface Step {
-    urn: string;
-    type: string;
-    op: string;
-    /** ms since the operation started, when this process received the engine's event. */
-    start: number;
-    end?: number;
-    /** The engine's own timestamps (whole seconds since the epoch). */
-    engineStart: number;
-    engineEnd?: number;
-    failed?: boolean;
-}
-
 /** Collects the engine's steps from its events: resourcePreEvent starts a step, the first resOutputsEvent ends it. */
 function stepRecorder(): { onEvent: (e: EngineEvent) => void; steps: Step[]; t0: () => void } {
     const steps: Step[] = [];
@@ -183,15 +171,6 @@ function stepRecorder(): { onEvent: (e: EngineEvent) => void; steps: Step[]; t0:
             }
         },
     };
-}
-
-interface StateResource {
-    urn: string;
-    type: string;
-    parent?: string;
-    provider?: string;
-    dependencies?: string[];
-    propertyDependencies?: Record<string, string[]>;
 }
 
 /** Runs an engine operation within its bound: past it, the Automation API cancels the operation and ends the CLI. */
@@ -228,7 +207,7 @@ async function main(): Promise<void> {
     let backend = "";
     let workDir = "";
     let destroyed = false;
-    const record: { resources: StateResource[]; up: Step[]; destroy: Step[]; counts: Record<string, number>; parallel: string } = {
+    const record: StepsRecord = {
         resources: [],
         up: [],
         destroy: [],
