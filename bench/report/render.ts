@@ -259,8 +259,7 @@ function criticalPathSection(ctx: Context, line: Line): void {
 /** The explanation, every number in it computed. */
 function whatTheNumbersShow(ctx: Context, line: Line): void {
     const { meta, upRatios, destroyRatios, guide, engine, baseline, restartText, engineLoadBalancer } = ctx;
-    // --- the numbers the explanation quotes ---
-    const gCalls = guide(GUIDE_SUM.procedure, "cli") + guide(GUIDE_SUM.undoAll, "cli");
+    const guideCalls = guide(GUIDE_SUM.procedure, "cli") + guide(GUIDE_SUM.undoAll, "cli");
     const cliPerCall = guide(GUIDE_SUM.cloud, "wall") / guide(GUIDE_SUM.cloud, "cli");
     const startup = baseline("openstack configuration show", "wall");
     const startupCpu = baseline("openstack configuration show", "cpu");
@@ -282,7 +281,7 @@ function whatTheNumbersShow(ctx: Context, line: Line): void {
             `The undo: ${formatSeconds(guide(GUIDE_SUM.undoAll, "wall"))} s by hand (How to play ${formatSeconds(guide(GUIDE_SUM.undoDemo, "wall"))} s, the configuration ${formatSeconds(guide(GUIDE_SUM.undoConfig, "wall"))} s) against ${formatSeconds(engine("pulumi destroy", "wall"))} s for \`pulumi destroy\` (${formatRatio(median(destroyRatios))}).`,
     );
     line(
-        `- **The guide's cloud side is dominated by the CLI's own start-up.** ${formatNumber(guide(GUIDE_SUM.cloud, "cli"))} \`openstack\` invocations for the configuration (${formatNumber(gCalls)} for procedure and undo together), ${cliPerCall.toFixed(2)} s each on average, ` +
+        `- **The guide's cloud side is dominated by the CLI's own start-up.** ${formatNumber(guide(GUIDE_SUM.cloud, "cli"))} \`openstack\` invocations for the configuration (${formatNumber(guideCalls)} for procedure and undo together), ${cliPerCall.toFixed(2)} s each on average, ` +
             `with ${formatSeconds(guide(GUIDE_SUM.cloud, "cpu"))} s of client CPU in the configuration's ${formatSeconds(guide(GUIDE_SUM.cloud, "wall"))} s: the client is busy for most of its wall time (on ${meta.nproc} cores shared with other work). ` +
             `A call that sends no request at all (\`openstack configuration show\`) already costs ${startup.toFixed(2)} s (${startupCpu.toFixed(2)} s CPU: Python importing openstackclient and its plugins); ` +
             `\`token issue\` (start-up + authentication) ${tokenIssue.toFixed(2)} s and \`network list\` (+ one Neutron request) ${oneRequest.toFixed(2)} s. ` +
