@@ -4,13 +4,13 @@
 # side over SSH on the benchmark's two controller nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh), then
 # its undo.
 # Times every phase, counts the API requests the services logged and the SSH logins the nodes' sshd logged
-# (scripts/bench/api-requests.sh) and the openstack CLI invocations. Writes one tab-separated row per phase to
+# (bench/api-requests.sh) and the openstack CLI invocations. Writes one tab-separated row per phase to
 # $BENCH_OUT (or stdout):
 #   section  phase  wall_s  keystone  neutron  octavia  new_tokens  server_s  cli_calls  client_cpu_s  ssh_logins
 #   nova  glance  placement
 # and, to $BENCH_WINDOW_OUT, the same counts over the whole run (a cross-check of the sum of the phases); to
 # $BENCH_EDITOR_OUT, how octavia.conf was edited; to $BENCH_NOTES, what it found running the guide as written.
-# The nodes come from bench.sh: BENCH_NODE<N>_HOST / _HOSTNAME / _REGION (N = 1, 2), BENCH_SSH_USER, BENCH_SSH_KEY,
+# The nodes come from run.sh: BENCH_NODE<N>_HOST / _HOSTNAME / _REGION (N = 1, 2), BENCH_SSH_USER, BENCH_SSH_KEY,
 # BENCH_KNOWN_HOSTS, BENCH_HEARTBEAT_KEY_FILE, and BENCH_NODE_STATE (the folder where node-state.sh saved the
 # nodes before the run; the failure trap restores them from it).
 #
@@ -61,7 +61,7 @@
 #   removes asynchronously still holds one), then the nodes (octavia.conf back from the backup, restart,
 #   `iptables -D` of the rule, `ovs-vsctl del-port`, which takes o-hm0 with its MAC and address), then the cloud
 #   side of the configuration; one delete call per resource type where the CLI accepts several names.
-# A trap deletes whatever is left (by name: scripts/bench/cleanup.sh) and restores the nodes when anything fails;
+# A trap deletes whatever is left (by name: bench/cleanup.sh) and restores the nodes when anything fails;
 # that cleanup is not timed.
 set -euo pipefail
 SECTION=guide
@@ -91,7 +91,7 @@ RESTART='echo restarted >>/run/octavia-restarts.log'
 for n in 1 2; do
   for v in HOST HOSTNAME REGION; do
     var="BENCH_NODE${n}_$v"
-    [ -n "${!var:-}" ] || die "$var is not set: run the benchmark with scripts/bench.sh"
+    [ -n "${!var:-}" ] || die "$var is not set: run the benchmark with bench/run.sh"
   done
 done
 HEARTBEAT_KEY="$(cat "${BENCH_HEARTBEAT_KEY_FILE:?the heartbeat key file of the bench nodes}")"
@@ -410,11 +410,11 @@ cleanup() {
   local rc=$?
   if [ "$UNDONE" = 0 ]; then
     say "cleaning up what is left of run $S (not timed)"
-    bash "$ROOT/scripts/bench/cleanup.sh" "$S" || rc=1
+    bash "$ROOT/bench/cleanup.sh" "$S" || rc=1
   fi
   if [ "$UNDONE" = 0 ] && [ -n "${BENCH_NODE_STATE:-}" ]; then
     say "restoring the bench nodes (not timed)"
-    bash "$ROOT/scripts/bench/node-state.sh" restore "$BENCH_NODE_STATE" || rc=1
+    bash "$ROOT/bench/node-state.sh" restore "$BENCH_NODE_STATE" || rc=1
   fi
   rm -rf "$WORK"
   exit "$rc"
@@ -460,7 +460,7 @@ phase "undo: nodes (octavia.conf back, restart, iptables -D, del-port)" undo_nod
 phase "undo: configuration, cloud side (ports, subnets, networks, groups)" undo_cloud
 T2="$EPOCHREALTIME"
 sleep 0.5
-# A cross-check for bench.sh: the requests of the whole window (the phases' rows should add up to it unless
+# A cross-check for run.sh: the requests of the whole window (the phases' rows should add up to it unless
 # another client used the cloud meanwhile). Wall times exclude the 0.5 s settle pauses between phases.
 printf '%s\t%s\t%s\t%s\n' "$SECTION" "window" "$("$API_REQUESTS" since "$M0" | tr ' ' '\t')" "$(calls)" >>"${BENCH_WINDOW_OUT:-/dev/null}"
 say "done: procedure + undo in $(awk -v a="$T0" -v b="$T2" 'BEGIN { printf "%.0f", b - a }') s including the pauses between phases, $(calls) CLI calls"

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # What a failed or interrupted benchmark run left on the local cloud, found by name and deleted (not timed):
 #
-#   scripts/bench/cleanup.sh SUFFIX [GROUP...]    # delete every object named *-SUFFIX, and the security groups GROUP
-#   scripts/bench/cleanup.sh --list SUFFIX [GROUP...]   # print what is still there, one "kind name" a line
+#   bench/cleanup.sh SUFFIX [GROUP...]    # delete every object named *-SUFFIX, and the security groups GROUP
+#   bench/cleanup.sh --list SUFFIX [GROUP...]   # print what is still there, one "kind name" a line
 #
 # Kinds, in the order they must go: load balancers (cascade: listeners, pools, members, monitors, the amphora and
 # the VIP port with them), servers (their ports with them), ports on the run's networks (and the run's named ports
 # elsewhere), networks (their subnets with them), security groups (their rules with them). Used by the guide's trap
-# (guide-procedure.sh: SUFFIX = the run's suffix) and by bench.sh for the stack's side (SUFFIX = engine-<suffix>,
+# (guide-procedure.sh: SUFFIX = the run's suffix) and by run.sh for the stack's side (SUFFIX = engine-<suffix>,
 # GROUP = the demo's backend group, whose name comes from the stack's name, not the suffix).
 # Every call is bounded; the waits for load balancers and servers to go by BENCH_WAIT_TIMEOUT (default 180 s).
 set -euo pipefail
 export LC_ALL=C
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export OS_CLIENT_CONFIG_FILE="${OS_CLIENT_CONFIG_FILE:-$ROOT/.local-cloud/clouds.yaml}" OS_CLOUD="${OS_CLOUD:-local}"
 WAIT_TIMEOUT="${BENCH_WAIT_TIMEOUT:-180}"
 LIST=0

@@ -4,11 +4,11 @@
 # as a login and a broken sshd cannot hide anything) to record, compare and, after a failure, restore what the
 # guide's node steps and the stack change there.
 #
-#   scripts/bench/node-state.sh save DIR           # DIR/nodeN.state (the snapshot) and DIR/nodeN.octavia.conf (bytes)
-#   scripts/bench/node-state.sh check DIR LABEL    # snapshot again; exit 1 with the differences if any node differs
-#   scripts/bench/node-state.sh restore DIR        # put back what a failed run left (o-hm0, rules, files, octavia.conf)
-#   scripts/bench/node-state.sh restarts           # one line per node: how many restarts /run/octavia-restarts.log has
-#   scripts/bench/node-state.sh ohm0               # one line per node: host name, o-hm0's MAC and IPv4 address
+#   bench/node-state.sh save DIR           # DIR/nodeN.state (the snapshot) and DIR/nodeN.octavia.conf (bytes)
+#   bench/node-state.sh check DIR LABEL    # snapshot again; exit 1 with the differences if any node differs
+#   bench/node-state.sh restore DIR        # put back what a failed run left (o-hm0, rules, files, octavia.conf)
+#   bench/node-state.sh restarts           # one line per node: how many restarts /run/octavia-restarts.log has
+#   bench/node-state.sh ohm0               # one line per node: host name, o-hm0's MAC and IPv4 address
 #
 # The snapshot: network devices and their addresses, the OVS ports of every bridge, the iptables and ip6tables
 # rules (filter table), octavia.conf's sha256, size, mode and owner, the listing of /etc/octavia, and whether each
@@ -17,7 +17,7 @@
 # BENCH_NODES_DIR: the node set's folder (default .local-cloud/nodes-bench).
 set -euo pipefail
 export LC_ALL=C
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODES_DIR="${BENCH_NODES_DIR:-$ROOT/.local-cloud/nodes-bench}"
 CONF=/etc/octavia/octavia.conf
 # What the stack (components/node/scripts.ts NODE_PATHS, the octavia.conf backup) and the guide's procedure

@@ -10,8 +10,8 @@
 # ssh_logins: SSH logins the bench nodes' sshd logged (api-requests.sh).
 export LC_ALL=C  # "." in $EPOCHREALTIME and in awk's numbers
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-API_REQUESTS="$ROOT/scripts/bench/api-requests.sh"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+API_REQUESTS="$ROOT/bench/api-requests.sh"
 export OS_CLIENT_CONFIG_FILE="${OS_CLIENT_CONFIG_FILE:-$ROOT/.local-cloud/clouds.yaml}"
 export OS_CLOUD="${OS_CLOUD:-local}"
 OUT="${BENCH_OUT:-/dev/stdout}"
@@ -38,11 +38,11 @@ calls() { wc -l <"$CALLS"; }
 
 # on_node N WORD...: one command on bench node N (1 or 2) over SSH, as an operator's `ssh node sudo ...`: the words
 # are quoted for the node's login shell, the host key is pinned, and the call is bounded in time. The node's
-# address, user and key come from bench.sh (BENCH_NODE<N>_HOST, BENCH_SSH_USER, BENCH_SSH_KEY, BENCH_KNOWN_HOSTS).
+# address, user and key come from run.sh (BENCH_NODE<N>_HOST, BENCH_SSH_USER, BENCH_SSH_KEY, BENCH_KNOWN_HOSTS).
 on_node() {
   local var="BENCH_NODE${1}_HOST" words
   shift
-  [ -n "${!var:-}" ] || die "$var: the bench node's address (set by bench.sh)"
+  [ -n "${!var:-}" ] || die "$var: the bench node's address (set by run.sh)"
   words="$(printf '%q ' "$@")"
   command timeout -k 5 60 ssh -F /dev/null -i "${BENCH_SSH_KEY:?}" -o IdentitiesOnly=yes -o BatchMode=yes \
     -o UserKnownHostsFile="${BENCH_KNOWN_HOSTS:?}" -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes \

@@ -5,15 +5,15 @@
 // against the local cloud with compute.
 // Phases: create the stack, `preview` (cold: everything to create), `up` cold, `up` with no change, `preview` with
 // no change, `preview --refresh` with no change (the nodes' drift checks over SSH included), `destroy`. Each phase
-// is timed and the API requests and SSH logins it caused are counted (scripts/bench/api-requests.sh), as for the
+// is timed and the API requests and SSH logins it caused are counted (bench/api-requests.sh), as for the
 // guide's phases.
 //
-// Compiled (with index.ts and components/) and run by scripts/bench.sh; writes one tab-separated row per phase to
+// Compiled (with index.ts and components/) and run by bench/run.sh; writes one tab-separated row per phase to
 // $BENCH_OUT (section, phase, wall seconds, keystone, neutron, octavia, new tokens, server seconds, openstack CLI
 // calls, client CPU seconds, SSH logins, nova, glance, placement: see lib.sh) and, to $BENCH_STEPS_OUT, the engine's steps of the cold `up`
 // and of the `destroy` (start and end of each, per URN, from the engine's events) with the dependencies of every
-// resource from the state after `up` (`dependencies`, `propertyDependencies`, `parent`, `provider`): report.ts
-// computes the critical path and the makespan from them.
+// resource from the state after `up` (`dependencies`, `propertyDependencies`, `parent`, `provider`; the types in
+// rawResults.ts): bench/report/ computes the critical path and the makespan from them.
 //
 // Names: the security groups, the management networks and every name of the demo (its networks, backends and load
 // balancers, and the members' references to them) carry "-engine-<BENCH_SUFFIX>", so nothing clashes with the
@@ -27,13 +27,14 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../lib/engine";
-import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../lib/localStack";
+import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../scripts/lib/engine";
+import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../scripts/lib/localStack";
+import { StateResource, Step, StepsRecord } from "./rawResults";
 
-// Compiled into node_modules/.cache/tricircle-bench/scripts/bench/: the checkout comes from bench.sh, the compiled
-// program (index.js, components/) is two folders up.
+// Compiled into node_modules/.cache/tricircle-bench/bench/: the checkout comes from run.sh, the compiled
+// program (index.js, components/) is one folder up.
 const ROOT = process.env.BENCH_ROOT ?? process.cwd();
-const PROGRAM_DIR = path.resolve(__dirname, "..", "..");
+const PROGRAM_DIR = path.resolve(__dirname, "..");
 const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
 const OUT = process.env.BENCH_OUT ?? "";
 const STEPS_OUT = process.env.BENCH_STEPS_OUT ?? "";
@@ -52,14 +53,14 @@ function say(msg: string): void {
 
 function markLogs(): string {
     const file = path.join(os.tmpdir(), `tricircle-bench-mark-${SUFFIX}-${randomBytes(3).toString("hex")}`);
-    fs.writeFileSync(file, execFileSync("bash", [path.join(ROOT, "scripts", "bench", "api-requests.sh"), "mark"], { encoding: "utf8" }));
+    fs.writeFileSync(file, execFileSync("bash", [path.join(ROOT, "bench", "api-requests.sh"), "mark"], { encoding: "utf8" }));
     return file;
 }
 
 function requestsSince(mark: string): number[] {
     // The services write a request's log line after answering it: let the last lines land.
     execFileSync("sleep", ["0.5"]);
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "bench", "api-requests.sh"), "since", mark], { encoding: "utf8" });
+    const out = execFileSync("bash", [path.join(ROOT, "bench", "api-requests.sh"), "since", mark], { encoding: "utf8" });
     fs.rmSync(mark, { force: true });
     return out.trim().split(/\s+/).map(Number);
 }
@@ -140,19 +141,6 @@ function suffixDemo<T extends RawDemo>(demo: T, rename: (name: string) => string
     };
 }
 
-interface Step {
-    urn: string;
-    type: string;
-    op: string;
-    /** ms since the operation started, when this process received the engine's event. */
-    start: number;
-    end?: number;
-    /** The engine's own timestamps (whole seconds since the epoch). */
-    engineStart: number;
-    engineEnd?: number;
-    failed?: boolean;
-}
-
 /** Collects the engine's steps from its events: resourcePreEvent starts a step, the first resOutputsEvent ends it. */
 function stepRecorder(): { onEvent: (e: EngineEvent) => void; steps: Step[]; t0: () => void } {
     const steps: Step[] = [];
@@ -185,15 +173,6 @@ function stepRecorder(): { onEvent: (e: EngineEvent) => void; steps: Step[]; t0:
     };
 }
 
-interface StateResource {
-    urn: string;
-    type: string;
-    parent?: string;
-    provider?: string;
-    dependencies?: string[];
-    propertyDependencies?: Record<string, string[]>;
-}
-
 /** Runs an engine operation within its bound: past it, the Automation API cancels the operation and ends the CLI. */
 async function bounded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const control = new AbortController();
@@ -218,7 +197,7 @@ function checkOps(what: string, summary: Record<string, number> | undefined, wan
 
 /** o-hm0 on each bench node as the node itself has it (node-state.sh, outside the timed phases). */
 function nodeOhm0(): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts", "bench", "node-state.sh"), "ohm0"], { encoding: "utf8", timeout: 60_000 }).trim();
+    return execFileSync("bash", [path.join(ROOT, "bench", "node-state.sh"), "ohm0"], { encoding: "utf8", timeout: 60_000 }).trim();
 }
 
 async function main(): Promise<void> {
@@ -228,7 +207,7 @@ async function main(): Promise<void> {
     let backend = "";
     let workDir = "";
     let destroyed = false;
-    const record: { resources: StateResource[]; up: Step[]; destroy: Step[]; counts: Record<string, number>; parallel: string } = {
+    const record: StepsRecord = {
         resources: [],
         up: [],
         destroy: [],

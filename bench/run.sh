@@ -7,8 +7,8 @@
 # scripts/local-cloud/nodes.sh), plus the cost of one CLI call. Writes the report to
 # docs/bench.md and its summary to README.md's "## Benchmark" section (docs/bench.md explains the method).
 #
-#   bash scripts/bench.sh [--runs N] [--out FILE] [--no-write] [--keep DIR]     (npm run bench -- --runs 3)
-#   bash scripts/bench.sh --from DIR [--out FILE] [--no-write]
+#   bash bench/run.sh [--runs N] [--out FILE] [--no-write] [--keep DIR]     (npm run bench -- --runs 3)
+#   bash bench/run.sh --from DIR [--out FILE] [--no-write]
 #
 #   --runs N     repeat everything N times (default 1, or BENCH_RUNS); the tables show medians and ranges
 #   --out FILE   where the report goes (default docs/bench.md; README.md is updated only with the default)
@@ -145,21 +145,21 @@ IN_SIDE=""
 ENGINE_GROUP=tricircle-lbaas-bench-demo-backend-http
 # The objects of run SUFFIX, by name, both sides' (the stack's names end in -engine-SUFFIX): load balancers, servers,
 # networks (with their ports and subnets), groups. The guide's own trap does the same, unless it was killed.
-cleanup_run() { bash scripts/bench/cleanup.sh "$1" "$ENGINE_GROUP" || true; }
+cleanup_run() { bash bench/cleanup.sh "$1" "$ENGINE_GROUP" || true; }
 
 # leftovers SUFFIX: what runs SUFFIX (guide's or stack's) left on the cloud, one "kind name" a line.
-leftovers() { bash scripts/bench/cleanup.sh --list "$1" "$ENGINE_GROUP"; }
+leftovers() { bash bench/cleanup.sh --list "$1" "$ENGINE_GROUP"; }
 
 on_exit() {
   local rc=$?
   if [ -n "$IN_SIDE" ]; then
     log "cleaning up after a failure in the $IN_SIDE side of run suffix $RUN_SUFFIX (not timed)"
     [ -z "$RUN_SUFFIX" ] || cleanup_run "$RUN_SUFFIX"
-    bash scripts/bench/node-state.sh restore "$RESULTS/nodes" || true
-    if bash scripts/bench/node-state.sh check "$RESULTS/nodes" "the cleanup" 2>/dev/null; then
+    bash bench/node-state.sh restore "$RESULTS/nodes" || true
+    if bash bench/node-state.sh check "$RESULTS/nodes" "the cleanup" 2>/dev/null; then
       log "the bench nodes are back to their state before"
     else
-      log "WARNING: the bench nodes still differ from their state before (bash scripts/bench/node-state.sh check)"
+      log "WARNING: the bench nodes still differ from their state before (bash bench/node-state.sh check)"
     fi
     [ "$rc" != 0 ] || rc=1
   fi
@@ -169,7 +169,7 @@ on_exit() {
 
 # restarts_delta SECTION BEFORE_FILE RUN: Octavia restarts per node during SECTION, into restarts-RUN.tsv.
 restarts_delta() {
-  bash scripts/bench/node-state.sh restarts | awk -v s="$1" 'NR == FNR { b[$1] = $2; next } { print s "\t" $1 "\t" ($2 - b[$1]) }' "$2" - >>"$RESULTS/restarts-$3.tsv"
+  bash bench/node-state.sh restarts | awk -v s="$1" 'NR == FNR { b[$1] = $2; next } { print s "\t" $1 "\t" ($2 - b[$1]) }' "$2" - >>"$RESULTS/restarts-$3.tsv"
 }
 
 # --- measure ---------------------------------------------------------------------------------------------------
@@ -179,30 +179,30 @@ measure() {
   for ((run = 1; run <= RUNS; run++)); do
     RUN_SUFFIX="$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     export BENCH_SUFFIX="$RUN_SUFFIX"
-    rm -rf "$RESULTS/nodes" && bash scripts/bench/node-state.sh save "$RESULTS/nodes"
+    rm -rf "$RESULTS/nodes" && bash bench/node-state.sh save "$RESULTS/nodes"
     export BENCH_NODE_STATE="$RESULTS/nodes"
 
     log "run $run of $RUNS (suffix $RUN_SUFFIX): the guide's procedure, cloud and nodes"
     IN_SIDE=guide
-    bash scripts/bench/node-state.sh restarts >"$RESULTS/restarts.before"
+    bash bench/node-state.sh restarts >"$RESULTS/restarts.before"
     BENCH_OUT="$RESULTS/run-$run.tsv" BENCH_WINDOW_OUT="$RESULTS/window-$run.tsv" BENCH_NOTES="$RESULTS/notes.txt" BENCH_EDITOR_OUT="$RESULTS/editor.txt" \
-      timeout -k 180 "$SIDE_TIMEOUT" bash scripts/bench/guide-procedure.sh || die "the guide's side failed (or overran ${SIDE_TIMEOUT} s)"
-    bash scripts/bench/node-state.sh check "$RESULTS/nodes" "the guide's undo" || die "the guide's undo did not give the bench nodes back as they were"
+      timeout -k 180 "$SIDE_TIMEOUT" bash bench/guide-procedure.sh || die "the guide's side failed (or overran ${SIDE_TIMEOUT} s)"
+    bash bench/node-state.sh check "$RESULTS/nodes" "the guide's undo" || die "the guide's undo did not give the bench nodes back as they were"
     restarts_delta guide "$RESULTS/restarts.before" "$run"
 
     log "run $run of $RUNS: the stack through the real engine (index.ts, Automation API)"
     IN_SIDE=engine
-    bash scripts/bench/node-state.sh restarts >"$RESULTS/restarts.before"
+    bash bench/node-state.sh restarts >"$RESULTS/restarts.before"
     BENCH_OUT="$RESULTS/run-$run.tsv" BENCH_STEPS_OUT="$RESULTS/steps-$run.json" BENCH_ROOT="$ROOT" BENCH_CLK_TCK="$(getconf CLK_TCK)" \
-      timeout -k 180 "$SIDE_TIMEOUT" node "$CACHE/scripts/bench/stack-engine.js" || die "the engine's side failed (or overran ${SIDE_TIMEOUT} s)"
-    bash scripts/bench/node-state.sh check "$RESULTS/nodes" "pulumi destroy" || die "pulumi destroy did not give the bench nodes back as they were"
+      timeout -k 180 "$SIDE_TIMEOUT" node "$CACHE/bench/stack-engine.js" || die "the engine's side failed (or overran ${SIDE_TIMEOUT} s)"
+    bash bench/node-state.sh check "$RESULTS/nodes" "pulumi destroy" || die "pulumi destroy did not give the bench nodes back as they were"
     restarts_delta engine "$RESULTS/restarts.before" "$run"
     left="$(leftovers "$RUN_SUFFIX")"
     [ -z "$left" ] || die "objects of run $RUN_SUFFIX are still on the cloud: $(tr '\n' ' ' <<<"$left")"
     IN_SIDE=""
 
     log "run $run of $RUNS: the cost of one CLI call"
-    BENCH_OUT="$RESULTS/run-$run.tsv" timeout -k 30 600 bash scripts/bench/cli-baseline.sh
+    BENCH_OUT="$RESULTS/run-$run.tsv" timeout -k 30 600 bash bench/cli-baseline.sh
   done
   write_meta "$load_before" "$((SECONDS - t0))"
   if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp "$RESULTS"/*.tsv "$RESULTS"/*.json "$RESULTS"/*.txt "$KEEP/" && log "raw results kept in $KEEP"; fi
@@ -211,10 +211,10 @@ measure() {
 # --- compile the TypeScript parts (the program too), as `npm run stack` does ------------------------------------
 if [ -z "$FROM" ]; then preconditions; bench_nodes; fi
 CACHE=node_modules/.cache/tricircle-bench
-log "compiling index.ts and scripts/bench/*.ts into $CACHE"
+log "compiling index.ts and bench/*.ts into $CACHE"
 rm -rf "$CACHE"
 npx --no-install tsc --outDir "$CACHE" --rootDir . --strict --target ES2022 --module commonjs --moduleResolution node \
-  --esModuleInterop --skipLibCheck --types node index.ts scripts/bench/stack-engine.ts scripts/bench/report.ts
+  --esModuleInterop --skipLibCheck --types node index.ts bench/stack-engine.ts bench/report/main.ts
 
 RESULTS="$(mktemp -d)"
 trap on_exit EXIT
@@ -227,8 +227,8 @@ else
 fi
 
 # --- the report ------------------------------------------------------------------------------------------------
-node "$CACHE/scripts/bench/report.js" "$RESULTS" >"$RESULTS/bench.md"
-node "$CACHE/scripts/bench/report.js" "$RESULTS" --readme >"$RESULTS/readme-section.md"
+node "$CACHE/bench/report/main.js" "$RESULTS" >"$RESULTS/bench.md"
+node "$CACHE/bench/report/main.js" "$RESULTS" --readme >"$RESULTS/readme-section.md"
 # The summary on the terminal; the whole report in the file.
 awk '/^## Summary/ { on = 1 } /^## Results/ { on = 0 } on' "$RESULTS/bench.md"
 if [ "$WRITE" = 1 ]; then

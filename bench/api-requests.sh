@@ -2,8 +2,8 @@
 # Counts the HTTP requests the local cloud's APIs logged between two points in
 # time, from their logs under .local-cloud/log (LOCAL_CLOUD_DIR moves it):
 #
-#   scripts/bench/api-requests.sh mark  > MARK    # current size of each log
-#   scripts/bench/api-requests.sh since MARK      # requests logged since MARK
+#   bench/api-requests.sh mark  > MARK    # current size of each log
+#   bench/api-requests.sh since MARK      # requests logged since MARK
 #
 # `since` prints one line: keystone neutron octavia tokens server_s ssh nova glance placement
 #   keystone  uwsgi request lines of keystone.log ("[pid: …] … POST /v3/… => generated …")
@@ -29,7 +29,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-LOG_DIR="${LOCAL_CLOUD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.local-cloud}/log"
+LOG_DIR="${LOCAL_CLOUD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local-cloud}/log"
 LOGS=(keystone.log neutron-server.log octavia-api.log nova-api.log glance.log placement.log)
 SSHD_DIR="${BENCH_SSHD_LOGS:-$(dirname "$LOG_DIR")/nodes-bench}"
 sshd_logs() { local f; for f in "$SSHD_DIR"/node*/log/sshd.log; do [ -f "$f" ] && printf '%s\n' "$f"; done; return 0; }
