@@ -20,7 +20,7 @@ export LC_ALL=C
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 NODES_DIR="${BENCH_NODES_DIR:-$ROOT/.local-cloud/nodes-bench}"
 CONF=/etc/octavia/octavia.conf
-# What the stack (components/node/scripts.ts NODE_PATHS, the octavia.conf backup) and the guide's procedure
+# What the stack (components/node/remote.ts NODE_PATHS, the octavia.conf backup) and the guide's procedure
 # (guide-procedure.sh: its backup) may leave on a node.
 LEFTOVERS=(/etc/tricircle-lbaas /var/lib/tricircle-lbaas /run/tricircle-lbaas /usr/local/sbin/tricircle-lbaas-o-hm0
   /etc/systemd/system/tricircle-lbaas-o-hm0.service "$CONF.tricircle-lbaas.orig" "$CONF.bench-guide.orig")

@@ -1,7 +1,7 @@
 // The rules every configured value must satisfy, one definition each.
 //
 // The config schema (config.ts) refines with these functions, and the code that turns values into
-// resources and node scripts (controllerNode.ts, node/scripts.ts, node/octaviaConf.ts) asserts with
+// resources and node scripts (node/controllerNode.ts and the generators of components/node/) asserts with
 // the very same functions. So whatever `pulumi preview` lets through, the generators accept, and a
 // value the generators would refuse is refused by the config check, before anything is registered:
 // a rule of its own in a generator would only ever surface half-way through a `pulumi up`.

@@ -7,23 +7,11 @@ import { createHash } from "crypto";
 import { nodeAsset } from "./assets";
 export { Concern, CONCERNS, Drift, driftReport, parseNodeCheck } from "./nodeDrift";
 import { OctaviaSetting } from "./octaviaConf";
-import {
-    asRoot,
-    assignments,
-    checkOHm0Params,
-    firewallVars,
-    FIREWALL_FUNCTIONS,
-    NODE_PATHS,
-    octaviaConfVars,
-    octaviaMergeFunction,
-    OHm0Params,
-    OHM0_FUNCTIONS,
-    ohm0Vars,
-    persistenceHelperText,
-    persistenceUnitText,
-    PRELUDE,
-    shellPiece,
-} from "./scripts";
+import { FIREWALL_FUNCTIONS, firewallVars } from "./firewall";
+import { octaviaConfVars, octaviaMergeFunction } from "./octaviaConf";
+import { OHM0_FUNCTIONS, OHm0Params, checkOHm0Params, ohm0Vars } from "./ohm0";
+import { persistenceHelperText, persistenceUnitText } from "./persistence";
+import { NODE_PATHS, PRELUDE, asRoot, assignments, shellPiece } from "./remote";
 
 const CHECK_FUNCTIONS = shellPiece(nodeAsset("check.sh"));
 

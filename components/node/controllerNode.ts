@@ -6,15 +6,12 @@ import { octaviaConfStdin, octaviaSettings } from "./octaviaConf";
 import { ControllerModel, RegionModel } from "../config/model";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
-import {
-    firewallScripts,
-    normalizeIp,
-    ohm0Scripts,
-    octaviaConfScripts,
-    parseOHm0Report,
-    persistenceScripts,
-    RemoteScripts,
-} from "./scripts";
+import { firewallScripts } from "./firewall";
+import { octaviaConfScripts } from "./octaviaConf";
+import { ohm0Scripts, parseOHm0Report } from "./ohm0";
+import { persistenceScripts } from "./persistence";
+import { RemoteScripts } from "./remote";
+import { normalizeIp } from "./values";
 
 /** The node's health-manager port as Neutron has it: o-hm0 takes over its identity on the host. */
 export interface NodePort {

@@ -6,6 +6,8 @@
 // stay byte for byte, and every value the stack writes reads back as itself.
 
 import { nodeAsset } from "./assets";
+import { asRoot, assignments, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { assertAbsolutePath, UUID_RE } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { ServiceEndpoint } from "../config/schema";
@@ -35,7 +37,6 @@ export interface OctaviaConfValues {
 }
 
 // Ids and addresses come from Neutron; configured values are held to the config's rules (rules.ts).
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SECTION_OR_KEY_RE = /^[A-Za-z0-9_.-]+$/;
 
 /**
@@ -110,3 +111,68 @@ export function octaviaConfStdin(secrets: { heartbeatKey: string }): string {
  * parses the file itself), run on the node as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS`.
  */
 export const OCTAVIA_CONF_MERGE_PROGRAM = nodeAsset("octavia_conf_merge.py");
+
+// ---------------------------------------------------------------------------------------------
+// The commands that merge the settings in (and restore the file on delete)
+
+// Read once, at module load (see assets.ts).
+const OCTAVIA_CONF_FUNCTIONS = shellPiece(nodeAsset("octavia-conf.sh"));
+
+export interface OctaviaConfScriptParams {
+    configFile: string;
+    restartCommand: string;
+    settings: OctaviaSetting[];
+}
+
+/** The state file that records what the stack changed in `configFile`, one per config file. */
+export function octaviaStateFile(configFile: string): string {
+    return `${NODE_PATHS.stateDir}/octavia-conf${assertAbsolutePath("octavia.configFile", configFile).replace(/\//g, "_")}.json`;
+}
+
+export function octaviaBackupFile(configFile: string): string {
+    return `${configFile}.tricircle-lbaas.orig`;
+}
+
+/** The quoted assignments of the octavia.conf scripts (and of the drift check's part for it). */
+export function octaviaConfVars(configFile: string, restartCommand: string, settings: OctaviaSetting[]): string {
+    const state = octaviaStateFile(configFile);
+    return assignments({
+        TLB_CONF: configFile,
+        TLB_STATE: state,
+        TLB_PENDING: `${state}.restart-pending`,
+        TLB_BACKUP: octaviaBackupFile(configFile),
+        TLB_STATE_DIR: NODE_PATHS.stateDir,
+        TLB_SETTINGS: JSON.stringify(settings),
+        TLB_RESTART: restartCommand,
+        TLB_RESTART_WAIT: LIMITS.restartSeconds,
+    });
+}
+
+/**
+ * `tlb_merge ACTION ...` runs the merge program. It travels in the command's text, as a quoted here-document on
+ * descriptor 3 (standard input stays free for the secrets); it is never installed on the node.
+ */
+export function octaviaMergeFunction(): string {
+    if (OCTAVIA_CONF_MERGE_PROGRAM.split("\n").includes("TLB_PY_EOF")) throw new Error("merge program contains its delimiter");
+    return `tlb_merge() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n}`;
+}
+
+/**
+ * Merge the settings into octavia.conf with an embedded Python program, then restart Octavia.
+ * Secret values are read by that program from standard input (see `octaviaConfStdin`).
+ */
+export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
+    const configFile = assertAbsolutePath("octavia.configFile", p.configFile);
+    assertValid("octavia.restartCommand", p.restartCommand, rules.singleLineText);
+    const seen = new Set<string>();
+    for (const s of p.settings) {
+        const id = `${s.section}.${s.key}`;
+        if (seen.has(id)) throw new Error(`octavia.conf setting [${s.section}] ${s.key} is given twice`);
+        seen.add(id);
+        if ("value" in s) assertOsloValue(`[${s.section}] ${s.key}`, s.value);
+    }
+    const lib = [PRELUDE, octaviaConfVars(configFile, p.restartCommand, p.settings), octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
+    const converge = asRoot("octavia.conf", `${lib}\n\ntlb_octavia_conf_apply`);
+    const remove = asRoot("octavia.conf delete", `${lib}\n\ntlb_octavia_conf_restore`);
+    return { create: converge, update: converge, delete: remove };
+}

@@ -1,4 +1,4 @@
-// Quoting and validation of the values that reach the node scripts (components/node/scripts.ts assigns them, quoted).
+// Quoting and validation of the values that reach the node programs (remote.ts assigns them, quoted).
 
 import * as net from "net";
 import * as ipaddr from "ipaddr.js";
@@ -18,7 +18,8 @@ export function fail(what: string, value: unknown, expected: string): never {
 // MACs and UUIDs come from Neutron, not from the configuration: these checks guard the scripts
 // against a cloud's surprise. Configured values are held to the config's own rules (rules.ts).
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A UUID as Neutron and Keystone print it, in either case. */
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Lower-cases and checks a unicast Ethernet address as Neutron reports it (fa:16:3e:...). */
 export function normalizeMac(mac: string): string {

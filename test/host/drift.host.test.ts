@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { checkTimeoutSeconds, driftReport, runNodeCheck } from "../../components/node/nodeDrift";
-import { NODE_PATHS } from "../../components/node/scripts";
+import { NODE_PATHS } from "../../components/node/remote";
 import {
     CREATE_ORDER,
     Concern,

@@ -4,7 +4,8 @@
 import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { SSH_DIAL_POLICY } from "../../components/node/controllerNode";
-import { LIMITS, parseOHm0Report } from "../../components/node/scripts";
+import { parseOHm0Report } from "../../components/node/ohm0";
+import { LIMITS } from "../../components/node/remote";
 import {
     BASELINE_OCTAVIA_CONF,
     CREATE_ORDER,

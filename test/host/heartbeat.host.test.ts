@@ -30,7 +30,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { driftReport } from "../../components/node/nodeDrift";
-import { Addressing, parseOHm0Report } from "../../components/node/scripts";
+import { Addressing, parseOHm0Report } from "../../components/node/ohm0";
 import { octaviaSettings } from "../../components/node/octaviaConf";
 import {
     AmphoraAddress,

@@ -4,7 +4,9 @@
 // delete; reboot through the persistence unit.
 import { describe, expect, it } from "vitest";
 import { FlatNodeArgs } from "../support/controllerNodeArgs";
-import { NODE_PATHS, parseOHm0Report, persistenceHelperText, persistenceUnitText, unitExecLines } from "../../components/node/scripts";
+import { parseOHm0Report } from "../../components/node/ohm0";
+import { persistenceHelperText, persistenceUnitText, unitExecLines } from "../../components/node/persistence";
+import { NODE_PATHS } from "../../components/node/remote";
 import {
     BASELINE_OCTAVIA_CONF,
     CREATE_ORDER,

@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fc from "fast-check";
 import * as ipaddr from "ipaddr.js";
 import { describe, expect, it } from "vitest";
-import { shellQuote } from "../../components/node/scripts";
+import { shellQuote } from "../../components/node/values";
 import { TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { OPENSTACK_SETTINGS, plain, ProgramError, runStack, StackRun, stackConfig } from "./pulumiMocks";
 import { HOST_KEYS } from "./sshKeys";

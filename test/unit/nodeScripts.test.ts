@@ -11,24 +11,12 @@ import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../compo
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { nodeAsset } from "../../components/node/assets";
-import {
-    asRoot,
-    dhclientConfText,
-    firewallScripts,
-    LIMITS,
-    NODE_PATHS,
-    normalizeMac,
-    octaviaConfScripts,
-    ohm0Scripts,
-    OHm0Params,
-    parseOHm0Report,
-    persistenceHelperText,
-    persistenceScripts,
-    persistenceUnitText,
-    shellPiece,
-    shellQuote,
-    unitExecLines,
-} from "../../components/node/scripts";
+import { firewallScripts } from "../../components/node/firewall";
+import { octaviaConfScripts } from "../../components/node/octaviaConf";
+import { OHm0Params, dhclientConfText, ohm0Scripts, parseOHm0Report } from "../../components/node/ohm0";
+import { persistenceHelperText, persistenceScripts, persistenceUnitText, unitExecLines } from "../../components/node/persistence";
+import { LIMITS, NODE_PATHS, asRoot, shellPiece } from "../../components/node/remote";
+import { normalizeMac, shellQuote } from "../../components/node/values";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 const NET_ID = "8acc6c02-66aa-4c0a-92bb-2a7a9c184ab1";

@@ -7,7 +7,9 @@ import { checkControllerNodeArgs, ControllerNodeArgs } from "../../components/no
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { checkControllers, checkLoadBalancerProtocols, ConfigError, formatPath, parseStackConfig } from "../../components/config/model";
 import { octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
-import { firewallScripts, octaviaConfScripts, ohm0Scripts, OHm0Params } from "../../components/node/scripts";
+import { firewallScripts } from "../../components/node/firewall";
+import { octaviaConfScripts } from "../../components/node/octaviaConf";
+import { OHm0Params, ohm0Scripts } from "../../components/node/ohm0";
 import * as rules from "../../components/config/rules";
 import { cidr, guideNamespace } from "./fixtures";
 import { HOST_KEYS, keyLine } from "./sshKeys";

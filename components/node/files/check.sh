@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that components/node/scripts.ts puts above this file
+# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that its module in components/node/ puts above this file
 # Drift check (read-only): what the o-hm0, firewall, persistence and octavia.conf scripts set up, compared with the
 # node as it is now. Changes nothing: only reads Open vSwitch's database, the kernel's links, addresses and routes,
 # the firewall (iptables -C), files and their hashes. Prints one line per difference, `DRIFT <concern> <what>`,

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that components/node/scripts.ts puts above this file
+# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that its module in components/node/ puts above this file
 # Firewall (guide step 3): accept the health-manager UDP port on o-hm0, IPv4 and IPv6, exactly once.
 # Our rules carry a comment, so a re-run recognises them (and an old port's rule) without touching a rule an
 # operator inserted by hand following the guide.

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that components/node/scripts.ts puts above this file
+# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that its module in components/node/ puts above this file
 # The boot helper's entry point: `up` redoes what the o-hm0 and firewall scripts do (after waiting for Open
 # vSwitch), `down` gives the address back and drops the rules. Run by the unit's ExecStart/ExecStop.
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that components/node/scripts.ts puts above this file
+# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that its module in components/node/ puts above this file
 # octavia.conf (guide step 4): merge the settings with the merge program (octavia_conf_merge.py, called through
 # tlb_merge, which the assembly defines around it), then restart Octavia once per change.
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that components/node/scripts.ts puts above this file
+# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that its module in components/node/ puts above this file
 # o-hm0 (guide step 3): the OVS internal port with the Neutron port's identity, its MAC and address; verified.
 
 tlb_ovs() { ovs-vsctl --timeout="$TLB_OVS_TIMEOUT" "$@"; }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that components/node/scripts.ts puts above this file
+# shellcheck shell=bash disable=SC2154  # the TLB_* variables: quoted assignments that its module in components/node/ puts above this file
 # Reboot persistence: enables (or disables and removes) the boot unit that runs the o-hm0 helper; the unit file
 # and the helper themselves are written by the assembled script just before tlb_persistence_install.
 

@@ -1,0 +1,114 @@
+// How every program reaches a controller node: the paths and time limits all of them share, the quoted assignments
+// (the only way a value enters a script), and the wrapper that runs a script as root. The programs themselves are
+// files of their own in components/node/files/ (shellcheck'ed by `npm run lint`); one module per concern (ohm0.ts,
+// firewall.ts, persistence.ts, octaviaConf.ts) assembles its own from them. Everything here returns strings and
+// touches neither Pulumi nor the network, so the host tests run exactly these strings over real SSH.
+//
+// How a command reaches the node: the provider asks sshd to run the string with the SSH user's login shell
+// (`$SHELL -c <string>`), which may be dash, as a user who is usually not root (`ssh.user` defaults to "stack"), so
+// `asRoot` wraps every script in a few POSIX lines that hand it to bash, through `sudo -n` unless already root, inside
+// an overall `timeout`. Standard input passes through untouched: it is the one channel that carries a secret (the
+// heartbeat key, see octaviaConf.ts), because a command's text shows up in `pulumi preview`, in the state file and in
+// the provider's error messages.
+
+import { nodeAsset } from "./assets";
+import { shellQuote } from "./values";
+
+/** Where the scripts keep what they write on a node; every path is removed again by a delete. */
+export const NODE_PATHS = {
+    configDir: "/etc/tricircle-lbaas",
+    stateDir: "/var/lib/tricircle-lbaas",
+    runDir: "/run/tricircle-lbaas",
+    dhclientConf: "/etc/tricircle-lbaas/dhclient-o-hm0.conf",
+    dhclientScript: "/etc/tricircle-lbaas/dhclient-o-hm0-script",
+    dhclientLease: "/var/lib/tricircle-lbaas/dhclient-o-hm0.leases",
+    dhclientPid: "/run/tricircle-lbaas/dhclient-o-hm0.pid",
+    dhclientLog: "/run/tricircle-lbaas/dhclient-o-hm0.log",
+    helper: "/usr/local/sbin/tricircle-lbaas-o-hm0",
+    unitName: "tricircle-lbaas-o-hm0.service",
+    unitFile: "/etc/systemd/system/tricircle-lbaas-o-hm0.service",
+} as const;
+
+/** Upper bounds, in seconds, on everything a script may wait for. */
+export const LIMITS = {
+    /** The whole script, whatever happens inside it. */
+    scriptSeconds: 600,
+    /** One ovs-vsctl transaction (waits for ovs-vswitchd to apply it). */
+    ovsSeconds: 20,
+    /** At boot the helper waits this long for Open vSwitch; a create fails at once instead. */
+    bootOvsWaitSeconds: 60,
+    /** For the o-hm0 device to appear after the port is added. */
+    linkSeconds: 20,
+    /** dhclient's own `timeout` for a lease (the process is killed 10 s later regardless). */
+    dhcpSeconds: 20,
+    /** For o-hm0 to show exactly the port's MAC and address. */
+    verifySeconds: 10,
+    /** For the xtables lock. */
+    iptablesWaitSeconds: 10,
+    /** The operator's Octavia restart command. */
+    restartSeconds: 300,
+} as const;
+
+/** Scripts above this size get near Linux's 128 KiB limit on one exec argument. */
+const MAX_SCRIPT_BYTES = 100_000;
+
+export interface RemoteScripts {
+    create: string;
+    update: string;
+    delete: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Script assembly
+
+/**
+ * Wraps a bash script so it runs as root under bash whatever the SSH user's login shell, with
+ * an overall time limit. The script travels as a quoted here-document into a private temporary
+ * file (so `pulumi preview` shows it verbatim, and sudo, which closes extra descriptors, can
+ * still read it); standard input flows through untouched to the script.
+ */
+export function asRoot(label: string, script: string): string {
+    const bytes = Buffer.byteLength(script);
+    if (bytes > MAX_SCRIPT_BYTES) throw new Error(`${label}: script of ${bytes} bytes exceeds ${MAX_SCRIPT_BYTES}`);
+    const delimiter = "TLB_SCRIPT_EOF";
+    if (script.split("\n").includes(delimiter)) throw new Error(`${label}: the script contains its own delimiter`);
+    const run = `timeout -k 10 ${LIMITS.scriptSeconds} /bin/bash "$tlb_script"`;
+    return [
+        `# tricircle-lbaas ${label}: the bash script below runs as root (through sudo -n unless already root).`,
+        "tlb_script=$(mktemp -t tricircle-lbaas.XXXXXXXX) || exit 1",
+        `cat >"$tlb_script" <<'${delimiter}'`,
+        script.replace(/\n$/, ""),
+        delimiter,
+        `if [ "$(id -u)" -eq 0 ]; then ${run}; else sudo -n ${run}; fi`,
+        "tlb_rc=$?",
+        'rm -f "$tlb_script"',
+        'exit "$tlb_rc"',
+        "",
+    ].join("\n");
+}
+
+/** Shell-variable assignments; the only place where values enter a script. */
+export function assignments(vars: Record<string, string | number>): string {
+    return Object.entries(vars)
+        .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
+        .join("\n");
+}
+
+/** A quoted here-document writing `content` through tlb_install_file. */
+export function fileFromHeredoc(mode: string, pathVar: string, delimiter: string, content: string): string {
+    if (content.split("\n").includes(delimiter)) throw new Error(`here-document delimiter ${delimiter} occurs in its content`);
+    const body = content.endsWith("\n") ? content : `${content}\n`;
+    return `tlb_install_file ${mode} "$${pathVar}" <<'${delimiter}'\n${body}${delimiter}`;
+}
+
+/** A shell file of components/node/files/ as a piece of an assembled script: without its linter directives. */
+export function shellPiece(text: string): string {
+    return text
+        .split("\n")
+        .filter((line) => !/^\s*# shellcheck /.test(line))
+        .join("\n")
+        .replace(/\n+$/, "");
+}
+
+// Read once, at module load (see assets.ts).
+export const PRELUDE = shellPiece(nodeAsset("prelude.sh"));
