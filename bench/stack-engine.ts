@@ -261,7 +261,7 @@ async function main(): Promise<void> {
         checkOps("up, no change", again.summary.resourceChanges, { same: creates });
         const nochange = await phase("pulumi preview, no change", () => bounded("preview, no change", (signal) => st.preview({ signal })));
         checkOps("preview, no change", nochange.changeSummary, { same: creates });
-        // The drift check (issue 13): a refresh reads every resource, the nodes' NodeDrift over SSH (one login each).
+        // The drift check: a refresh reads every resource, the nodes' NodeDrift over SSH (one login each).
         const refreshed = await phase("pulumi preview --refresh, no change", () =>
             bounded("preview --refresh, no change", (signal) => st.preview({ refresh: true, expectNoChanges: true, signal })),
         );

@@ -1,4 +1,4 @@
-// The drift check of a controller node (issue 13): one read-only bash program (scripts/check.sh) that compares the
+// The drift check of a controller node: one read-only bash program (files/check.sh) that compares the
 // node with what the o-hm0, firewall, persistence and octavia.conf scripts set up, from the same quoted assignments
 // and the same functions those scripts use. NodeDrift (nodeDrift.ts) runs it on refresh, `npm run doctor` runs it
 // on its own.

@@ -1,4 +1,4 @@
-// Drift on a controller node (issue 13), made visible to `pulumi refresh` and repairable by `pulumi up`.
+// Drift on a controller node, made visible to `pulumi refresh` and repairable by `pulumi up`.
 //
 // command:remote:Command has no read, so a refresh cannot see what became of o-hm0, the heartbeat rules, the boot
 // unit or octavia.conf. NodeDrift is a dynamic resource whose `read` runs the read-only drift check (check.ts,

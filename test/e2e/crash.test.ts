@@ -1,4 +1,4 @@
-// An interrupted or disturbed `up` leaks nothing (issue 15), through the real engine and plugins against the local
+// An interrupted or disturbed `up` leaks nothing, through the real engine and plugins against the local
 // cloud: the whole index.ts on a throw-away stack with the management plane of two regions (no controller nodes:
 // what a crash leaks is cloud objects). Three disturbances, each from an empty stack:
 // - kill -9 of the engine mid-way, then the documented repair (`npm run doctor -- --orphans --fix`, here its

@@ -1,4 +1,4 @@
-// Drift on the controller nodes (issue 13) through the real engine and plugins: the whole index.ts on a throw-away
+// Drift on the controller nodes through the real engine and plugins: the whole index.ts on a throw-away
 // stack (one region, one controller node from the host harness: real sshd, Open vSwitch, iptables), against the local
 // cloud. For each kind of drift: `preview --refresh` shows it (the node's NodeDrift and the drifted concern's command
 // change) and changes nothing, `npm run doctor`'s check reports it, `up --refresh` repairs it, and the node is then

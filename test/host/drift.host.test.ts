@@ -1,4 +1,4 @@
-// Host scenarios, drift (issue 13): the read-only drift check that NodeDrift runs on refresh, over real SSH against a
+// Host scenarios, drift: the read-only drift check that NodeDrift runs on refresh, over real SSH against a
 // namespace node. A clean node reports nothing; each kind of drift is reported with what differs (the heartbeat key
 // never printed), the check itself changes nothing, and the concern's converging update (what `up` re-runs) puts the
 // node back to exactly its state after the create. The provider's own SSH path (runNodeCheck) is used too, with the

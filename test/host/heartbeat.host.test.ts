@@ -1,4 +1,4 @@
-// Host scenario, the heartbeat path (issue 16): a heartbeat signed with the stack's key, sent from the
+// Host scenario, the heartbeat path: a heartbeat signed with the stack's key, sent from the
 // management network, reaches Octavia's health manager through o-hm0 and is accepted.
 //
 // Per addressing (static IPv4, DHCP IPv4 through the harness's dnsmasq, static IPv6), one namespace node:

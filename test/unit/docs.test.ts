@@ -14,6 +14,46 @@ function readmeReferenceKeys(): string[] {
     return [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
 }
 
+/** Key paths of the contract's example (docs/configuration.md), in schemaKeyPaths' notation (`regions[].name`). */
+function contractKeyPaths(): string[] {
+    const block = read("docs/configuration.md").split("```yaml\n")[1].split("```")[0];
+    const config = (yaml.load(block) as { config: Record<string, unknown> }).config;
+    const paths: string[] = [];
+    const walk = (value: unknown, prefix: string) => {
+        if (Array.isArray(value)) {
+            if (value.some((v) => v !== null && typeof v === "object")) value.forEach((v) => walk(v, `${prefix}[]`));
+            return;
+        }
+        if (value === null || typeof value !== "object") return;
+        for (const [key, child] of Object.entries(value)) {
+            const at = prefix ? `${prefix}.${key}` : key;
+            if (!paths.includes(at)) paths.push(at);
+            walk(child, at);
+        }
+    };
+    walk(Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v])), "");
+    return paths;
+}
+
+/** Keys the contract has and the stack does not build yet: each leaves this list when its schema lands. */
+const CONTRACT_KEYS_NOT_BUILT = [
+    "adopt",
+    "ssh.hostKeyPolicy",
+    "amphora",
+    "amphora.flavor",
+    "amphora.flavor.vcpus",
+    "amphora.flavor.ramMb",
+    "amphora.flavor.diskGb",
+    "amphora.image",
+    "amphora.image.tag",
+    "amphora.image.owner",
+    "amphora.keypair",
+    "amphora.keypair.publicKey",
+    "amphora.certificates",
+    "amphora.certificates.caValidityDays",
+    "amphora.certificates.clientValidityDays",
+];
+
 describe("documentation and schema agree", () => {
     // Lists of scalars (`amphoraTcpPorts[]`) and map entries have no row of their own.
     const schemaKeys = schemaKeyPaths().filter((k) => !k.endsWith("[]") && !k.endsWith(".<key>"));
@@ -22,6 +62,15 @@ describe("documentation and schema agree", () => {
         const documented = readmeReferenceKeys();
         expect(documented.length).toBeGreaterThan(30);
         expect([...documented].sort()).toEqual([...schemaKeys].sort());
+    });
+
+    it("the contract (docs/configuration.md) has every key of the schema, and only the listed ones are not built yet", () => {
+        const contract = contractKeyPaths();
+        expect(contract.length).toBeGreaterThan(30);
+        // The contract's example leaves out optional keys it explains in prose (amphoraProject, the demo's optional fields).
+        const explainedElsewhere = schemaKeys.filter((k) => !contract.includes(k));
+        for (const key of explainedElsewhere) expect(read("README.md"), `${key} is in the README's reference`).toContain(`| \`${key}\` |`);
+        expect(contract.filter((k) => !schemaKeys.includes(k)).sort()).toEqual([...CONTRACT_KEYS_NOT_BUILT].sort());
     });
 
     it("Pulumi.yaml describes every top-level key", () => {

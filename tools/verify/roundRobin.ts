@@ -1,5 +1,5 @@
 /**
- * The pure half of `scripts/verify.ts` (the guide's "request the VIP 2, 3, then 4 times and see every backend
+ * The pure half of `tools/verify/verify.ts` (the guide's "request the VIP 2, 3, then 4 times and see every backend
  * answer in turn"): reading the stack outputs, the command line, and judging a sequence of answers.
  * No I/O here, so every rule is unit-tested; the script only sends the requests.
  */
