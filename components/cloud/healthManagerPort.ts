@@ -1,6 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { NeutronAccess, PortHostBinding } from "./portHostBinding";
+import { NeutronAccess } from "./portBinding/neutronAccess";
+import { PortHostBinding } from "./portBinding/portHostBinding";
 import { healthManagerPortName } from "../config/names";
 
 export interface HealthManagerPortArgs {

@@ -1,6 +1,6 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { NeutronAccess } from "./portHostBinding";
+import { NeutronAccess } from "./portBinding/neutronAccess";
 
 /**
  * What every region's part of the plane shares, made once in the central region and handed down whole: the two

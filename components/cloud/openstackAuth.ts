@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import type { NeutronAccess } from "./portHostBinding";
+import type { NeutronAccess } from "./portBinding/neutronAccess";
 
 /**
  * What Keystone needs to issue a token, resolved in the program (which sees the stack's `openstack:*` settings,

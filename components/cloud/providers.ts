@@ -1,7 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { neutronAccessFrom, ProviderSettings, resolveKeystoneAuth } from "./openstackAuth";
-import { NeutronAccess } from "./portHostBinding";
+import { NeutronAccess } from "./portBinding/neutronAccess";
 
 /** Settings of the OpenStack provider's own namespace that the regional providers copy. */
 const STRING_SETTINGS = [

@@ -6,7 +6,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PortHostBinding } from "../../components/cloud/portHostBinding";
+import { PortHostBinding } from "../../components/cloud/portBinding/portHostBinding";
 import { inlineStack, requireEngine } from "./engine";
 import { localNeutronAccess, openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
 

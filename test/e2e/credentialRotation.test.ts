@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
 import { randomBytes } from "crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PortHostBinding } from "../../components/cloud/portHostBinding";
+import { PortHostBinding } from "../../components/cloud/portBinding/portHostBinding";
 import { neutronAccess, openStackSettings } from "../../components/cloud/providers";
 import { inlineStack, requireEngine } from "./engine";
 import { openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";

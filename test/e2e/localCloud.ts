@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
-import { NeutronAccess } from "../../components/cloud/portHostBinding";
+import { NeutronAccess } from "../../components/cloud/portBinding/neutronAccess";
 import { vi } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { ThrowAwayStack, throwAwayStack } from "../../scripts/lib/engine";

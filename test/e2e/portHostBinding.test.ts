@@ -2,7 +2,7 @@
 // engine calls them (create, diff, update, read, delete) and reads the result back with the openstack CLI.
 import { randomBytes } from "crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { neutronBindingProvider } from "../../components/cloud/portHostBinding";
+import { neutronBindingProvider } from "../../components/cloud/portBinding/bindingProvider";
 import { localNeutronAccess, openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
 
 const suffix = randomBytes(3).toString("hex");

@@ -6,7 +6,8 @@ import { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { neutronAccessFrom } from "../../components/cloud/openstackAuth";
-import { NeutronAccess, neutronBindingProvider, sameAccess } from "../../components/cloud/portHostBinding";
+import { neutronBindingProvider } from "../../components/cloud/portBinding/bindingProvider";
+import { NeutronAccess, sameAccess } from "../../components/cloud/portBinding/neutronAccess";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 

@@ -1,4 +1,4 @@
-// The binding provider's retries (components/cloud/portHostBinding.ts) against a real HTTP server on 127.0.0.1 that plays
+// The binding provider's retries (components/cloud/portBinding/neutronPortApi.ts) against a real HTTP server on 127.0.0.1 that plays
 // Keystone and Neutron: nothing listening at first (connection refused), then 503s, a reset connection and a 502,
 // then the answers. No mocks: real sockets, real timers, the very functions the serialised provider runs.
 import * as fs from "fs";
@@ -6,7 +6,8 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BINDING_RETRY, neutronPortApi, NeutronAccess, RetryPolicy, transientFailure, withBackoff } from "../../components/cloud/portHostBinding";
+import { NeutronAccess } from "../../components/cloud/portBinding/neutronAccess";
+import { BINDING_RETRY, RetryPolicy, neutronPortApi, transientFailure, withBackoff } from "../../components/cloud/portBinding/neutronPortApi";
 
 /** A fast policy for the tests: the logic is the provider's, only the numbers are smaller. */
 const FAST: RetryPolicy = { budgetMs: 4_000, firstDelayMs: 50, maxDelayMs: 400 };
@@ -144,7 +145,7 @@ describe("the binding provider rides out a short API outage (real local HTTP ser
     });
 
     it("the serialised provider's default is BINDING_RETRY (written out there: no module scope)", () => {
-        const source = fs.readFileSync(path.join(__dirname, "..", "..", "components", "cloud", "portHostBinding.ts"), "utf8");
+        const source = fs.readFileSync(path.join(__dirname, "..", "..", "components", "cloud", "portBinding", "neutronPortApi.ts"), "utf8");
         const m = /policy: RetryPolicy = \{ budgetMs: ([\d_]+), firstDelayMs: ([\d_]+), maxDelayMs: ([\d_]+) \}/.exec(source);
         expect(m).not.toBeNull();
         const [budgetMs, firstDelayMs, maxDelayMs] = m!.slice(1).map((v) => Number(v.replace(/_/g, "")));

@@ -1,0 +1,82 @@
+// The dynamic provider behind PortHostBinding: create binds, a host change rebinds in place, a credential change is
+// stored in place, delete unbinds, read reads the binding back, all through the local region's Neutron.
+import * as pulumi from "@pulumi/pulumi";
+import { NeutronAccess, sameAccess } from "./neutronAccess";
+import { neutronPortApi } from "./neutronPortApi";
+
+export interface BindingInputs {
+    portId: string;
+    hostId: string;
+    region: string;
+    access: NeutronAccess;
+}
+
+export interface BindingOutputs extends BindingInputs {
+    boundHostId: string;
+}
+
+// Credentials: the program resolves them (openstack:* settings, clouds.yaml, OS_*) and hands them in as the secret
+// input `access`, which the state keeps and which `read` and `delete` use. Rotating them is a change like any other:
+// `diff` compares the stored credentials with the program's and reports an in-place update, and `update` stores the
+// new ones (after trying them on Keystone) without touching the port again; from then on `refresh` and `destroy`
+// authenticate with the new ones. Reading them at run time instead (the dynamic provider's `configure` receives the
+// stack's configuration) was not chosen: `refresh` and `destroy` run without the program, so every other resource of
+// the stack talks to OpenStack through its explicit provider's credentials as stored in the state, and after a
+// rotation those are only renewed by a `pulumi up`; the bindings follow the same rule instead of a second one. It also
+// keeps a delete going to the cloud that holds the binding: after a switch of `openstack:cloud`, run-time credentials
+// would unbind in the new cloud, where a 404 counts as done, and leave the old port bound.
+
+// Pulumi serialises this object and the functions it calls into the state and runs them in a separate provider
+// process, without this module around them: they require what they need at call time and capture nothing else.
+export const neutronBindingProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: BindingInputs, news: BindingInputs) {
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        if (!news.hostId) failures.push({ property: "hostId", reason: "the controller's Neutron host id must not be empty" });
+        return { inputs: news, failures };
+    },
+
+    async diff(_id: string, olds: BindingOutputs, news: BindingInputs) {
+        const replaces = ["portId", "region"].filter((k) => (olds as any)[k] !== (news as any)[k]);
+        const hostChanged = olds.boundHostId !== news.hostId || olds.hostId !== news.hostId;
+        // Compared here, never shown: the engine prints the secret input as [secret].
+        const credentialsChanged = !sameAccess(olds.access, news.access);
+        return {
+            changes: replaces.length > 0 || hostChanged || credentialsChanged,
+            replaces,
+            deleteBeforeReplace: true,
+        };
+    },
+
+    async create(inputs: BindingInputs) {
+        const api = await neutronPortApi(inputs.access, inputs.region);
+        const port = await api.call("PUT", inputs.portId, { port: { "binding:host_id": inputs.hostId } });
+        if (port === undefined) throw new Error(`Neutron port ${inputs.portId} does not exist in ${inputs.region}`);
+        return { id: inputs.portId, outs: { ...inputs, boundHostId: port["binding:host_id"] ?? inputs.hostId } };
+    },
+
+    async update(_id: string, olds: BindingOutputs, news: BindingInputs) {
+        const api = await neutronPortApi(news.access, news.region);
+        if (olds.boundHostId === news.hostId && olds.hostId === news.hostId) {
+            // Only the credentials changed, and they have just worked on Keystone (a wrong one fails this update,
+            // not a later destroy). The binding is as wanted: the port is left alone.
+            return { outs: { ...news, boundHostId: olds.boundHostId } };
+        }
+        const port = await api.call("PUT", news.portId, { port: { "binding:host_id": news.hostId } });
+        if (port === undefined) throw new Error(`Neutron port ${news.portId} does not exist in ${news.region}`);
+        return { outs: { ...news, boundHostId: port["binding:host_id"] ?? news.hostId } };
+    },
+
+    async read(id: string, props: BindingOutputs) {
+        const api = await neutronPortApi(props.access, props.region);
+        const port = await api.call("GET", id);
+        if (port === undefined) return { id: "", props: {} };
+        return { id, props: { ...props, boundHostId: port["binding:host_id"] ?? "" } };
+    },
+
+    async delete(id: string, props: BindingOutputs) {
+        // Unbinding a port that is already gone is done.
+        const api = await neutronPortApi(props.access, props.region);
+        await api.call("PUT", id, { port: { "binding:host_id": "" } });
+    },
+};
+
