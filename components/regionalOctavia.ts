@@ -3,6 +3,7 @@ import { RegionModel } from "./config/model";
 import { ControllerNode } from "./node/controllerNode";
 import { HealthManagerPort } from "./cloud/healthManagerPort";
 import { ManagementNetwork } from "./cloud/managementNetwork";
+import { RegionAdoption } from "./adoption/plan";
 import { ManagementPlane } from "./cloud/managementPlane";
 import { regionResourceNames } from "./config/names";
 
@@ -11,6 +12,8 @@ export interface RegionalOctaviaArgs {
     region: RegionModel;
     /** What the region shares with the others (groups, heartbeat port, central provider, owner, Neutron access). */
     plane: ManagementPlane;
+    /** What of the region's plane the cloud already holds and the stack takes over (`adopt`); none when absent. */
+    adoption?: RegionAdoption;
 }
 
 /** One health manager of the region, as the stack's `regions` output reports it. */
@@ -38,7 +41,12 @@ export class RegionalOctavia extends pulumi.ComponentResource {
         super("tricircle-lbaas:region:RegionalOctavia", name, {}, opts);
         const { region, plane } = args;
         const names = regionResourceNames(region.name);
-        const mgmt = new ManagementNetwork(names.mgmt, { provider: plane.centralProvider, mgmt: region.mgmt, tenantId: plane.tenantId }, { parent: this });
+        const adoption: RegionAdoption = args.adoption ?? { ports: {} };
+        const mgmt = new ManagementNetwork(
+            names.mgmt,
+            { provider: plane.centralProvider, mgmt: region.mgmt, tenantId: plane.tenantId, adoption },
+            { parent: this },
+        );
         // Each controller with its own port: the port is bound to the controller's host, and o-hm0 takes it over there.
         const managers = region.controllers.map((controller) => ({
             controller,
@@ -53,6 +61,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                     securityGroupId: plane.groupIds.healthManager,
                     neutronAccess: plane.neutronAccess,
                     tenantId: plane.tenantId,
+                    adopted: adoption.ports[controller.hostname],
                 },
                 { parent: this },
             ),

@@ -1,6 +1,9 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { StackModel } from "../config/model";
+import { Adopted, PlaneAdoption } from "../adoption/plan";
+import { FoundGroup } from "../adoption/inventory";
+import { adoptedOptions } from "../adoption/options";
 import { securityGroupRules } from "./securityGroupRules";
 
 export interface AmphoraSecurityGroupsArgs {
@@ -12,6 +15,8 @@ export interface AmphoraSecurityGroupsArgs {
     heartbeatPort: number;
     /** Owner project id (`amphoraProject`: Octavia's project); unset: the credentials' project. */
     tenantId?: pulumi.Input<string>;
+    /** Groups and rules the cloud already holds and the stack takes over (`adopt`): imported as found, kept on destroy. */
+    adoption?: Pick<PlaneAdoption, "groups" | "rules">;
 }
 
 /**
@@ -26,19 +31,23 @@ export class AmphoraSecurityGroups extends pulumi.ComponentResource {
     constructor(name: string, args: AmphoraSecurityGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tricircle-lbaas:cloud:AmphoraSecurityGroups", name, {}, opts);
         const childOpts = { parent: this, provider: args.provider };
+        const adoption = args.adoption ?? { groups: {}, rules: {} };
+        // A group taken over keeps its name, description and owner as found: only the stack's tags are added.
+        const group = (suffix: string, configured: string, description: string, adopted?: Adopted<FoundGroup>) =>
+            new openstack.networking.SecGroup(
+                `${name}-${suffix}`,
+                adopted === undefined
+                    ? { name: configured, description, tenantId: args.tenantId }
+                    : { name: adopted.found.name, description: adopted.found.description, tenantId: adopted.found.project_id },
+                { ...childOpts, ...adoptedOptions(adopted) },
+            );
         const groups = {
-            amphora: new openstack.networking.SecGroup(
-                `${name}-amphora`,
-                { name: args.groups.amphora, description: "Octavia amphorae (managed by tricircle-lbaas)", tenantId: args.tenantId },
-                childOpts,
-            ),
-            healthManager: new openstack.networking.SecGroup(
-                `${name}-health-manager`,
-                { name: args.groups.healthManager, description: "Octavia health managers (managed by tricircle-lbaas)", tenantId: args.tenantId },
-                childOpts,
-            ),
+            amphora: group("amphora", args.groups.amphora, "Octavia amphorae (managed by tricircle-lbaas)", adoption.groups.amphora),
+            healthManager: group("health-manager", args.groups.healthManager, "Octavia health managers (managed by tricircle-lbaas)", adoption.groups.healthManager),
         };
         for (const rule of securityGroupRules({ ...args.groups, heartbeatPort: args.heartbeatPort })) {
+            const adopted = adoption.rules[rule.key];
+            const owner = adoption.groups[rule.group];
             new openstack.networking.SecGroupRule(
                 `${name}-${rule.key}`,
                 {
@@ -48,11 +57,12 @@ export class AmphoraSecurityGroups extends pulumi.ComponentResource {
                     protocol: rule.protocol,
                     portRangeMin: rule.portRangeMin,
                     portRangeMax: rule.portRangeMax,
-                    remoteIpPrefix: rule.remoteIpPrefix,
+                    // Every field of a rule forces a new rule: one taken over keeps Neutron's "any source" (none) as found.
+                    remoteIpPrefix: adopted !== undefined && adopted.found.remote_ip_prefix === null ? undefined : rule.remoteIpPrefix,
                     // A rule belongs to its group's owner (Neutron would give it the caller's project otherwise).
-                    tenantId: args.tenantId,
+                    tenantId: owner !== undefined ? owner.found.project_id : args.tenantId,
                 },
-                childOpts,
+                { ...childOpts, ...adoptedOptions(adopted) },
             );
         }
         this.amphoraGroupId = groups.amphora.id;

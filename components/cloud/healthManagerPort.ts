@@ -2,6 +2,9 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { NeutronAccess } from "./portBinding/neutronAccess";
 import { PortHostBinding } from "./portBinding/portHostBinding";
+import { Adopted } from "../adoption/plan";
+import { FoundPort } from "../adoption/inventory";
+import { adoptedOptions } from "../adoption/options";
 import { healthManagerPortName } from "../config/names";
 
 export interface HealthManagerPortArgs {
@@ -21,6 +24,8 @@ export interface HealthManagerPortArgs {
     neutronAccess: pulumi.Input<NeutronAccess>;
     /** Owner project id (`amphoraProject`: Octavia's project); unset: the credentials' project. */
     tenantId?: pulumi.Input<string>;
+    /** The port the cloud already holds for this controller and the stack takes over (`adopt`), if any. */
+    adopted?: Adopted<FoundPort>;
 }
 
 
@@ -33,23 +38,29 @@ export class HealthManagerPort extends pulumi.ComponentResource {
 
     constructor(name: string, args: HealthManagerPortArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tricircle-lbaas:cloud:HealthManagerPort", name, {}, opts);
+        const found = args.adopted?.found;
+        // A port taken over keeps its name, address and MAC as found: amphorae send their heartbeats to that address,
+        // and o-hm0 on the controller already carries that MAC.
         const port = new openstack.networking.Port(
             `${name}-port`,
             {
-                name: healthManagerPortName(args.region, args.hostname),
+                name: found?.name ?? healthManagerPortName(args.region, args.hostname),
                 networkId: args.networkId,
-                fixedIps: [{ subnetId: args.subnetId }],
-                securityGroupIds: [args.securityGroupId],
+                fixedIps: found?.fixed_ips.map((ip) => ({ subnetId: ip.subnet_id, ipAddress: ip.ip_address })) ?? [{ subnetId: args.subnetId }],
+                ...(found !== undefined ? { macAddress: found.mac_address } : {}),
+                securityGroupIds: found?.security_groups ?? [args.securityGroupId],
                 deviceOwner: "Octavia:health-mgr",
-                adminStateUp: true,
-                tenantId: args.tenantId,
+                adminStateUp: found?.admin_state_up ?? true,
+                tenantId: found?.project_id ?? args.tenantId,
             },
-            { parent: this, provider: args.centralProvider },
+            { parent: this, provider: args.centralProvider, ...adoptedOptions(args.adopted) },
         );
+        // A binding taken over with its port is left as found: no call when the port is already bound to the host,
+        // and the port stays bound on destroy.
         const binding = new PortHostBinding(
             `${name}-binding`,
-            { portId: port.id, hostId: args.hostname, region: args.region, access: args.neutronAccess },
-            { parent: this },
+            { portId: port.id, hostId: args.hostname, region: args.region, access: args.neutronAccess, adopted: args.adopted !== undefined },
+            { parent: this, ...(args.adopted !== undefined ? { retainOnDelete: true } : {}) },
         );
         this.portId = port.id;
         this.mac = port.macAddress;

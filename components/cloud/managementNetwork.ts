@@ -1,5 +1,7 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import { RegionAdoption } from "../adoption/plan";
+import { adoptedOptions } from "../adoption/options";
 import { RegionModel } from "../config/model";
 
 export interface ManagementNetworkArgs {
@@ -9,6 +11,8 @@ export interface ManagementNetworkArgs {
     mgmt: RegionModel["mgmt"];
     /** Owner project id (`amphoraProject`: Octavia's project); unset: the credentials' project. */
     tenantId?: pulumi.Input<string>;
+    /** The network and subnet the cloud already holds and the stack takes over (`adopt`), if any. */
+    adoption?: Pick<RegionAdoption, "network" | "subnet">;
 }
 
 /**
@@ -23,23 +27,44 @@ export class ManagementNetwork extends pulumi.ComponentResource {
     constructor(name: string, args: ManagementNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tricircle-lbaas:cloud:ManagementNetwork", name, {}, opts);
         const childOpts = { parent: this, provider: args.provider };
+        const adopted = args.adoption ?? {};
         const network = new openstack.networking.Network(
             `${name}-network`,
-            { name: args.mgmt.network, shared: false, adminStateUp: true, tenantId: args.tenantId },
-            childOpts,
+            adopted.network === undefined
+                ? { name: args.mgmt.network, shared: false, adminStateUp: true, tenantId: args.tenantId }
+                : {
+                      name: adopted.network.found.name,
+                      shared: adopted.network.found.shared,
+                      adminStateUp: adopted.network.found.admin_state_up,
+                      tenantId: adopted.network.found.project_id,
+                  },
+            { ...childOpts, ...adoptedOptions(adopted.network) },
         );
+        // A subnet taken over keeps what running amphorae and o-hm0 depend on as found: gateway, DHCP, pools.
+        const found = adopted.subnet?.found;
         const subnet = new openstack.networking.Subnet(
             `${name}-subnet`,
-            {
-                name: args.mgmt.subnet,
-                networkId: network.id,
-                cidr: args.mgmt.cidr,
-                ipVersion: args.mgmt.ipVersion,
-                noGateway: true,
-                enableDhcp: args.mgmt.addressing === "dhcp",
-                tenantId: args.tenantId,
-            },
-            childOpts,
+            found === undefined
+                ? {
+                      name: args.mgmt.subnet,
+                      networkId: network.id,
+                      cidr: args.mgmt.cidr,
+                      ipVersion: args.mgmt.ipVersion,
+                      noGateway: true,
+                      enableDhcp: args.mgmt.addressing === "dhcp",
+                      tenantId: args.tenantId,
+                  }
+                : {
+                      name: found.name,
+                      networkId: network.id,
+                      cidr: found.cidr,
+                      ipVersion: found.ip_version,
+                      ...(found.gateway_ip === null ? { noGateway: true } : { gatewayIp: found.gateway_ip }),
+                      enableDhcp: found.enable_dhcp,
+                      allocationPools: found.allocation_pools,
+                      tenantId: found.project_id,
+                  },
+            { ...childOpts, ...adoptedOptions(adopted.subnet) },
         );
         this.networkId = network.id;
         this.subnetId = subnet.id;

@@ -39,6 +39,15 @@ export function stackTag(project: string = pulumi.getProject(), stack: string = 
     return bounded(`tlb-stack:${project}:${stack}`);
 }
 
+/**
+ * The tag of an object this stack took over instead of making (`adopt`): it says the object was there before, keeps
+ * the object out of `doctor --orphans` (which deletes only what carries the stack's tag) and lets a later run of
+ * this stack take it over again.
+ */
+export function adoptedTag(project: string = pulumi.getProject(), stack: string = pulumi.getStack()): string {
+    return bounded(`tlb-adopted:${project}:${stack}`);
+}
+
 /** The stable key of one resource: its Pulumi name (the last part of its URN), unchanged across runs. */
 export function keyTag(name: string): string {
     return bounded(`tlb-key:${name}`);
@@ -55,9 +64,9 @@ function bounded(tag: string): string {
     return `${prefix}sha256-${crypto.createHash("sha256").update(tag).digest("hex").slice(0, MAX_TAG_LENGTH - prefix.length - 7)}`;
 }
 
-/** The tags one resource gets: the project's, the stack's, its key. */
-export function stackTags(name: string): string[] {
-    return [projectTag(), stackTag(), keyTag(name)];
+/** The tags one resource gets: the project's, the stack's (or, for an object taken over, the adopted tag), its key. */
+export function stackTags(name: string, adopted = false): string[] {
+    return [projectTag(), adopted ? adoptedTag() : stackTag(), keyTag(name)];
 }
 
 /**
@@ -66,7 +75,8 @@ export function stackTags(name: string): string[] {
  */
 export const tagResources: pulumi.ResourceTransformation = (args) => {
     if (!TAGGED_TYPES.has(args.type)) return undefined;
-    const ours = stackTags(args.name);
+    // An imported object was there before the stack: it says so instead of claiming to be the stack's own.
+    const ours = stackTags(args.name, (args.opts as pulumi.CustomResourceOptions).import !== undefined);
     const own = args.props.tags as pulumi.Input<pulumi.Input<string>[]> | undefined;
     // A plain list when the program set none (most resources), so previews show the tags themselves.
     const tags = own === undefined ? ours : pulumi.output(own).apply((list) => [...new Set([...list, ...ours])]);

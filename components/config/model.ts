@@ -61,6 +61,8 @@ export interface StackModel {
     centralRegion: string;
     /** Owner of the management plane (Octavia's `[service_auth]` project), a name or id; unset: the credentials'. */
     amphoraProject?: string;
+    /** Take over the plane's objects the cloud already holds (`adopt`), instead of refusing them. */
+    adopt: boolean;
     securityGroups: {
         amphora: string;
         healthManager: string;
@@ -151,6 +153,7 @@ function toModel(cfg: RawStackConfig): StackModel {
     return {
         centralRegion: cfg.centralRegion,
         amphoraProject: cfg.amphoraProject,
+        adopt: cfg.adopt,
         securityGroups: {
             amphora: cfg.securityGroups.amphora,
             healthManager: cfg.securityGroups.healthManager,

@@ -120,6 +120,8 @@ export const rawConfigSchema = z.strictObject({
     // Octavia's [service_auth] project, a name or id: Keystone's names are at most 64 characters (ids 32 hex
     // digits). `""`, Pulumi.yaml's declared default (as for `demo`), is "not set": the credentials' project.
     amphoraProject: z.preprocess((v) => (v === "" ? undefined : v), name(64).optional()),
+    // Take over what the cloud already holds of the plane (made by hand, by another tool) instead of refusing it.
+    adopt: boolean.default(false),
     securityGroups: z
         .strictObject({
             amphora: name().default("lb-mgmt-sec-grp"),

@@ -37,7 +37,6 @@ function contractKeyPaths(): string[] {
 
 /** Keys the contract has and the stack does not build yet: each leaves this list when its schema lands. */
 const CONTRACT_KEYS_NOT_BUILT = [
-    "adopt",
     "ssh.hostKeyPolicy",
     "amphora",
     "amphora.flavor",

@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as ipaddr from "ipaddr.js";
 import * as path from "path";
+import { Inventory } from "../../components/adoption/inventory";
+import { fakeCloud } from "./fakeCloud";
 
 // Internal to the SDK (no typings): drains the queue of outstanding registrations; the mock monitor.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -63,8 +65,11 @@ export function stackConfig(namespace: Record<string, unknown>, extra: Record<st
     return flat;
 }
 
+/** Stands for the fake cloud's Keystone (fakeCloud.ts), which runStack starts and puts in its place. */
+export const FAKE_KEYSTONE = "http://keystone.example.test:5000/v3";
+
 export const OPENSTACK_SETTINGS = {
-    "openstack:authUrl": "http://keystone.example.test:5000/v3",
+    "openstack:authUrl": FAKE_KEYSTONE,
     "openstack:userName": "admin",
     "openstack:password": "s3cret-admin-password",
     "openstack:tenantName": "admin",
@@ -180,6 +185,18 @@ async function runProgram(): Promise<Record<string, unknown>> {
     return (await import(/* @vite-ignore */ `${INDEX}?run=${programRuns}`)) as Record<string, unknown>;
 }
 
+/** The central and local region names a stack config names (the fake catalog's regions). */
+function regionNamesOf(config: Record<string, string>): string[] {
+    const names = [config["tricircle-lbaas:centralRegion"] ?? "CentralRegion"];
+    try {
+        const regions = JSON.parse(config["tricircle-lbaas:regions"] ?? "[]") as { name?: unknown }[];
+        if (Array.isArray(regions)) names.push(...regions.map((r) => String(r?.name)));
+    } catch {
+        // A config the program refuses: no regions to serve.
+    }
+    return names;
+}
+
 /**
  * Runs index.ts under mocks with the given stack config (flat `ns:key` map) and resolves its stack outputs.
  * `calls` answers the invokes the program is allowed to make (given the inputs and the provider reference); any
@@ -187,8 +204,18 @@ async function runProgram(): Promise<Record<string, unknown>> {
  */
 export async function runStack(
     config: Record<string, string>,
-    options: { secretKeys?: string[]; calls?: Record<string, (inputs: any, provider?: string) => Record<string, any>> } = {},
+    options: {
+        secretKeys?: string[];
+        calls?: Record<string, (inputs: any, provider?: string) => Record<string, any>>;
+        /** What the fake cloud already holds (fakeCloud.ts); a blank cloud when absent. */
+        cloud?: Partial<Inventory>;
+    } = {},
 ): Promise<StackRun> {
+    await fakeCloud.start();
+    fakeCloud.inventory = { groups: [], networks: [], subnets: [], ports: [], ...options.cloud };
+    fakeCloud.requests = [];
+    fakeCloud.regions = regionNamesOf(config);
+    if (config["openstack:authUrl"] === FAKE_KEYSTONE) config = { ...config, "openstack:authUrl": `${fakeCloud.url}/v3` };
     const resources: RecordedResource[] = [];
     const subnets = new Map<string, { cidr: string; used: number }>();
     const urns = new Set<string>();

@@ -32,7 +32,7 @@ describe("the guide's topology (two regions, one controller each)", () => {
         expect(providers.map((p) => plain(p.inputs).region).sort()).toEqual(["CentralRegion", "RegionOne", "RegionTwo"]);
         for (const p of providers) {
             const inputs = plain(p.inputs);
-            expect(inputs.authUrl).toBe(OPENSTACK_SETTINGS["openstack:authUrl"]);
+            expect(inputs.authUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v3$/);
             expect(inputs.userName).toBe("admin");
             expect(isSecret(p.inputs.password)).toBe(true);
             // Short API outages: every regional provider resends a request that got no answer (providers.ts).

@@ -9,6 +9,8 @@ export interface BindingInputs {
     hostId: string;
     region: string;
     access: NeutronAccess;
+    /** The port was taken over (`adopt`): a binding already to `hostId` is kept without a call. */
+    adopted?: boolean;
 }
 
 export interface BindingOutputs extends BindingInputs {
@@ -49,6 +51,13 @@ export const neutronBindingProvider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs: BindingInputs) {
         const api = await neutronPortApi(inputs.access, inputs.region);
+        if (inputs.adopted) {
+            // A port taken over is usually bound already (the guide's `port set --host`): then it is left as it is.
+            const current = await api.call("GET", inputs.portId);
+            if (current !== undefined && current["binding:host_id"] === inputs.hostId) {
+                return { id: inputs.portId, outs: { ...inputs, boundHostId: inputs.hostId } };
+            }
+        }
         const port = await api.call("PUT", inputs.portId, { port: { "binding:host_id": inputs.hostId } });
         if (port === undefined) throw new Error(`Neutron port ${inputs.portId} does not exist in ${inputs.region}`);
         return { id: inputs.portId, outs: { ...inputs, boundHostId: port["binding:host_id"] ?? inputs.hostId } };

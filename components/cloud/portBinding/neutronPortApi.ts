@@ -67,17 +67,24 @@ export async function withBackoff<T>(what: string, policy: RetryPolicy, attempt:
     }
 }
 
+/** One region's Neutron, authenticated: `request` answers with the status and the parsed body (undefined on 404). */
+export interface NeutronSession {
+    /** The region's network endpoint with its `/v2.0` (the catalog's, for messages). */
+    root: string;
+    request(method: "GET" | "PUT", path: string, body?: unknown): Promise<any>;
+}
+
 /**
- * An authenticated session with the port API of a region's Neutron: Keystone is asked for a token and the catalog
- * for the region's network endpoint up front, so that merely opening one proves the credentials. `call` returns the
- * port, or undefined on 404. Every request rides out a short outage of Keystone or Neutron (`policy`).
+ * An authenticated session with a region's Neutron: Keystone is asked for a token and the catalog for the region's
+ * network endpoint up front, so that merely opening one proves the credentials. Every request rides out a short
+ * outage of Keystone or Neutron (`policy`); a 404 answers undefined, any other failure throws with the status.
  */
-export async function neutronPortApi(
+export async function neutronSession(
     access: NeutronAccess,
     region: string,
     // BINDING_RETRY, written out: the serialised provider carries no module scope.
     policy: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 },
-): Promise<{ call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> }> {
+): Promise<NeutronSession> {
     // Required here, not imported: the serialised provider carries no module scope.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const http = require("http");
@@ -129,22 +136,38 @@ export async function neutronPortApi(
     if (!endpoint) {
         throw new Error(`no ${access.interface} network endpoint for region "${region}" in the Keystone catalog`);
     }
-    const root = String(endpoint.url).replace(/\/+$/, "");
-    const portsUrl = `${/\/v2\.0$/.test(root) ? root : `${root}/v2.0`}/ports`;
+    const endpointUrl = String(endpoint.url).replace(/\/+$/, "");
+    const root = /\/v2\.0$/.test(endpointUrl) ? endpointUrl : `${endpointUrl}/v2.0`;
     return {
-        async call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> {
-            const portUrl = `${portsUrl}/${encodeURIComponent(portId)}`;
-            const res = await withBackoff(`Neutron ${method} port ${portId} in ${region}`, policy, async () => {
-                const r = await request(portUrl, method, { "X-Auth-Token": token }, body);
+        root,
+        async request(method: "GET" | "PUT", path: string, body?: unknown): Promise<any> {
+            const url = `${root}${path}`;
+            const res = await withBackoff(`Neutron ${method} ${path} in ${region}`, policy, async () => {
+                const r = await request(url, method, { "X-Auth-Token": token }, body);
                 if (r.status >= 500) throw httpAnswer(r.status, `Neutron answered ${r.status}: ${r.body.slice(0, 200)}`);
                 return r;
             });
             if (res.status === 404) return undefined;
             if (res.status < 200 || res.status > 299) {
-                throw new Error(`Neutron ${method} ${portUrl} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
+                throw new Error(`Neutron ${method} ${url} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
             }
-            return JSON.parse(res.body).port;
+            return JSON.parse(res.body);
         },
     };
 }
 
+/** The port API of a region's Neutron: `call` returns the port, or undefined on 404. */
+export async function neutronPortApi(
+    access: NeutronAccess,
+    region: string,
+    // BINDING_RETRY, written out: the serialised provider carries no module scope.
+    policy: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 },
+): Promise<{ call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> }> {
+    const session = await neutronSession(access, region, policy);
+    return {
+        async call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> {
+            const answer = await session.request(method, `/ports/${encodeURIComponent(portId)}`, body);
+            return answer?.port;
+        },
+    };
+}

@@ -11,6 +11,8 @@ export interface PortHostBindingArgs {
     region: pulumi.Input<string>;
     /** Credentials and endpoint options for that Neutron (secret in the state; a change never rebinds). */
     access: pulumi.Input<NeutronAccess>;
+    /** The port was taken over (`adopt`): a binding already to `hostId` is kept as found, without a call. */
+    adopted?: pulumi.Input<boolean>;
 }
 
 /**
