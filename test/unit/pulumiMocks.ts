@@ -19,6 +19,10 @@ export interface RecordedResource {
     inputs: Record<string, any>;
     provider?: string;
     id: string;
+    /** The `import` option: the id of the object the resource takes over. */
+    importId?: string;
+    /** The `retainOnDelete` option. */
+    retainOnDelete?: boolean;
 }
 
 export interface StackRun {
@@ -109,9 +113,11 @@ export function nthAddress(cidr: string, n: number): string {
 function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<string, { cidr: string; used: number }>, counter: number): Record<string, any> {
     const inputs = plain(args.inputs);
     if (args.type === "openstack:networking/port:Port") {
+        // Neutron keeps a MAC and an address the request gives (an imported port has both), and allocates the rest.
+        const given = inputs.fixedIps?.[0]?.ipAddress as string | undefined;
         const subnet = subnets.get(inputs.fixedIps?.[0]?.subnetId) ?? { cidr: "192.0.2.0/24", used: 0 };
-        subnet.used += 1;
-        return { ...args.inputs, macAddress: fakeMac(counter), allFixedIps: [nthAddress(subnet.cidr, subnet.used)] };
+        if (given === undefined) subnet.used += 1;
+        return { ...args.inputs, macAddress: inputs.macAddress ?? fakeMac(counter), allFixedIps: [given ?? nthAddress(subnet.cidr, subnet.used)] };
     }
     if (args.type === "command:remote:Command") {
         // A cooperative host: o-hm0 ends up with exactly the address and MAC its script was given.
@@ -227,9 +233,10 @@ export async function runStack(
                 counter += 1;
                 // Ids that reach octavia.conf and the node scripts are UUIDs there and are checked as such; the rest
                 // stay readable in assertions.
-                const id = UUID_TYPES.has(args.type) ? uuidFor(args.name) : `${args.name}-id`;
+                // An imported object keeps its id; the others get one made from their name.
+                const id = args.id || (UUID_TYPES.has(args.type) ? uuidFor(args.name) : `${args.name}-id`);
                 if (args.type === "openstack:networking/subnet:Subnet") subnets.set(id, { cidr: plain(args.inputs).cidr, used: 0 });
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id });
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id, ...registered.get(`${args.type}::${args.name}`) });
                 return { id, state: computedState(args, subnets, counter) };
             },
             call(args) {
@@ -252,10 +259,12 @@ export async function runStack(
     );
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
     const register = MockMonitor.prototype.registerResource;
+    const registered = new Map<string, { importId?: string; retainOnDelete?: boolean }>();
     MockMonitor.prototype.registerResource = function (req: any, callback: any) {
         const urn: string = this.newUrn(req.getParent(), req.getType(), req.getName());
         if (urns.has(urn)) duplicateUrns.push(urn);
         urns.add(urn);
+        registered.set(`${req.getType()}::${req.getName()}`, { importId: req.getImportid() || undefined, retainOnDelete: req.getRetainondelete?.() || undefined });
         return register.call(this, req, callback);
     };
     const restoreStacks = withoutStackTraces();
@@ -267,9 +276,10 @@ export async function runStack(
             rejections.first,
             (async () => {
                 const program = await runProgram();
-                for (const [key, value] of Object.entries(program)) {
-                    outputs[key] = await resolve(value);
-                }
+                // All at once, as the engine awaits them: one failure that every output shares is reported once.
+                const entries = Object.entries(program);
+                const values = await Promise.all(entries.map(([, value]) => resolve(value)));
+                entries.forEach(([key], i) => (outputs[key] = values[i]));
                 // Registrations that no output depends on (rules, say) may still be in flight.
                 await waitForRPCs();
                 // Rejections are reported after the microtask queue drains.
@@ -277,9 +287,11 @@ export async function runStack(
             })(),
         ]);
     } catch (err) {
-        // The failures of one broken input arrive together: give the others a moment to be collected too.
-        if (rejections.errors.length > 0) await new Promise((done) => setTimeout(done, 20));
-        else failure = err;
+        // The failures of one broken input (or of one failed step that several outputs share) arrive together: give
+        // the others a moment to be collected by this run, not by the next one.
+        const reported = rejections.errors.length > 0;
+        await new Promise((done) => setTimeout(done, 20));
+        if (!reported) failure = err;
     } finally {
         rejections.restore();
         restoreStacks();
