@@ -1,0 +1,211 @@
+// Taking over a plane made by hand, through the real engine and plugins against the local cloud: the guide's steps 1
+// and 2 run by hand with the openstack CLI (groups with the guide's world-open rules, a network and subnet per
+// region with the CLI's defaults, a health-manager port per controller bound to it in its local region), then the
+// stack on the same names: refused without `adopt`, taken over with it (imports, no second object of any name, the
+// same ids, address and MAC), and left as found by destroy. Names carry "e2e-adopt", so nothing else on the cloud
+// is the suite's.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { STACK_PLUGINS } from "../../scripts/lib/engine";
+import * as engine from "../../scripts/lib/engine";
+import { writeStackFile } from "../../scripts/lib/localStack";
+import { BASELINE_NODE_CONF, HostNode, Lab, TEST_USER } from "../host/harness";
+import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
+
+const P = "e2e-adopt-";
+const NAMES = { amphora: `${P}lb-mgmt-sec-grp`, healthManager: `${P}lb-health-mgr-sec-grp` };
+const REGIONS = [
+    { name: "RegionOne", cidr: "192.168.130.0/24", network: `${P}lb-mgmt-net1`, subnet: `${P}lb-mgmt-subnet1`, hostname: `${P}ctl-r1` },
+    { name: "RegionTwo", cidr: "192.168.140.0/24", network: `${P}lb-mgmt-net2`, subnet: `${P}lb-mgmt-subnet2`, hostname: `${P}ctl-r2` },
+];
+
+interface HandMade {
+    groups: Record<"amphora" | "healthManager", string>;
+    networks: string[];
+    subnets: string[];
+    ports: { id: string; mac: string; ip: string }[];
+}
+
+let lab: Lab;
+const nodes: HostNode[] = [];
+let made: HandMade;
+let before: string[];
+const stacks: { stack: Stack; backend: string; workDir: string }[] = [];
+let engineOutput = "";
+
+/** The guide's commands, as an operator types them (no --remote-ip: the CLI's default source, the world). */
+function guideByHand(): HandMade {
+    const id = (o: { id: string }) => o.id;
+    const amphora = id(openstack("CentralRegion", "security", "group", "create", NAMES.amphora));
+    openstackNoOutput("CentralRegion", "security", "group", "rule", "create", "--protocol", "icmp", amphora);
+    for (const port of ["22", "80", "9443"]) openstackNoOutput("CentralRegion", "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", port, amphora);
+    const hm = id(openstack("CentralRegion", "security", "group", "create", NAMES.healthManager));
+    openstackNoOutput("CentralRegion", "security", "group", "rule", "create", "--protocol", "udp", "--dst-port", "5555", hm);
+    const result: HandMade = { groups: { amphora, healthManager: hm }, networks: [], subnets: [], ports: [] };
+    for (const r of REGIONS) {
+        const network = id(openstack("CentralRegion", "network", "create", r.network));
+        const subnet = id(openstack("CentralRegion", "subnet", "create", "--subnet-range", r.cidr, "--network", network, r.subnet));
+        const port = openstack(
+            "CentralRegion", "port", "create", "--security-group", hm, "--device-owner", "Octavia:health-mgr", "--network", network,
+            `octavia-health-manager-${r.name.toLowerCase()}-listen-port-${P}`,
+        );
+        openstackNoOutput(r.name, "port", "set", "--host", r.hostname, port.id);
+        result.networks.push(network);
+        result.subnets.push(subnet);
+        result.ports.push({ id: port.id, mac: port.mac_address, ip: port.fixed_ips[0].ip_address });
+    }
+    return result;
+}
+
+/** The suite's objects as an operator would compare them: id, name, and what amphorae depend on; rules by content. */
+function listing(): string[] {
+    const rows: string[] = [];
+    for (const g of openstack("CentralRegion", "security", "group", "list") as Array<{ ID: string; Name: string }>) {
+        if (!g.Name.startsWith(P)) continue;
+        rows.push(`group ${g.ID} ${g.Name}`);
+        for (const r of openstack("CentralRegion", "security", "group", "rule", "list", g.ID, "--ingress", "--long") as Array<Record<string, string>>) {
+            rows.push(`rule ${g.Name} ${r.ID} ${r["IP Protocol"]} ${r["Port Range"]} ${r["IP Range"]}`);
+        }
+    }
+    for (const kind of ["network", "subnet", "port"]) {
+        for (const o of openstack("CentralRegion", kind, "list") as Array<{ ID: string; Name: string }>) {
+            if (!o.Name.includes(P)) continue;
+            const shown = openstack("CentralRegion", kind, "show", o.ID);
+            const detail =
+                kind === "subnet"
+                    ? `${shown.cidr} gw=${shown.gateway_ip} dhcp=${shown.enable_dhcp}`
+                    : kind === "port"
+                      ? `${shown.mac_address} ${shown.fixed_ips.map((f: { ip_address: string }) => f.ip_address).join(",")} host=${shown.binding_host_id}`
+                      : "";
+            rows.push(`${kind} ${o.ID} ${o.Name} ${detail}`.trim());
+        }
+    }
+    return rows.sort();
+}
+
+function config(adopt: boolean): Record<string, unknown> {
+    return {
+        "pulumi:disable-default-providers": ["openstack"],
+        "openstack:cloud": "local",
+        "tricircle-lbaas:centralRegion": "CentralRegion",
+        "tricircle-lbaas:adopt": adopt,
+        "tricircle-lbaas:securityGroups": NAMES,
+        "tricircle-lbaas:healthManager": { port: 5555 },
+        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: Object.fromEntries(nodes.map((n) => [n.sshHost, n.hostKey])) },
+        "tricircle-lbaas:regions": REGIONS.map((r, i) => ({
+            name: r.name,
+            mgmt: { network: r.network, subnet: r.subnet, cidr: r.cidr },
+            controllers: [{ host: nodes[i].sshHost, hostname: r.hostname }],
+            octavia: { restartCommand: "echo restarted >>/run/octavia-restarts.log" },
+        })),
+    };
+}
+
+async function newStack(name: string, adopt: boolean): Promise<Stack> {
+    const made = await indexStack(name);
+    stacks.push(made);
+    writeStackFile(made.workDir, name, config(adopt));
+    await made.stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: crypto.randomBytes(24).toString("hex"), secret: true }, true);
+    await made.stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
+    return made.stack;
+}
+
+function collector(): { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
+    return { onOutput: (s) => (engineOutput += s), ...changeCollector() };
+}
+
+async function preview(stack: Stack, opts: { expectNoChanges?: boolean } = {}): Promise<ChangeRun> {
+    const c = collector();
+    const t0 = Date.now();
+    const r = await stack.preview({ ...opts, onOutput: c.onOutput, onEvent: c.onEvent });
+    return { summary: r.changeSummary ?? {}, ops: c.ops, ms: Date.now() - t0 };
+}
+
+const opsOf = (run: ChangeRun, type: string) => [...run.ops].filter(([k]) => k.startsWith(`${type}::`)).map(([, op]) => op);
+
+describe("taking over the guide's plane made by hand", () => {
+    let adopting: Stack;
+
+    beforeAll(async () => {
+        engine.requireEngine(ROOT, STACK_PLUGINS);
+        requireLocalCloud();
+        process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
+        lab = await Lab.create();
+        for (const r of REGIONS) nodes.push(await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: r.hostname }));
+        made = guideByHand();
+        before = listing();
+    }, 240_000);
+
+    afterAll(async () => {
+        for (const { stack } of stacks) await stack.destroy({ onOutput: (s) => (engineOutput += s) }).catch((e) => console.error(`cleanup destroy failed: ${e}`));
+        // What the suite made by hand goes too, ports before their networks.
+        for (const p of made?.ports ?? []) openstackNoOutput("CentralRegion", "port", "delete", p.id);
+        for (const n of made?.networks ?? []) openstackNoOutput("CentralRegion", "network", "delete", n);
+        for (const g of Object.values(made?.groups ?? {})) openstackNoOutput("CentralRegion", "security", "group", "delete", g);
+        await lab?.teardown();
+        for (const { backend, workDir } of stacks) for (const dir of [backend, workDir]) fs.rmSync(dir, { recursive: true, force: true });
+    }, 300_000);
+
+    it("without adopt: the preview is refused, naming every object and the key, and nothing is registered", async () => {
+        const stack = await newStack(`${P}refused`, false);
+        const failure = await stack.preview({ onOutput: (s) => (engineOutput += s) }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(failure, "the preview must fail").toBeDefined();
+        const text = String(failure?.message);
+        expect(text).toContain("The cloud already holds objects of the management plane");
+        for (const id of [made.groups.amphora, made.groups.healthManager, ...made.networks, ...made.subnets, ...made.ports.map((p) => p.id)]) {
+            expect(text).toContain(id);
+        }
+        expect(text).toContain("set tricircle-lbaas:adopt to true");
+        const state = (await stack.exportStack()).deployment as { resources?: unknown[] };
+        expect(state.resources ?? []).toEqual([]);
+        expect(listing()).toEqual(before);
+    }, 240_000);
+
+    it("with adopt: preview imports the guide's objects and creates none of them", async () => {
+        adopting = await newStack(`${P}stack`, true);
+        const run = await preview(adopting);
+        expect(opsOf(run, "openstack:networking/secGroup:SecGroup")).toEqual(["import", "import"]);
+        expect(opsOf(run, "openstack:networking/network:Network")).toEqual(["import", "import"]);
+        expect(opsOf(run, "openstack:networking/subnet:Subnet")).toEqual(["import", "import"]);
+        expect(opsOf(run, "openstack:networking/port:Port")).toEqual(["import", "import"]);
+        // The configuration's own rules (sources: the management CIDRs) are new; the guide's are kept and listed.
+        expect(new Set(opsOf(run, "openstack:networking/secGroupRule:SecGroupRule"))).toEqual(new Set(["create"]));
+        expect(engineOutput).toMatch(/adopt: kept as found \(the configuration would not make it\): e2e-adopt-lb-mgmt-sec-grp: ingress IPv4 tcp 22 from 0\.0\.0\.0\/0/);
+        expect(listing()).toEqual(before);
+    }, 240_000);
+
+    it("up takes the plane over: one object per name, the guide's ids, the port's address and MAC on o-hm0", async () => {
+        const c = collector();
+        await adopting.up({ onOutput: c.onOutput, onEvent: c.onEvent });
+        const out = Object.fromEntries(Object.entries(await adopting.outputs()).map(([k, v]) => [k, v.value])) as Record<string, any>;
+        expect(out.securityGroups).toEqual(made.groups);
+        for (const [i, r] of REGIONS.entries()) {
+            expect(out.regions[r.name].mgmtNetworkId).toBe(made.networks[i]);
+            expect(out.regions[r.name].mgmtSubnetId).toBe(made.subnets[i]);
+            expect(out.regions[r.name].healthManagers).toEqual([{ hostname: r.hostname, portId: made.ports[i].id, ip: made.ports[i].ip, mac: made.ports[i].mac }]);
+        }
+        for (const name of [...Object.values(NAMES), ...REGIONS.flatMap((r) => [r.network, r.subnet])]) {
+            const kind = name.includes("sec-grp") ? ["security", "group"] : name.includes("subnet") ? ["subnet"] : ["network"];
+            expect((openstack("CentralRegion", ...kind, "list", "--name", name) as unknown[]).length, name).toBe(1);
+        }
+        // The adopted objects say so; the rows an operator compares are the same, plus the stack's own rules.
+        expect(openstack("CentralRegion", "security", "group", "show", made.groups.amphora).tags).toEqual(expect.arrayContaining([`tlb-adopted:tricircle-lbaas:${P}stack`]));
+        const after = listing();
+        expect(after.filter((row) => !before.includes(row)).every((row) => row.startsWith("rule "))).toBe(true);
+        expect(before.filter((row) => !after.includes(row))).toEqual([]);
+    }, 300_000);
+
+    it("a no-change preview finds nothing to do", async () => {
+        await preview(adopting, { expectNoChanges: true });
+    }, 240_000);
+
+    it("destroy leaves the plane made by hand as it was found", async () => {
+        await adopting.destroy({ onOutput: (s) => (engineOutput += s) });
+        expect(listing()).toEqual(before);
+    }, 300_000);
+});
