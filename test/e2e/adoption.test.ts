@@ -12,7 +12,7 @@ import { STACK_PLUGINS } from "../../scripts/lib/engine";
 import * as engine from "../../scripts/lib/engine";
 import { writeStackFile } from "../../scripts/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, TEST_USER } from "../host/harness";
-import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
+import { CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
 
 const P = "e2e-adopt-";
 const NAMES = { amphora: `${P}lb-mgmt-sec-grp`, healthManager: `${P}lb-health-mgr-sec-grp` };
@@ -112,18 +112,34 @@ async function newStack(name: string, adopt: boolean): Promise<Stack> {
     return made.stack;
 }
 
-function collector(): { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void; ops: Map<string, string> } {
-    return { onOutput: (s) => (engineOutput += s), ...changeCollector() };
+/** Every step of every resource, in order: an object taken over is imported, then updated (the stack's tags). */
+function collector(): { onOutput: (s: string) => void; onEvent: (e: EngineEvent) => void; steps: Map<string, string[]> } {
+    const steps = new Map<string, string[]>();
+    return {
+        onOutput: (s) => (engineOutput += s),
+        onEvent: (e) => {
+            const md = e.resourcePreEvent?.metadata;
+            if (!md || md.type.startsWith("pulumi:providers:")) return;
+            const key = `${md.type}::${md.urn.split("::").pop()}`;
+            steps.set(key, [...(steps.get(key) ?? []), md.op]);
+        },
+        steps,
+    };
 }
 
-async function preview(stack: Stack, opts: { expectNoChanges?: boolean } = {}): Promise<ChangeRun> {
+interface StepRun {
+    summary: Record<string, number>;
+    steps: Map<string, string[]>;
+}
+
+async function preview(stack: Stack, opts: { expectNoChanges?: boolean } = {}): Promise<StepRun> {
     const c = collector();
-    const t0 = Date.now();
     const r = await stack.preview({ ...opts, onOutput: c.onOutput, onEvent: c.onEvent });
-    return { summary: r.changeSummary ?? {}, ops: c.ops, ms: Date.now() - t0 };
+    return { summary: r.changeSummary ?? {}, steps: c.steps };
 }
 
-const opsOf = (run: ChangeRun, type: string) => [...run.ops].filter(([k]) => k.startsWith(`${type}::`)).map(([, op]) => op);
+/** The steps of each resource of a type, joined: "import" alone, or "import+update". */
+const stepsOf = (run: StepRun, type: string) => [...run.steps].filter(([k]) => k.startsWith(`${type}::`)).map(([, ops]) => ops.join("+"));
 
 describe("taking over the guide's plane made by hand", () => {
     let adopting: Stack;
@@ -169,12 +185,14 @@ describe("taking over the guide's plane made by hand", () => {
     it("with adopt: preview imports the guide's objects and creates none of them", async () => {
         adopting = await newStack(`${P}stack`, true);
         const run = await preview(adopting);
-        expect(opsOf(run, "openstack:networking/secGroup:SecGroup")).toEqual(["import", "import"]);
-        expect(opsOf(run, "openstack:networking/network:Network")).toEqual(["import", "import"]);
-        expect(opsOf(run, "openstack:networking/subnet:Subnet")).toEqual(["import", "import"]);
-        expect(opsOf(run, "openstack:networking/port:Port")).toEqual(["import", "import"]);
+        for (const type of ["secGroup:SecGroup", "network:Network", "subnet:Subnet", "port:Port"]) {
+            const steps = stepsOf(run, `openstack:networking/${type}`);
+            expect(steps, type).toHaveLength(2);
+            // Imported, then at most updated in place (the stack's tags): never created, never replaced.
+            for (const s of steps) expect(s, type).toMatch(/^import(\+update)?$/);
+        }
         // The configuration's own rules (sources: the management CIDRs) are new; the guide's are kept and listed.
-        expect(new Set(opsOf(run, "openstack:networking/secGroupRule:SecGroupRule"))).toEqual(new Set(["create"]));
+        expect(new Set(stepsOf(run, "openstack:networking/secGroupRule:SecGroupRule"))).toEqual(new Set(["create"]));
         expect(engineOutput).toMatch(/adopt: kept as found \(the configuration would not make it\): e2e-adopt-lb-mgmt-sec-grp: ingress IPv4 tcp 22 from 0\.0\.0\.0\/0/);
         expect(listing()).toEqual(before);
     }, 240_000);
@@ -189,9 +207,10 @@ describe("taking over the guide's plane made by hand", () => {
             expect(out.regions[r.name].mgmtSubnetId).toBe(made.subnets[i]);
             expect(out.regions[r.name].healthManagers).toEqual([{ hostname: r.hostname, portId: made.ports[i].id, ip: made.ports[i].ip, mac: made.ports[i].mac }]);
         }
-        for (const name of [...Object.values(NAMES), ...REGIONS.flatMap((r) => [r.network, r.subnet])]) {
-            const kind = name.includes("sec-grp") ? ["security", "group"] : name.includes("subnet") ? ["subnet"] : ["network"];
-            expect((openstack("CentralRegion", ...kind, "list", "--name", name) as unknown[]).length, name).toBe(1);
+        for (const kind of ["security group", "network", "subnet", "port"]) {
+            const names = (openstack("CentralRegion", ...kind.split(" "), "list") as Array<{ Name: string }>).map((o) => o.Name).filter((n) => n.includes(P));
+            expect(names.length, kind).toBe(new Set(names).size);
+            expect(names.length, kind).toBe(2);
         }
         // The adopted objects say so; the rows an operator compares are the same, plus the stack's own rules.
         expect(openstack("CentralRegion", "security", "group", "show", made.groups.amphora).tags).toEqual(expect.arrayContaining([`tlb-adopted:tricircle-lbaas:${P}stack`]));
