@@ -12,9 +12,10 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { stackTag } from "../../components/tags";
-import { writeStackFile } from "../../scripts/lib/localStack";
-import { orphanDoctor } from "../../scripts/lib/orphanDoctor";
-import { CloudObject, Deployment, listTagged, openCloud, pendingOperations } from "../../scripts/lib/orphans";
+import { listTagged, openCloud } from "../../tools/doctor/cloudObjects";
+import { orphanDoctor } from "../../tools/doctor/orphanRepair";
+import { CloudObject, Deployment, pendingOperations } from "../../tools/doctor/orphans";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { resolveKeystoneAuth } from "../../components/openstackAuth";
 import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 

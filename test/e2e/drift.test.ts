@@ -10,10 +10,10 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { NODE_PATHS, unitExecLines } from "../../components/node/scripts";
-import { doctor } from "../../scripts/lib/doctor";
-import * as engine from "../../scripts/lib/engine";
-import { STACK_PLUGINS } from "../../scripts/lib/engine";
-import { writeStackFile } from "../../scripts/lib/localStack";
+import { doctor } from "../../tools/doctor/drift";
+import * as engine from "../../tools/lib/engine";
+import { STACK_PLUGINS } from "../../tools/lib/engine";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, withoutOvsRowIds } from "../host/harness";
 import { CLOUDS_YAML, indexStack, requireLocalCloud, ROOT } from "./localCloud";
 

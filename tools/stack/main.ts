@@ -7,8 +7,8 @@
 // program is the checkout's), so use `pulumi up -s local --config-file .local-cloud/stack/Pulumi.local.yaml`.
 import * as path from "path";
 import { OutputMap } from "@pulumi/pulumi/automation";
-import { requireEngine, STACK_PLUGINS, workspaceStack } from "./lib/engine";
-import { LOCAL_STACK, localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "./lib/localStack";
+import { requireEngine, STACK_PLUGINS, workspaceStack } from "../lib/engine";
+import { LOCAL_STACK, localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../lib/localStack";
 
 // Compiled to node_modules/.cache/tricircle-stack/scripts/stack.js (see package.json): the checkout is four up.
 const ROOT = process.env.TRICIRCLE_ROOT ?? path.resolve(__dirname, "..", "..", "..", "..");
