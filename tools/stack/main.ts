@@ -1,85 +1,139 @@
-// npm run stack -- <preview|up|refresh|destroy|outputs> [--expect-no-changes] [--diff]
+// npm run stack -- [--stack NAME] [--config-file FILE] [--cwd DIR] <preview|up|refresh|destroy|outputs|import> [flags]
 //
-// Runs the `local` stack (Pulumi.local.yaml on the local cloud and its controller nodes) through the real engine in
-// this process, for machines without the Node.js language host: the same index.ts, plugins, file backend
-// (.pulumi-state) and passphrase as `pulumi up -s local` with the CLI. The stack file it writes is
-// .local-cloud/stack/Pulumi.local.yaml; with a language host, `pulumi -C .local-cloud/stack ...` does not apply (the
-// program is the checkout's), so use `pulumi up -s local --config-file .local-cloud/stack/Pulumi.local.yaml`.
+// The pulumi CLI's stack commands for machines without the Node.js language host (air-gapped sites, this lab): the
+// checkout's index.ts runs in this process through the Automation API, with the real engine, plugins and backend of
+// scripts/toolchain.sh. Flags: tools/stack/args.ts (`npm run stack -- --help` prints them).
+//
+// - Default, `local`: the lab's stack (Pulumi.local.yaml and the lab's controller nodes; tools/stack/workspace.ts),
+//   in the checkout's file backend, as scripts/setup.sh deploys it.
+// - Any other stack, an operator's: `Pulumi.<stack>.yaml` in the project folder (`--cwd`, default the checkout) or
+//   `--config-file`, read by the engine as `pulumi -s <stack>` reads it; its backend PULUMI_BACKEND_URL (default the
+//   checkout's file backend), its passphrase PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE, the cloud's
+//   credentials the usual OS_* / OS_CLOUD / clouds.yaml. `up` and `destroy` show what they would do and ask first,
+//   unless `--yes`; without a terminal to ask on they refuse.
+//
+// Exit status: 0 done, 1 the engine failed (or the answer was no), 2 bad arguments or set-up.
+import * as fs from "fs";
 import * as path from "path";
 import { OutputMap } from "@pulumi/pulumi/automation";
-import { requireEngine, STACK_PLUGINS, workspaceStack } from "../lib/engine";
-import { LOCAL_STACK, localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../lib/localStack";
+import { checkoutRoot, operatorPath } from "../lib/checkout";
+import { requireEngine, STACK_PLUGINS } from "../lib/engine";
+import { DEFAULT_STACK, needsConfirmation, parseStackArgs, StackCommand, USAGE } from "./args";
+import { canAsk, confirm } from "./confirm";
+import { ImportFile, parseImportFile } from "./importFile";
+import { labStack, operatorStack, RunnerStack, SetupError } from "../lib/stacks";
 
-// Compiled to node_modules/.cache/tricircle-stack/scripts/stack.js (see package.json): the checkout is four up.
-const ROOT = process.env.TRICIRCLE_ROOT ?? path.resolve(__dirname, "..", "..", "..", "..");
-const VERBS = ["preview", "up", "refresh", "destroy", "outputs"] as const;
-type Verb = (typeof VERBS)[number];
+const ROOT = checkoutRoot();
 
-function usage(message: string): never {
-    console.error(`stack: ${message}\nusage: npm run stack -- <${VERBS.join("|")}> [--expect-no-changes] [--diff]`);
-    process.exit(2);
-}
-
-export function printableOutputs(outputs: OutputMap): Record<string, unknown> {
+function printableOutputs(outputs: OutputMap): Record<string, unknown> {
     return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
 }
 
-async function main(): Promise<void> {
-    const [verb, ...flags] = process.argv.slice(2);
-    if (!VERBS.includes(verb as Verb)) usage(verb ? `unknown command ${verb}` : "a command is needed");
-    for (const f of flags) if (!["--expect-no-changes", "--diff"].includes(f)) usage(`unknown flag ${f}`);
-    const expectNoChanges = flags.includes("--expect-no-changes");
-    const diff = flags.includes("--diff");
-
-    requireEngine(ROOT, STACK_PLUGINS);
-    // The program runs in this process and resolves the local cloud's credentials (the host binding) here too.
-    const cloudsYaml = path.join(ROOT, ".local-cloud", "clouds.yaml");
-    process.env.OS_CLIENT_CONFIG_FILE ??= cloudsYaml;
-    const facts = nodeFacts(ROOT);
-    const workDir = path.join(ROOT, ".local-cloud", "stack");
-    const stack = await workspaceStack({
-        root: ROOT,
-        stackName: LOCAL_STACK,
-        workDir,
-        backendUrl: process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".pulumi-state")}`,
-        passphrase: process.env.PULUMI_CONFIG_PASSPHRASE ?? "tricircle-local-test-only",
-        program: async () => (await import(path.join(__dirname, "..", "index.js"))) as Record<string, unknown>,
-        envVars: { OS_CLIENT_CONFIG_FILE: process.env.OS_CLIENT_CONFIG_FILE },
-    });
-    writeStackFile(workDir, LOCAL_STACK, localStackConfig(ROOT, facts));
-    for (const [key, value] of Object.entries(localStackSecrets(facts))) {
-        await stack.setConfig(key, { value, secret: true }, true);
-    }
-
-    const onOutput = (out: string) => process.stdout.write(out);
-    const started = Date.now();
-    switch (verb as Verb) {
-        case "preview":
-            await stack.preview({ onOutput, expectNoChanges, diff });
-            break;
-        case "up":
-            await stack.up({ onOutput, expectNoChanges, diff });
-            break;
-        case "refresh":
-            await stack.refresh({ onOutput, expectNoChanges });
-            break;
-        case "destroy":
-            await stack.destroy({ onOutput });
-            break;
-        case "outputs":
-            break;
-    }
-    if (verb !== "destroy") {
-        console.log(`stack ${LOCAL_STACK} outputs:\n${JSON.stringify(printableOutputs(await stack.outputs()), null, 2)}`);
-    }
-    console.log(`stack: ${verb} of ${LOCAL_STACK} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+function readImportFile(file: string): ImportFile {
+    const full = operatorPath(file);
+    if (!fs.existsSync(full)) throw new SetupError(`--file ${full}: no such file`);
+    const parsed = parseImportFile(fs.readFileSync(full, "utf8"));
+    if (!parsed.ok) throw new SetupError(`--file ${full}: ${parsed.error}`);
+    return parsed.file;
 }
 
-main().catch((e: Error) => {
-    // The engine's own output (already printed) has the details; its error repeats the whole log.
-    const text = String(e.message ?? e);
-    const lines = text.split("\n").filter((l) => /^\s*error: /.test(l) && !/update failed|Command failed/.test(l));
-    const summary = [...new Set(lines.map((l) => l.trim()))].slice(-8).join("\n");
-    console.error(`stack: failed\n${summary || text.slice(-2000)}`);
-    process.exit(1);
-});
+async function openStack(cmd: StackCommand): Promise<RunnerStack> {
+    // The compiled program beside this runner (node_modules/.cache/tricircle-tools/index.js).
+    const program = async () => (await import(path.join(__dirname, "..", "..", "index.js"))) as Record<string, unknown>;
+    if (cmd.stack === DEFAULT_STACK) return labStack(ROOT, program);
+    return operatorStack({
+        root: ROOT,
+        stackName: cmd.stack,
+        workDir: cmd.workDir,
+        configFile: cmd.configFile,
+        // What makes sense of a stack that is not there yet, as `pulumi up` offers to create it.
+        create: cmd.verb === "preview" || cmd.verb === "up" || cmd.verb === "import",
+        program,
+    });
+}
+
+async function run(cmd: StackCommand, target: RunnerStack): Promise<boolean> {
+    const { stack, configFile } = target;
+    const onOutput = (out: string) => process.stdout.write(out);
+    const targets = cmd.targets.length > 0 ? { target: cmd.targets } : {};
+    const ask = needsConfirmation(cmd);
+    switch (cmd.verb) {
+        case "preview":
+            await stack.preview({ onOutput, configFile, ...targets, expectNoChanges: cmd.expectNoChanges, diff: cmd.diff, refresh: cmd.refresh });
+            return true;
+        case "up":
+            if (ask) {
+                await stack.preview({ onOutput, configFile, ...targets, diff: cmd.diff, refresh: cmd.refresh });
+                if (!(await confirm(`Perform this update of stack ${cmd.stack}?`))) return false;
+            }
+            await stack.up({ onOutput, configFile, ...targets, expectNoChanges: cmd.expectNoChanges, diff: cmd.diff, refresh: cmd.refresh });
+            return true;
+        case "refresh":
+            await stack.refresh({ onOutput, configFile, ...targets, expectNoChanges: cmd.expectNoChanges });
+            return true;
+        case "destroy":
+            if (ask) {
+                await stack.destroy({ onOutput, configFile, ...targets, diff: cmd.diff, refresh: cmd.refresh, previewOnly: true });
+                if (!(await confirm(`Destroy every resource of stack ${cmd.stack}?`))) return false;
+            }
+            await stack.destroy({ onOutput, configFile, ...targets, diff: cmd.diff, refresh: cmd.refresh });
+            return true;
+        case "import": {
+            const file = readImportFile(cmd.importFile!);
+            // No code generation: it needs the language host, and the program already declares what it manages.
+            await stack.import({ onOutput, configFile, resources: file.resources, nameTable: file.nameTable, generateCode: false });
+            return true;
+        }
+        case "outputs":
+            return true;
+    }
+}
+
+async function main(): Promise<number> {
+    const argv = process.argv.slice(2);
+    if (argv.includes("--help") || argv.includes("-h")) {
+        console.log(USAGE);
+        return 0;
+    }
+    const parsed = parseStackArgs(argv);
+    if (!parsed.ok) {
+        console.error(`stack: ${parsed.error}\n${USAGE}`);
+        return 2;
+    }
+    const cmd = parsed.command;
+    if (needsConfirmation(cmd) && !canAsk()) {
+        console.error(`stack: ${cmd.verb} of stack ${cmd.stack} changes its cloud and there is no terminal to ask on: add --yes to go ahead`);
+        return 2;
+    }
+    if (cmd.verb === "import") readImportFile(cmd.importFile!);
+    requireEngine(ROOT, STACK_PLUGINS);
+    const target = await openStack(cmd);
+    if (target.created) console.log(`stack: created stack ${cmd.stack} in ${target.backendUrl}`);
+
+    const started = Date.now();
+    if (!(await run(cmd, target))) {
+        console.log(`stack: ${cmd.verb} of ${cmd.stack} not confirmed; nothing changed`);
+        return 1;
+    }
+    if (cmd.verb !== "destroy") {
+        console.log(`stack ${cmd.stack} outputs:\n${JSON.stringify(printableOutputs(await target.stack.outputs()), null, 2)}`);
+    }
+    console.log(`stack: ${cmd.verb} of ${cmd.stack} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return 0;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+        if (e instanceof SetupError) {
+            console.error(`stack: ${e.message}`);
+            process.exit(2);
+        }
+        // The engine's own output (already printed) has the details; its error repeats the whole log.
+        const text = String(e.message ?? e);
+        const lines = text.split("\n").filter((l) => /^\s*error: /.test(l) && !/update failed|Command failed/.test(l));
+        const summary = [...new Set(lines.map((l) => l.trim()))].slice(-8).join("\n");
+        console.error(`stack: failed\n${summary || text.slice(-2000)}`);
+        process.exit(1);
+    },
+);
