@@ -31,7 +31,7 @@
 #   bind_ip, bind_port, controller_ip_port_list, heartbeat_key, [controller_worker] amp_boot_network_list,
 #   amp_secgroup_list, [neutron] region_name (the central region), [nova] and [glance] region_name (the node's);
 # - the restart: the nodes have no systemd, so it is the command the stack is configured with on them,
-#   `echo restarted >>/run/octavia-restarts.log` (scripts/lib/localStack.ts);
+#   `echo restarted >>/run/octavia-restarts.log` (tools/lib/localStack.ts);
 # - "How to play" is run once in the topology of its third scenario, what the stack's demo (Pulumi.local.yaml)
 #   deploys: net1 and net2 (the guide's "create network in RegionTwo" is, in Tricircle, a central network like
 #   net1), backend1 and backend2 in RegionOne on net1, backend3 in RegionTwo on net1, backend4 in RegionTwo on net2,

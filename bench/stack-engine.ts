@@ -1,7 +1,7 @@
 // The stack's side of the benchmark: the whole index.ts program (the guide's topology: the management plane of both
 // regions, one controller per region on the benchmark's own node pair, and the demo of Pulumi.local.yaml, the
 // guide's third scenario: net1, net2, four backends, lb1 with its listener, pool, members and monitor) through the
-// real engine, in this process through the Automation API (scripts/lib/engine.ts), with the project's plugins,
+// real engine, in this process through the Automation API (tools/lib/engine.ts), with the project's plugins,
 // against the local cloud with compute.
 // Phases: create the stack, `preview` (cold: everything to create), `up` cold, `up` with no change, `preview` with
 // no change, `preview --refresh` with no change (the nodes' drift checks over SSH included), `destroy`. Each phase
@@ -27,8 +27,8 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../scripts/lib/engine";
-import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../scripts/lib/localStack";
+import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../tools/lib/engine";
+import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../tools/lib/localStack";
 import { StateResource, Step, StepsRecord } from "./rawResults";
 
 // Compiled into node_modules/.cache/tricircle-bench/bench/: the checkout comes from run.sh, the compiled
@@ -102,7 +102,7 @@ const program = async (): Promise<Record<string, unknown>> => {
     return (await import(path.join(PROGRAM_DIR, "index.js"))) as Record<string, unknown>;
 };
 
-/** The `local` stack's configuration (scripts/lib/localStack.ts) on the bench nodes, with the bench's own names. */
+/** The `local` stack's configuration (tools/lib/localStack.ts) on the bench nodes, with the bench's own names. */
 function benchConfig(): { config: Record<string, unknown>; secrets: Record<string, string>; nodes: number } {
     const facts = nodeFacts(ROOT, "bench");
     const config = localStackConfig(ROOT, facts);

@@ -1,5 +1,5 @@
 // The stack's tags on every cloud object it makes: what tells the stack's objects apart from an operator's, and what
-// `npm run doctor -- --orphans` (scripts/lib/orphans.ts) finds after an interrupted run. One mechanism for all
+// `npm run doctor -- --orphans` (tools/doctor/orphans.ts) finds after an interrupted run. One mechanism for all
 // components: a Pulumi resource transformation given to each top-level component in index.ts, which the SDK applies to every resource
 // below it. It runs inside the SDK (unlike `transforms`, which needs the engine's callback service and is refused
 // under the unit suite's mocks), adds only the `tags` input, and never changes a URN.

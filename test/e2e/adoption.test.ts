@@ -8,9 +8,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { STACK_PLUGINS } from "../../scripts/lib/engine";
-import * as engine from "../../scripts/lib/engine";
-import { writeStackFile } from "../../scripts/lib/localStack";
+import { STACK_PLUGINS } from "../../tools/lib/engine";
+import * as engine from "../../tools/lib/engine";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, TEST_USER } from "../host/harness";
 import { CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
 

@@ -1,4 +1,4 @@
-// An interrupted or disturbed `up` leaks nothing, through the real engine and plugins against the local
+// An interrupted or disturbed `up` leaks nothing (issue 15), through the real engine and plugins against the local
 // cloud: the whole index.ts on a throw-away stack with the management plane of two regions (no controller nodes:
 // what a crash leaks is cloud objects). Three disturbances, each from an empty stack:
 // - kill -9 of the engine mid-way, then the documented repair (`npm run doctor -- --orphans --fix`, here its
@@ -12,9 +12,10 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { stackTag } from "../../components/cloud/tags";
-import { writeStackFile } from "../../scripts/lib/localStack";
-import { orphanDoctor } from "../../scripts/lib/orphanDoctor";
-import { CloudObject, Deployment, listTagged, openCloud, pendingOperations } from "../../scripts/lib/orphans";
+import { listTagged, openCloud } from "../../tools/doctor/cloudObjects";
+import { orphanDoctor } from "../../tools/doctor/orphanRepair";
+import { CloudObject, Deployment, pendingOperations } from "../../tools/doctor/orphans";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 

@@ -14,8 +14,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Stack } from "@pulumi/pulumi/automation";
-import { requireEngine, STACK_PLUGINS } from "../../scripts/lib/engine";
-import { writeStackFile } from "../../scripts/lib/localStack";
+import { requireEngine, STACK_PLUGINS } from "../../tools/lib/engine";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-demo";

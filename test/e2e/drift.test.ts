@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { unitExecLines } from "../../components/node/persistence";
 import { NODE_PATHS } from "../../components/node/remote";
-import { doctor } from "../../scripts/lib/doctor";
-import * as engine from "../../scripts/lib/engine";
-import { STACK_PLUGINS } from "../../scripts/lib/engine";
-import { writeStackFile } from "../../scripts/lib/localStack";
+import { doctor } from "../../tools/doctor/drift";
+import * as engine from "../../tools/lib/engine";
+import { STACK_PLUGINS } from "../../tools/lib/engine";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, withoutOvsRowIds } from "../host/harness";
 import { CLOUDS_YAML, indexStack, requireLocalCloud, ROOT } from "./localCloud";
 

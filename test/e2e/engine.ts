@@ -1,6 +1,6 @@
-// The e2e suite's use of the real engine (scripts/lib/engine.ts): one throw-away stack per suite.
+// The e2e suite's use of the real engine (tools/lib/engine.ts): one throw-away stack per suite.
 import { InlineProgramArgs, Stack } from "@pulumi/pulumi/automation";
-import * as engine from "../../scripts/lib/engine";
+import * as engine from "../../tools/lib/engine";
 import { ROOT } from "./localCloud";
 
 export function requireEngine(): void {

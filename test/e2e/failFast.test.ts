@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Stack } from "@pulumi/pulumi/automation";
-import { throwAwayStack } from "../../scripts/lib/engine";
+import { throwAwayStack } from "../../tools/lib/engine";
 import { requireEngine } from "./engine";
 import { ROOT } from "./localCloud";
 

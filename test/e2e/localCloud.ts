@@ -6,7 +6,7 @@ import { neutronAccessFrom, resolveKeystoneAuth } from "../../components/cloud/o
 import { NeutronAccess } from "../../components/cloud/portBinding/neutronAccess";
 import { vi } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { ThrowAwayStack, throwAwayStack } from "../../scripts/lib/engine";
+import { ThrowAwayStack, throwAwayStack } from "../../tools/lib/engine";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");

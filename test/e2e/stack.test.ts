@@ -8,10 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { STACK_PLUGINS } from "../../scripts/lib/engine";
-import { writeStackFile } from "../../scripts/lib/localStack";
+import { STACK_PLUGINS } from "../../tools/lib/engine";
+import { writeStackFile } from "../../tools/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER } from "../host/harness";
-import * as engine from "../../scripts/lib/engine";
+import * as engine from "../../tools/lib/engine";
 import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-stack";

@@ -24,8 +24,6 @@ const BACKENDS = [
     { name: "backend3", ns: NS.backend3, address: "10.0.10.13", region: "RegionTwo" },
 ];
 const ROOT = path.join(__dirname, "..", "..");
-// The same compilation as the `verify` npm script, into a scratch directory.
-const TSC_FLAGS = ["--rootDir", ".", "--strict", "--target", "ES2022", "--module", "commonjs", "--moduleResolution", "node", "--esModuleInterop", "--skipLibCheck", "--types", "node"];
 
 let work: string;
 let busyboxPath: string;
@@ -179,8 +177,10 @@ beforeAll(() => {
     fs.mkdirSync(busyboxPath);
     run("busybox", ["--install", "-s", busyboxPath]);
 
-    run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["--outDir", path.join(work, "build"), ...TSC_FLAGS.map((f) => (f === "." ? ROOT : f)), path.join(ROOT, "tools", "verify", "verify.ts")]);
-    verifyJs = path.join(work, "build", "tools", "verify", "verify.js");
+    // The same compilation as the `verify` npm script (scripts/run-tool.sh), into a scratch directory.
+    const build = path.join(work, "build");
+    run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", path.join(ROOT, "tsconfig.tools.json"), "--outDir", build, "--tsBuildInfoFile", path.join(build, "tsbuildinfo")]);
+    verifyJs = path.join(build, "tools", "verify", "verify.js");
 
     // One L2 segment (the demo network): a bridge in the load balancer's namespace, whose address is the VIP.
     for (const ns of Object.values(NS)) {

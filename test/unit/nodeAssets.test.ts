@@ -17,7 +17,7 @@ describe("node programs as files", () => {
     it("resolves them from a compiled copy under node_modules/.cache/<dir>/ to the checkout's files", () => {
         const checkout = fs.mkdtempSync(path.join(os.tmpdir(), "tlb-assets-"));
         try {
-            const compiled = path.join(checkout, "node_modules", ".cache", "tricircle-stack", "components", "node");
+            const compiled = path.join(checkout, "node_modules", ".cache", "tricircle-tools", "components", "node");
             fs.mkdirSync(compiled, { recursive: true });
             fs.mkdirSync(path.join(checkout, NODE_SCRIPTS_DIR), { recursive: true });
             fs.writeFileSync(path.join(checkout, NODE_SCRIPTS_DIR, "prelude.sh"), "# the checkout's\n");

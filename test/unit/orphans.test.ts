@@ -1,10 +1,11 @@
-// The repair after an interrupted `up` (scripts/lib/orphans.ts): which tagged objects are orphans, which pending
+// The repair after an interrupted `up` (tools/doctor/orphans.ts, tools/doctor/cloudObjects.ts): which tagged objects are orphans, which pending
 // create claims each, and the state the fix writes. Pure functions on a state export, and the listing against an
 // HTTP server on loopback that answers as Neutron does (no cloud, no mocks).
 import * as http from "http";
 import { AddressInfo } from "net";
 import { describe, expect, it } from "vitest";
-import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, listTagged, listUntaggedNamed, planOrphans, TYPE_OF_KIND, urnName } from "../../scripts/lib/orphans";
+import { listTagged, listUntaggedNamed } from "../../tools/doctor/cloudObjects";
+import { adoptIntoState, CloudObject, Deployment, DELETE_ORDER, planOrphans, TYPE_OF_KIND, urnName } from "../../tools/doctor/orphans";
 import { keyTag, TAGGED_TYPES } from "../../components/cloud/tags";
 
 const URN = (type: string, name: string) => `urn:pulumi:local::tricircle-lbaas::tricircle-lbaas:net:ManagementNetwork$${type}::${name}`;

@@ -1,4 +1,4 @@
-// `npm run doctor` (scripts/doctor.ts) and the e2e suite: a read-only report per controller node, `ok` or
+// `npm run doctor` (tools/doctor/main.ts) and the e2e suite: a read-only report per controller node, `ok` or
 // `drift: <what differs>`, without a Pulumi run. It reads the stack's state (`pulumi stack export --show-secrets`,
 // through the Automation API) and, for each node, runs the very drift check that NodeDrift runs on refresh, with
 // the same connection (host key pinned) and the same expected values: those the last `up` applied, which is what a

@@ -73,7 +73,7 @@ export function localStackSecrets(facts: NodeFacts): Record<string, string> {
 export function writeStackFile(workDir: string, stackName: string, config: Config): string {
     const file = path.join(workDir, `Pulumi.${stackName}.yaml`);
     const existing = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) as Config | undefined) ?? {}) : {};
-    const header = "# Written by scripts/stack.ts from Pulumi.local.yaml and the local nodes (scripts/local-cloud/nodes.sh); edit those.\n";
+    const header = "# Written by tools/stack/main.ts from Pulumi.local.yaml and the local nodes (scripts/local-cloud/nodes.sh); edit those.\n";
     fs.writeFileSync(file, header + yaml.dump({ ...existing, config }, { lineWidth: 200 }));
     return file;
 }

@@ -1,7 +1,7 @@
 // The real Pulumi engine (the CLI built by scripts/toolchain.sh) driven through the Automation API. The Node SDK hosts
 // the program itself, so no separate language host binary is needed; dynamic providers run through the
-// pulumi-resource-pulumi-nodejs launcher the toolchain links. Shared by the stack runner, the end-to-end suite and
-// the benchmark.
+// pulumi-resource-pulumi-nodejs launcher the toolchain links. Shared by the stack runner, the doctor, the end-to-end
+// suite and the benchmark.
 import { InlineProgramArgs, LocalWorkspace, ProjectSettings, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -42,11 +42,23 @@ export function projectSettings(root: string, backendUrl: string, name?: string)
     return { ...rest, name, backend: { url: backendUrl } };
 }
 
-function engineEnv(root: string, backendUrl: string, passphrase: string, extra: Record<string, string> = {}): Record<string, string> {
+/** The checkout's own file backend (git-ignored), where the lab's stacks live unless PULUMI_BACKEND_URL says otherwise. */
+export function checkoutBackendUrl(root: string): string {
+    return `file://${path.join(root, ".pulumi-state")}`;
+}
+
+/** The passphrase that protects only the lab's throw-away stacks (scripts/env.sh); never a real stack's. */
+export const LAB_PASSPHRASE = "tricircle-local-test-only";
+
+/**
+ * The CLI's environment. Without `passphrase`, the CLI reads PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE
+ * from this process's environment itself (the Automation API passes it on), so no passphrase is copied anywhere.
+ */
+export function engineEnv(root: string, backendUrl: string, passphrase?: string, extra: Record<string, string> = {}): Record<string, string> {
     return {
         PATH: `${toolchainBin(root)}:${process.env.PATH}`,
         PULUMI_BACKEND_URL: backendUrl,
-        PULUMI_CONFIG_PASSPHRASE: passphrase,
+        ...(passphrase === undefined ? {} : { PULUMI_CONFIG_PASSPHRASE: passphrase }),
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         ...extra,

@@ -1,20 +1,10 @@
-// `npm run doctor -- --orphans [--fix]` on a stack (scripts/doctor.ts) and in the crash e2e: the report and the
-// repair of scripts/lib/orphans.ts, with the stack's own credentials and regions.
+// `npm run doctor -- --orphans [--fix]` on a stack (tools/doctor/main.ts) and in the crash e2e: the report and the
+// repair planned by tools/doctor/orphans.ts, with the stack's own credentials and regions.
 import { Stack } from "@pulumi/pulumi/automation";
 import { ProviderSettings, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 import { stackTag } from "../../components/cloud/tags";
-import {
-    adoptIntoState,
-    deleteObject,
-    Deployment,
-    describeObject,
-    listTagged,
-    listUntaggedNamed,
-    openCloud,
-    pendingCreates,
-    pendingOperations,
-    planOrphans,
-} from "./orphans";
+import { deleteObject, listTagged, listUntaggedNamed, openCloud } from "./cloudObjects";
+import { adoptIntoState, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans } from "./orphans";
 
 export interface OrphanResult {
     /** No pending operation and no orphan (after the fix, when `fix`). */

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# scripts/run-tool.sh tools/<tool>/<entry>.ts [args...]: compiles the operators' tools (tsconfig.tools.json: index.ts
+# and tools/) into node_modules/.cache/tricircle-tools/ and runs one entry with node. The npm scripts `stack`,
+# `doctor` and `verify` are this, so the compiler's flags live in one file. scripts/env.sh is not sourced: a tool
+# takes the operator's PULUMI_BACKEND_URL and passphrase as they are, and picks the lab's defaults only for the
+# lab's stack.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+entry="${1:-}"
+if [[ "$entry" != tools/*.ts || ! -f "$ROOT/$entry" ]]; then
+  echo "usage: scripts/run-tool.sh tools/<tool>/<entry>.ts [args...] (got '${entry}')" >&2
+  exit 2
+fi
+shift
+"$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.tools.json"
+export TRICIRCLE_ROOT="$ROOT"
+exec node "$ROOT/node_modules/.cache/tricircle-tools/${entry%.ts}.js" "$@"
