@@ -123,3 +123,17 @@ export async function deleteObject(cloud: Endpoints, o: CloudObject): Promise<vo
         await new Promise((r) => setTimeout(r, 1000));
     }
 }
+
+/**
+ * Gives an object the stack's tags (Neutron's objects only: the plane the program looks at before it plans). An
+ * object a create left untagged would otherwise look like somebody else's to the next `up`, which refuses it.
+ * Returns whether it was tagged.
+ */
+export async function tagObject(cloud: Endpoints, o: CloudObject, tags: string[]): Promise<boolean> {
+    const c = COLLECTIONS.find((x) => x.kind === o.kind)!;
+    if (c.service !== "network") return false;
+    const base = cloud.url(c.service, o.region)!;
+    const res = await api("PUT", `${base}${c.path}/${encodeURIComponent(o.id)}/tags`, cloud.token, { tags });
+    if (res.status >= 300) throw new Error(`PUT tags of ${describeObject(o)} answered ${res.status}`);
+    return true;
+}

@@ -2,9 +2,9 @@
 // repair planned by tools/doctor/orphans.ts, with the stack's own credentials and regions.
 import { Stack } from "@pulumi/pulumi/automation";
 import { ProviderSettings, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
-import { stackTag } from "../../components/cloud/tags";
-import { deleteObject, listTagged, listUntaggedNamed, openCloud } from "./cloudObjects";
-import { adoptIntoState, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans } from "./orphans";
+import { keyTag, projectTag, stackTag } from "../../components/cloud/tags";
+import { deleteObject, listTagged, listUntaggedNamed, openCloud, tagObject } from "./cloudObjects";
+import { adoptIntoState, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans, urnName } from "./orphans";
 
 export interface OrphanResult {
     /** No pending operation and no orphan (after the fix, when `fix`). */
@@ -64,6 +64,11 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     const exported = await stack.exportStack();
     await stack.importStack({ ...exported, deployment: adoptIntoState(exported.deployment as Deployment, plan) });
     for (const a of plan.adopt) log(`adopted: ${describeObject(a.object)} as ${a.urn}`);
+    // An untagged object is the stack's now: it gets the tags its create would have set, so that the next `up`,
+    // which looks for a plane that is not its own before it plans, knows it.
+    for (const a of plan.adopt.filter((x) => x.object.tags.length === 0)) {
+        if (await tagObject(cloud, a.object, [projectTag(project), tag, keyTag(urnName(a.urn))])) log(`tagged: ${describeObject(a.object)}`);
+    }
     for (const urn of plan.drop) log(`dropped: pending create ${urn} (nothing on the cloud; the next up creates it)`);
     result.adopted = plan.adopt.length;
     result.dropped = plan.drop.length;
