@@ -2,7 +2,7 @@
 # Installs the Debian packages of the local cloud, non-interactively, without
 # starting or configuring any service (start.sh does that, by hand).
 #
-#   scripts/local-cloud/install.sh [--with-compute]
+#   lab/install.sh [--with-compute]
 #
 # --with-compute (or LOCAL_CLOUD_COMPUTE=1) adds Placement, Glance, Nova with
 # the fake driver, Open vSwitch and its Neutron agent (issue 5).

@@ -15,7 +15,7 @@
 # The packages' own files under /etc are left as the packages installed them.
 
 LC_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-LC_ROOT="$(cd "$LC_SCRIPTS/../.." && pwd)"
+LC_ROOT="$(cd "$LC_SCRIPTS/.." && pwd)"
 LC_DIR="${LOCAL_CLOUD_DIR:-$LC_ROOT/.local-cloud}"
 LC_ETC="$LC_DIR/etc"
 LC_LOG="$LC_DIR/log"
