@@ -17,6 +17,7 @@ BASE_PACKAGES=(
   python3-openstackclient python3-octaviaclient
   uwsgi-core uwsgi-plugin-python3
   openssl curl procps
+  gettext-base  # envsubst: start.sh renders the configuration templates (lab/etc/) with it
 )
 # nova-compute-ironic is the hypervisor package that satisfies nova-compute
 # without pulling in libvirt and qemu (we run the fake driver).
