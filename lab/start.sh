@@ -127,6 +127,7 @@ main() {
   fi
   command -v keystone-manage >/dev/null || die "packages missing: run lab/install.sh"
   command -v mariadbd >/dev/null || die "packages missing: run lab/install.sh"
+  command -v envsubst >/dev/null || die "packages missing (envsubst): run lab/install.sh"
 
   write_configs
 
