@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The guide's whole procedure as written (../shared/guide/seed-tricircle-lbaas.md: "Configuration" and "How to play",
 # up to its third scenario): the cloud side with the openstack CLI against the local cloud with compute, the node
-# side over SSH on the benchmark's two controller nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh), then
+# side over SSH on the benchmark's two controller nodes (LOCAL_NODES_SET=bench of lab/nodes.sh), then
 # its undo.
 # Times every phase, counts the API requests the services logged and the SSH logins the nodes' sshd logged
 # (bench/api-requests.sh) and the openstack CLI invocations. Writes one tab-separated row per phase to
@@ -47,7 +47,7 @@
 #   fake virt driver's, nothing runs in them, and the amphora agent is noop, so no traffic crosses the VIP and the
 #   guide's `curl $VIP` is not run either;
 # - lb1's amphora boots where the local cloud's Octavia boots every amphora, its own plane (lc-amp-mgmt-net and
-#   lc-amp-sec-grp, project service; scripts/local-cloud/amphora-plane.sh is left as it is): the bench nodes'
+#   lc-amp-sec-grp, project service; lab/amphora-plane.sh is left as it is): the bench nodes'
 #   octavia.conf, which the node steps edit, is not the file the local Octavia reads; the same on the stack's side;
 # - a health monitor (HTTP, delay 5, timeout 3, 3 retries), which the guide's listing leaves out and the stack's
 #   demo has, after the members, waited for like every other load-balancer change;

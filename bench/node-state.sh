@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark's controller nodes (LOCAL_NODES_SET=bench of scripts/local-cloud/nodes.sh) seen from outside: this
+# The benchmark's controller nodes (LOCAL_NODES_SET=bench of lab/nodes.sh) seen from outside: this
 # machine enters each node's namespaces (nsenter on the node's anchor process; no SSH, so nothing here is counted
 # as a login and a broken sshd cannot hide anything) to record, compare and, after a failure, restore what the
 # guide's node steps and the stack change there.
@@ -33,7 +33,7 @@ nodes() { local d; for d in "$NODES_DIR"/node[0-9]*; do [ -s "$d/anchor.pid" ] &
 in_node() {
   local pid
   pid="$(cat "$NODES_DIR/$1/anchor.pid")"
-  [ -d "/proc/$pid" ] || die "node $1 is not running (LOCAL_NODES_SET=bench bash scripts/local-cloud/nodes.sh start)"
+  [ -d "/proc/$pid" ] || die "node $1 is not running (LOCAL_NODES_SET=bench bash lab/nodes.sh start)"
   shift
   timeout -k 5 60 nsenter -t "$pid" -m -n -u -- "$@"
 }

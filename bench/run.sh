@@ -4,7 +4,7 @@
 # stack with the same demo through the real engine (`pulumi preview`, `up` cold, `up` with no change, `preview`,
 # `destroy` via the Automation API), side by side on the local cloud with compute (docs/local-cloud.md, start.sh
 # --with-compute) and the benchmark's own two controller nodes (LOCAL_NODES_SET=bench of
-# scripts/local-cloud/nodes.sh), plus the cost of one CLI call. Writes the report to
+# lab/nodes.sh), plus the cost of one CLI call. Writes the report to
 # docs/bench.md and its summary to README.md's "## Benchmark" section (docs/bench.md explains the method).
 #
 #   bash bench/run.sh [--runs N] [--out FILE] [--no-write] [--keep DIR]     (npm run bench -- --runs 3)
@@ -18,7 +18,7 @@
 #   --from DIR   measure nothing: rebuild the report from the raw results kept in DIR
 # Other knobs: BENCH_POLL_INTERVAL (guide's waits, default 1 s), BENCH_WAIT_TIMEOUT (default 180 s),
 # BENCH_ENGINE_TIMEOUT (each engine operation, default 600 s), BENCH_SIDE_TIMEOUT (each side of a run, default 1500 s).
-# Needs: root (the nodes are network namespaces), the local cloud running with compute (scripts/local-cloud/start.sh
+# Needs: root (the nodes are network namespaces), the local cloud running with compute (lab/start.sh
 # --with-compute), the toolchain
 # (scripts/toolchain.sh: pulumi, the dynamic-provider launcher, the openstack and command plugins), node_modules.
 # Starts the bench nodes if they are not running and leaves them running. Talks to 127.0.0.1 and the bench nodes'
@@ -65,29 +65,29 @@ command_plugin() {
 
 preconditions() {
   [ "$(id -u)" = 0 ] || die "run as root: the bench nodes are network namespaces (sudo npm run bench)"
-  [ -s .local-cloud/clouds.yaml ] || die "the local cloud is not set up: bash scripts/local-cloud/start.sh"
-  bash scripts/local-cloud/health.sh || die "the local cloud is not healthy: bash scripts/local-cloud/start.sh"
+  [ -s .local-cloud/clouds.yaml ] || die "the local cloud is not set up: bash lab/start.sh"
+  bash lab/health.sh || die "the local cloud is not healthy: bash lab/start.sh"
   for bin in pulumi pulumi-resource-pulumi-nodejs; do
     [ -e ".toolchain/bin/$bin" ] || die ".toolchain/bin/$bin is missing: bash scripts/toolchain.sh"
   done
   [ -x "$PLUGINS/resource-openstack-v3.15.2/pulumi-resource-openstack" ] || die "the openstack 3.15.2 plugin is not installed: bash scripts/toolchain.sh"
   [ -n "$(command_plugin)" ] || die "the command 1.2.1 plugin is not installed: bash scripts/toolchain.sh"
-  command -v openstack >/dev/null || die "no openstack CLI: bash scripts/local-cloud/install.sh"
+  command -v openstack >/dev/null || die "no openstack CLI: bash lab/install.sh"
   # Both sides boot the demo's backends and lb1's amphora: Nova must be there.
   timeout 120 openstack --os-region-name RegionOne flavor show m1.tiny -f value -c id >/dev/null 2>&1 ||
-    die "the local cloud has no compute (no flavor m1.tiny in RegionOne): bash scripts/local-cloud/start.sh --with-compute"
+    die "the local cloud has no compute (no flavor m1.tiny in RegionOne): bash lab/start.sh --with-compute"
   for tool in ssh nsenter timeout; do command -v "$tool" >/dev/null || die "$tool is missing: bash scripts/host-deps.sh"; done
   [ -d node_modules/@pulumi/pulumi ] || die "no node_modules: npm ci"
 }
 
 # The bench nodes: started if they do not run (left running), their facts exported for the guide's side.
 bench_nodes() {
-  if ! LOCAL_NODES_SET=bench bash scripts/local-cloud/nodes.sh status >/dev/null 2>&1; then
-    log "starting the bench nodes (LOCAL_NODES_SET=bench scripts/local-cloud/nodes.sh start; they stay up)"
-    LOCAL_NODES_SET=bench timeout 300 bash scripts/local-cloud/nodes.sh start
+  if ! LOCAL_NODES_SET=bench bash lab/nodes.sh status >/dev/null 2>&1; then
+    log "starting the bench nodes (LOCAL_NODES_SET=bench lab/nodes.sh start; they stay up)"
+    LOCAL_NODES_SET=bench timeout 300 bash lab/nodes.sh start
   fi
   local facts
-  facts="$(LOCAL_NODES_SET=bench bash scripts/local-cloud/nodes.sh facts)"
+  facts="$(LOCAL_NODES_SET=bench bash lab/nodes.sh facts)"
   local key value
   # shellcheck disable=SC2016  # a node program
   while IFS='=' read -r key value; do
@@ -102,9 +102,9 @@ bench_nodes() {
       console.log(`${k}=${v}`);
     }
   ' "$facts")
-  [ -n "${BENCH_NODE2_HOST:-}" ] || die "no facts of the bench nodes (LOCAL_NODES_SET=bench bash scripts/local-cloud/nodes.sh facts)"
+  [ -n "${BENCH_NODE2_HOST:-}" ] || die "no facts of the bench nodes (LOCAL_NODES_SET=bench bash lab/nodes.sh facts)"
   export BENCH_KNOWN_HOSTS="$ROOT/.local-cloud/nodes-bench/known_hosts"
-  [ -s "$BENCH_KNOWN_HOSTS" ] || die "no known_hosts for the bench nodes: LOCAL_NODES_SET=bench bash scripts/local-cloud/nodes.sh start"
+  [ -s "$BENCH_KNOWN_HOSTS" ] || die "no known_hosts for the bench nodes: LOCAL_NODES_SET=bench bash lab/nodes.sh start"
 }
 
 # write_meta LOAD_BEFORE SECONDS: the machine and the command, for the report.

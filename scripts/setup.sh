@@ -19,8 +19,8 @@ toolchain_rc=0
 bash scripts/toolchain.sh || toolchain_rc=$?
 
 step "local OpenStack (Keystone, Neutron, Octavia; regions CentralRegion, RegionOne, RegionTwo) and its controller nodes"
-bash scripts/local-cloud/install.sh --with-compute
-bash scripts/local-cloud/start.sh --with-compute  # Nova for real Octavia ports; ends with the controller nodes (scripts/local-cloud/nodes.sh start)
+bash lab/install.sh --with-compute
+bash lab/start.sh --with-compute  # Nova for real Octavia ports; ends with the controller nodes (lab/nodes.sh start)
 
 if [[ $toolchain_rc -ne 0 ]]; then
   cat <<'MSG'

@@ -4,7 +4,7 @@
 // - kill -9 of the engine mid-way, then the documented repair (`npm run doctor -- --orphans --fix`, here its
 //   library), then `up`: no duplicate name, every tagged object in the state, and `destroy` leaves no tagged object;
 // - SIGINT mid-way: Pulumi's graceful cancel finishes what is in flight and leaves no pending operation;
-// - neutron-server restarted during `up` (scripts/local-cloud/restart-neutron.sh): `up` succeeds, or fails once and
+// - neutron-server restarted during `up` (lab/restart-neutron.sh): `up` succeeds, or fails once and
 //   the next converges, with no duplicate and nothing leaked.
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -195,7 +195,7 @@ describe("an interrupted or disturbed up (real engine, local cloud)", () => {
         const onEvent = (e: EngineEvent) => {
             if (restart || e.resourcePreEvent?.metadata.type !== "openstack:networking/network:Network") return;
             restart = new Promise((resolve, reject) => {
-                const p = spawn("bash", [path.join(ROOT, "scripts", "local-cloud", "restart-neutron.sh")], { stdio: ["ignore", "pipe", "pipe"] });
+                const p = spawn("bash", [path.join(ROOT, "lab", "restart-neutron.sh")], { stdio: ["ignore", "pipe", "pipe"] });
                 let out = "";
                 p.stdout.on("data", (d) => (out += d));
                 p.stderr.on("data", (d) => (out += d));

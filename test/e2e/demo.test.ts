@@ -20,7 +20,7 @@ import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, require
 
 const STACK = "e2e-demo";
 const P = "e2e-demo-";
-const PLANE = path.join(ROOT, "scripts", "local-cloud", "amphora-plane.sh");
+const PLANE = path.join(ROOT, "lab", "amphora-plane.sh");
 const IMAGE = process.env.LOCAL_CLOUD_IMAGE_NAME ?? "cirros";
 
 let stack: Stack;

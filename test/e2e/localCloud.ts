@@ -1,4 +1,4 @@
-// Helpers for suites that run against the local OpenStack started by scripts/local-cloud/start.sh.
+// Helpers for suites that run against the local OpenStack started by lab/start.sh.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -14,9 +14,9 @@ export const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
 /** Fails the suite with the command to run when the local cloud is not up: never a silent skip. */
 export function requireLocalCloud(): void {
     if (!fs.existsSync(CLOUDS_YAML)) {
-        throw new Error(`the local cloud is not set up (${CLOUDS_YAML} missing): run bash scripts/local-cloud/start.sh`);
+        throw new Error(`the local cloud is not set up (${CLOUDS_YAML} missing): run bash lab/start.sh`);
     }
-    execFileSync("bash", [path.join(ROOT, "scripts", "local-cloud", "health.sh")], { stdio: "pipe", timeout: 120_000 });
+    execFileSync("bash", [path.join(ROOT, "lab", "health.sh")], { stdio: "pipe", timeout: 120_000 });
 }
 
 /** The `openstack` CLI as the local admin, parsed from JSON. */

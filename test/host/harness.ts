@@ -189,7 +189,7 @@ export interface NodeOptions {
     octaviaConf?: { path: string; content: string; mode: number; uid: number; gid: number };
 }
 
-const NODE_SCRIPTS = path.join(__dirname, "..", "..", "scripts", "local-cloud", "node");
+const NODE_SCRIPTS = path.join(__dirname, "..", "..", "lab", "node");
 
 export class HostNode {
     readonly sshHost: string;
@@ -264,7 +264,7 @@ export class HostNode {
         fs.copyFileSync(`${this.lab.clientKey}.pub`, path.join(d, "ssh", "authorized_keys"));
         const conf = opts.octaviaConf;
         if (conf) fs.writeFileSync(path.join(d, "octavia.conf.baseline"), conf.content);
-        // The same node the local cloud runs (scripts/local-cloud/node/init.sh), on this test's addresses.
+        // The same node the local cloud runs (lab/node/init.sh), on this test's addresses.
         const nodeEnv = [
             `NODE_DIR=${d}`,
             `NODE_ADDR=${this.sshHost}`,

@@ -32,7 +32,7 @@ function check(r: RunResult, what: string): RunResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The local cloud's Octavia database (scripts/local-cloud/lib.sh and start.sh: the `openstack` user has every
+// The local cloud's Octavia database (lab/lib.sh and start.sh: the `openstack` user has every
 // privilege on the `octavia` database, also as 'openstack'@'localhost', which is how a Unix socket logs in).
 
 const LC_DIR = process.env.LOCAL_CLOUD_DIR ?? path.join(__dirname, "..", "..", ".local-cloud");
@@ -72,7 +72,7 @@ export async function sql(statements: SqlStatement[]): Promise<unknown[]> {
 
 /** Fails, naming the command to run, unless the local cloud's MariaDB answers with an Octavia schema. */
 export async function requireOctaviaDb(): Promise<void> {
-    const hint = "the heartbeat scenario needs the local cloud's MariaDB with the octavia database: run `bash scripts/local-cloud/start.sh`";
+    const hint = "the heartbeat scenario needs the local cloud's MariaDB with the octavia database: run `bash lab/start.sh`";
     if (!fs.existsSync(OCTAVIA_DB.socket)) throw new Error(`${hint} (no socket at ${OCTAVIA_DB.socket})`);
     try {
         await sql([["SELECT COUNT(*) AS n FROM amphora_health", []]]);

@@ -1,7 +1,7 @@
 """Tests of the octavia.conf merge program (components/node/files/octavia_conf_merge.py) as a program of its own.
 
 Run with the python3 that carries oslo.config (Debian's python3-octavia, /usr/bin/python3 here):
-    /usr/bin/python3 -m unittest discover -s test/python -v
+    /usr/bin/python3 -m unittest discover -s test/python -p test_octavia_conf_merge.py -v
 (test/unit/octaviaConfMerge.test.ts runs exactly that inside `npm test`.)
 
 The program parses octavia.conf itself (its docstring says why); these tests hold its reading to oslo.config's own

@@ -1,5 +1,5 @@
 // The `local` stack: the committed Pulumi.local.yaml (the guide's topology on the local cloud) plus the facts of the
-// local cloud's controller nodes (scripts/local-cloud/nodes.sh facts: addresses, pinned host keys, the SSH key and
+// local cloud's controller nodes (lab/nodes.sh facts: addresses, pinned host keys, the SSH key and
 // heartbeat key files). The merged stack file lives in the git-ignored .local-cloud/stack/, so a checkout stays
 // clean and each machine keeps its own keys; its state is in the checkout's file backend (.pulumi-state).
 import { execFileSync } from "child_process";
@@ -26,9 +26,9 @@ export interface NodeFacts {
 
 export const LOCAL_STACK = "local";
 
-/** The facts of a node set of scripts/local-cloud/nodes.sh: `local` (the default) or `bench` (the benchmark's own pair). */
+/** The facts of a node set of lab/nodes.sh: `local` (the default) or `bench` (the benchmark's own pair). */
 export function nodeFacts(root: string, set: "local" | "bench" = "local"): NodeFacts {
-    const out = execFileSync("bash", [path.join(root, "scripts", "local-cloud", "nodes.sh"), "facts"], {
+    const out = execFileSync("bash", [path.join(root, "lab", "nodes.sh"), "facts"], {
         encoding: "utf8",
         timeout: 30_000,
         env: { ...process.env, LOCAL_NODES_SET: set },
@@ -73,7 +73,7 @@ export function localStackSecrets(facts: NodeFacts): Record<string, string> {
 export function writeStackFile(workDir: string, stackName: string, config: Config): string {
     const file = path.join(workDir, `Pulumi.${stackName}.yaml`);
     const existing = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) as Config | undefined) ?? {}) : {};
-    const header = "# Written by tools/stack/main.ts from Pulumi.local.yaml and the local nodes (scripts/local-cloud/nodes.sh); edit those.\n";
+    const header = "# Written by tools/stack/main.ts from Pulumi.local.yaml and the local nodes (lab/nodes.sh); edit those.\n";
     fs.writeFileSync(file, header + yaml.dump({ ...existing, config }, { lineWidth: 200 }));
     return file;
 }

@@ -14,7 +14,7 @@ export interface RetryPolicy {
 /**
  * The binding provider's bound: attempts for up to 60 s, pausing 0.5, 1, 2, 4, then 5 s between them. A restart of
  * neutron-server on the local cloud keeps its API away for 8 s (7.9-8.6 s over 3 runs of
- * scripts/local-cloud/restart-neutron.sh, 2 shared cores), and a production neutron-server with many API workers
+ * lab/restart-neutron.sh, 2 shared cores), and a production neutron-server with many API workers
  * takes a few times that; 60 s rides those out with a margin, and stops a real outage from holding `pulumi up` for
  * longer than a minute per binding. The pause is capped at 5 s so the first attempt after the API is back comes
  * within 5 s of it. A copy of these numbers is written in neutronPortApi's default (the serialised provider cannot

@@ -2,7 +2,7 @@
 # Installs the Debian packages of the local cloud, non-interactively, without
 # starting or configuring any service (start.sh does that, by hand).
 #
-#   scripts/local-cloud/install.sh [--with-compute]
+#   lab/install.sh [--with-compute]
 #
 # --with-compute (or LOCAL_CLOUD_COMPUTE=1) adds Placement, Glance, Nova with
 # the fake driver, Open vSwitch and its Neutron agent (issue 5).
@@ -17,6 +17,7 @@ BASE_PACKAGES=(
   python3-openstackclient python3-octaviaclient
   uwsgi-core uwsgi-plugin-python3
   openssl curl procps
+  gettext-base  # envsubst: start.sh renders the configuration templates (lab/etc/) with it
 )
 # nova-compute-ironic is the hypervisor package that satisfies nova-compute
 # without pulling in libvirt and qemu (we run the fake driver).

@@ -4,7 +4,7 @@
 # vSwitch database and bridges, logs, generated configuration, clouds.yaml),
 # so that the next start.sh starts from scratch. Packages stay installed.
 #
-#   scripts/local-cloud/wipe.sh
+#   lab/wipe.sh
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -2,9 +2,9 @@
 # Where the local Octavia boots its amphorae (cloud started with --with-compute): the boot network and security
 # group in .local-cloud/etc/octavia/amphora.conf, which only the worker reads, at its start.
 #
-#   scripts/local-cloud/amphora-plane.sh show               # the two ids, as JSON
-#   scripts/local-cloud/amphora-plane.sh set NET_ID SG_ID   # point them at a stack's own (e.g. its outputs)
-#   scripts/local-cloud/amphora-plane.sh reset              # back to what was there before the first `set`
+#   lab/amphora-plane.sh show               # the two ids, as JSON
+#   lab/amphora-plane.sh set NET_ID SG_ID   # point them at a stack's own (e.g. its outputs)
+#   lab/amphora-plane.sh reset              # back to what was there before the first `set`
 #
 # `set` keeps the file it replaces as amphora.conf.before (once: a second `set` keeps the first backup) and
 # restarts octavia-worker; `reset` puts the backup back and restarts it. Idempotent; bounded (the worker's stop

@@ -3,11 +3,11 @@
 # br-int, iptables, a `stack` user with passwordless sudo, /etc/octavia/octavia.conf as packages install it), reached
 # from this machine over a veth pair on a link-local /30. The `local` stack configures them over SSH like any node.
 #
-#   scripts/local-cloud/nodes.sh start     # idempotent; makes keys once, starts the nodes that do not run
-#   scripts/local-cloud/nodes.sh stop      # ends every process of every node, removes namespaces and veths
-#   scripts/local-cloud/nodes.sh wipe      # stop + remove the nodes' folders (keys, disks): next start is new
-#   scripts/local-cloud/nodes.sh status    # one line per node; exits 1 when one is down
-#   scripts/local-cloud/nodes.sh facts     # JSON for the stack: nodes (host, hostname, region, hostKey), key paths
+#   lab/nodes.sh start     # idempotent; makes keys once, starts the nodes that do not run
+#   lab/nodes.sh stop      # ends every process of every node, removes namespaces and veths
+#   lab/nodes.sh wipe      # stop + remove the nodes' folders (keys, disks): next start is new
+#   lab/nodes.sh status    # one line per node; exits 1 when one is down
+#   lab/nodes.sh facts     # JSON for the stack: nodes (host, hostname, region, hostKey), key paths
 #
 # A stopped node keeps its folder: its next start is a reboot (files stay, /run, o-hm0 and the firewall are gone).
 # LOCAL_NODES_SET=bench gives a second, independent pair for the benchmark (the `local` stack keeps its own):
@@ -168,7 +168,7 @@ cmd_status() {
 }
 
 cmd_facts() {
-  [ -f "$NODES_DIR/id_ed25519" ] || die "no nodes yet: run scripts/local-cloud/nodes.sh start"
+  [ -f "$NODES_DIR/id_ed25519" ] || die "no nodes yet: run lab/nodes.sh start"
   local i entry first=1
   printf '{"user":"%s","privateKeyFile":"%s","heartbeatKeyFile":"%s","nodes":[' "$NODE_USER" "$NODES_DIR/id_ed25519" "$NODES_DIR/heartbeat.key"
   for i in $(seq 1 "${#LC_NODES[@]}"); do

@@ -15,7 +15,7 @@
 # The packages' own files under /etc are left as the packages installed them.
 
 LC_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-LC_ROOT="$(cd "$LC_SCRIPTS/../.." && pwd)"
+LC_ROOT="$(cd "$LC_SCRIPTS/.." && pwd)"
 LC_DIR="${LOCAL_CLOUD_DIR:-$LC_ROOT/.local-cloud}"
 LC_ETC="$LC_DIR/etc"
 LC_LOG="$LC_DIR/log"
@@ -174,6 +174,9 @@ url_answers() {
   [ -n "$code" ] && [ "$code" != 000 ]
 }
 
+# True when something listens on HOST PORT (TCP).
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
 # wait_for_url NAME URL [SECONDS]
 wait_for_url() {
   wait_until "$1" "${3:-60}" url_answers "$2"
@@ -229,7 +232,7 @@ LC_ORDER=(mysql epmd rabbitmq memcached keystone placement glance neutron-server
   neutron-ovs-agent-compute1 neutron-ovs-agent-compute2
   nova-compute-compute1 nova-compute-compute2)
 
-# The processes served by uwsgi (see start_uwsgi in start.sh).
+# The processes served by uwsgi (see start_uwsgi in lib/uwsgi.sh).
 LC_UWSGI=(keystone placement octavia-api)
 
 # Sum of the resident set sizes (KiB) of every process in our process groups.

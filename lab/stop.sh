@@ -5,7 +5,7 @@
 # machine). Each gets SIGTERM to its process group, a bounded wait
 # (LOCAL_CLOUD_STOP_TIMEOUT, default 20 s), then SIGKILL.
 #
-#   scripts/local-cloud/stop.sh
+#   lab/stop.sh
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -6,7 +6,7 @@
 # the Neutron OVS agents (each alive/up). Runs every check, prints the
 # output of those that failed, exits non-zero if any did.
 #
-#   scripts/local-cloud/health.sh [--with-compute] [--smoke]
+#   lab/health.sh [--with-compute] [--smoke]
 #
 # --smoke also exercises the cloud end to end and cleans up after itself:
 # a network and subnet in CentralRegion, a load balancer in RegionOne with a
@@ -143,7 +143,7 @@ PY
 
 main() {
   local t0=$SECONDS r n failed=0 compute=0 a
-  [ -s "$LC_DIR/clouds.yaml" ] || die "no $LC_DIR/clouds.yaml: run scripts/local-cloud/start.sh"
+  [ -s "$LC_DIR/clouds.yaml" ] || die "no $LC_DIR/clouds.yaml: run lab/start.sh"
   use_admin_cloud
   OUT="$(mktemp -d)"
   # shellcheck disable=SC2064  # expand now

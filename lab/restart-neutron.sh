@@ -3,7 +3,7 @@
 # operator's `systemctl restart neutron-server` would, and prints how long the API was away. Used by the outage
 # end-to-end test (test/e2e/crash.test.ts); run it under the cloud's lock like every other script here.
 #
-#   scripts/local-cloud/restart-neutron.sh [DOWN_SECONDS]
+#   lab/restart-neutron.sh [DOWN_SECONDS]
 #
 # DOWN_SECONDS (default 0): extra seconds to stay stopped before starting again (a slow restart). Prints one line,
 # `neutron-server restarted: stopped S s, API answering after A s (total T s)`. Leaves neutron-server running, with
@@ -14,7 +14,7 @@ set -euo pipefail
 
 down="${1:-0}"
 [[ "$down" =~ ^[0-9]+$ ]] || die "DOWN_SECONDS must be a whole number of seconds"
-is_running neutron-server || die "neutron-server is not running: start the cloud first (scripts/local-cloud/start.sh)"
+is_running neutron-server || die "neutron-server is not running: start the cloud first (lab/start.sh)"
 
 t0=$(date +%s%3N)
 stop_daemon neutron-server 30
