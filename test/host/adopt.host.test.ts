@@ -281,6 +281,25 @@ describe("refusals on a node set up by hand", () => {
     });
 });
 
+describe("the stack's own node", () => {
+    it("a node the stack set up before it kept the origin record is still its own: re-run without adopt, removed by the delete", async () => {
+        lab = await Lab.create();
+        const node = await lab.node({ octaviaConf: BASELINE_NODE_CONF });
+        const baseline = await node.snapshot();
+        const commands = await commandsOf(nodeArgs(node));
+        await runPhase(node, commands, "create", CREATE_ORDER);
+        expect(await node.readFile(NODE_PATHS.ohm0Origin)).toBe("made\n");
+        // What an earlier version of the stack left: everything but the record.
+        await node.sh(`rm -f ${NODE_PATHS.ohm0Origin}`);
+        const again = await runPhase(node, commands, "update", CREATE_ORDER);
+        expect(again.ohm0.stderr).not.toContain("adopt");
+        expect(await node.readFile(NODE_PATHS.ohm0Origin)).toBe("made\n");
+        expect(driftReport(await checkNode(node, commands))).toBe("ok");
+        await runPhase(node, commands, "delete", DELETE_ORDER);
+        expect(await node.snapshot()).toEqual(baseline);
+    });
+});
+
 describe("heartbeats while a node is adopted", () => {
     it("a fake amphora's heartbeats, one a second through the takeover, its re-run and the deletes, all reach the health manager's address", async () => {
         const node = await handMadeNode();
