@@ -43,6 +43,13 @@ export interface ControllerNodeArgs {
     mgmtNetworkId: pulumi.Input<string>;
     /** The amphora security group: octavia.conf's `amp_secgroup_list`. */
     amphoraSecurityGroupId: pulumi.Input<string>;
+    /**
+     * Take over a node set up by hand (`tricircle-lbaas:adopt`): an o-hm0 that already carries this port, the guide's
+     * firewall rule and octavia.conf values equal to the stack's are used as found, without a link flap, an address
+     * change or an Octavia restart, and stay when the stack is destroyed. Without it such a node is refused; a node
+     * whose o-hm0 or octavia.conf points at another port, network, group or key is refused either way.
+     */
+    adopt: boolean;
 }
 
 /**
@@ -115,6 +122,7 @@ export class ControllerNode extends pulumi.ComponentResource {
             prefixLength: region.mgmt.prefixLength,
             addressing: region.mgmt.addressing,
             hostname: controller.hostname,
+            adopt: args.adopt,
         }));
 
         // bind_ip is the port's address, known before o-hm0 exists (so previews show it); the o-hm0 script has verified
@@ -176,7 +184,7 @@ export class ControllerNode extends pulumi.ComponentResource {
         const ohm0 = remote("ohm0", ohm0Params.apply(ohm0Scripts), { triggers: [...nodeIdentity, controller.ovsBridge, region.mgmt.addressing] }, {});
         const firewall = remote(
             "firewall",
-            pulumi.output(firewallScripts(args.heartbeatPort)),
+            pulumi.output(firewallScripts(args.heartbeatPort, args.adopt)),
             { triggers: nodeIdentity },
             { dependsOn: [ohm0] },
         );
@@ -192,7 +200,7 @@ export class ControllerNode extends pulumi.ComponentResource {
         this.mac = observed.mac;
 
         const confScripts = settings.apply((s) =>
-            octaviaConfScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, settings: s }),
+            octaviaConfScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, settings: s, adopt: args.adopt }),
         );
         remote(
             "octavia-conf",

@@ -1,6 +1,6 @@
 // The heartbeat firewall rule (guide step 3): the health-manager UDP port accepted on o-hm0, IPv4 and IPv6, once.
 import { nodeAsset } from "./assets";
-import { asRoot, assignments, LIMITS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
 import { assertPort } from "./values";
 
 /** Comment on our firewall rules, so they are told apart from rules an operator added by hand. */
@@ -8,6 +8,7 @@ export const FIREWALL_COMMENT = "tricircle-lbaas-o-hm0";
 // Read once, at module load (see assets.ts).
 export const FIREWALL_FUNCTIONS = shellPiece(nodeAsset("firewall.sh"));
 
+/** The firewall's own assignments; `TLB_ADOPT` and `TLB_FW_FOUND` come with the o-hm0 ones where both are assembled. */
 export function firewallVars(heartbeatPort: number): string {
     return assignments({
         TLB_HM_PORT: assertPort("healthManager.port", heartbeatPort),
@@ -16,10 +17,14 @@ export function firewallVars(heartbeatPort: number): string {
     });
 }
 
-/** iptables and ip6tables: accept the health-manager UDP port on o-hm0, exactly once. */
-export function firewallScripts(heartbeatPort: number): RemoteScripts {
-    const lib = [PRELUDE, firewallVars(heartbeatPort), FIREWALL_FUNCTIONS].join("\n\n");
+/**
+ * iptables and ip6tables: accept the health-manager UDP port on o-hm0, exactly once. With `adopt`, an operator's
+ * equivalent rule (the guide's, without our comment) counts as that rule: recorded as found, not doubled, not removed.
+ */
+export function firewallScripts(heartbeatPort: number, adopt: boolean): RemoteScripts {
+    const own = [adoptAssignment(adopt), assignments({ TLB_FW_FOUND: NODE_PATHS.firewallFound })].join("\n");
+    const lib = [PRELUDE, own, firewallVars(heartbeatPort), FIREWALL_FUNCTIONS].join("\n\n");
     const converge = asRoot("firewall", `${lib}\n\ntlb_firewall_up`);
-    return { create: converge, update: converge, delete: asRoot("firewall delete", `${lib}\n\ntlb_firewall_down`) };
+    return { create: converge, update: converge, delete: asRoot("firewall delete", `${lib}\n\ntlb_firewall_remove`) };
 }
 

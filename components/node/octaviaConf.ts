@@ -6,16 +6,22 @@
 // stay byte for byte, and every value the stack writes reads back as itself.
 
 import { nodeAsset } from "./assets";
-import { asRoot, assignments, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
 import { assertAbsolutePath, UUID_RE } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { ServiceEndpoint } from "../config/schema";
 
-/** A setting with its value in the script, or one whose value travels on standard input. */
+/**
+ * A setting with its value in the script, or one whose value travels on standard input. `guarded`: the value ties
+ * Octavia to one management plane (where amphorae boot, their group, the key their heartbeats are signed with), so
+ * one already in the file with another value, not written by the stack, is refused instead of overwritten: it means
+ * running amphorae of another plane (see the merge program's `apply`). Packages ship the others (bind_ip,
+ * region_name, ...) with placeholder values, which the stack overwrites.
+ */
 export type OctaviaSetting =
-    | { section: string; key: string; value: string }
-    | { section: string; key: string; secret: OctaviaSecretName };
+    | { section: string; key: string; value: string; guarded?: true }
+    | { section: string; key: string; secret: OctaviaSecretName; guarded?: true };
 
 /** Names of the values that never appear in a command's text (see `octaviaConfStdin`). */
 export type OctaviaSecretName = "heartbeat_key";
@@ -82,9 +88,9 @@ export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
         { section: "health_manager", key: "bind_ip", value: v.bindIp },
         { section: "health_manager", key: "bind_port", value: String(v.bindPort) },
         { section: "health_manager", key: "controller_ip_port_list", value: ipPortList(v.controllerIpPortList) },
-        { section: "health_manager", key: "heartbeat_key", secret: "heartbeat_key" },
-        { section: "controller_worker", key: "amp_boot_network_list", value: uuid("amp_boot_network_list", v.mgmtNetworkId) },
-        { section: "controller_worker", key: "amp_secgroup_list", value: uuid("amp_secgroup_list", v.amphoraSecurityGroupId) },
+        { section: "health_manager", key: "heartbeat_key", secret: "heartbeat_key", guarded: true },
+        { section: "controller_worker", key: "amp_boot_network_list", value: uuid("amp_boot_network_list", v.mgmtNetworkId), guarded: true },
+        { section: "controller_worker", key: "amp_secgroup_list", value: uuid("amp_secgroup_list", v.amphoraSecurityGroupId), guarded: true },
         { section: "neutron", key: "region_name", value: assertValid("centralRegion", v.centralRegion, rules.regionName) },
         ...endpointSettings("neutron", v.neutron),
         { section: "nova", key: "region_name", value: assertValid("region", v.region, rules.regionName) },
@@ -108,7 +114,7 @@ export function octaviaConfStdin(secrets: { heartbeatKey: string }): string {
 
 /**
  * The merge program (components/node/files/octavia_conf_merge.py; its docstring says what it does and why it
- * parses the file itself), run on the node as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS`.
+ * parses the file itself), run on the node as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS [ADOPT]`.
  */
 export const OCTAVIA_CONF_MERGE_PROGRAM = nodeAsset("octavia_conf_merge.py");
 
@@ -122,6 +128,11 @@ export interface OctaviaConfScriptParams {
     configFile: string;
     restartCommand: string;
     settings: OctaviaSetting[];
+    /**
+     * The node was set up by hand and is taken over (`tricircle-lbaas:adopt`): changes only the wording of a refusal
+     * (a guarded value that differs then contradicts the adopted plane); equal values are kept either way.
+     */
+    adopt: boolean;
 }
 
 /** The state file that records what the stack changed in `configFile`, one per config file. */
@@ -171,7 +182,8 @@ export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
         seen.add(id);
         if ("value" in s) assertOsloValue(`[${s.section}] ${s.key}`, s.value);
     }
-    const lib = [PRELUDE, octaviaConfVars(configFile, p.restartCommand, p.settings), octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
+    const vars = [adoptAssignment(p.adopt), octaviaConfVars(configFile, p.restartCommand, p.settings)].join("\n");
+    const lib = [PRELUDE, vars, octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
     const converge = asRoot("octavia.conf", `${lib}\n\ntlb_octavia_conf_apply`);
     const remove = asRoot("octavia.conf delete", `${lib}\n\ntlb_octavia_conf_restore`);
     return { create: converge, update: converge, delete: remove };

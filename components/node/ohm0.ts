@@ -3,7 +3,7 @@
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { nodeAsset } from "./assets";
-import { asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { adoptAssignment, asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
 import { assertInterfaceName, fail, normalizeIp, normalizeMac, normalizeUuid } from "./values";
 
 // Read once, at module load (see assets.ts).
@@ -22,6 +22,12 @@ export interface OHm0Params {
     addressing: Addressing;
     /** Neutron's binding host id; a mismatch with the node's hostname only warns (agents may set `host`). */
     hostname?: string;
+    /**
+     * Take over an o-hm0 made by hand that already carries exactly this port (`tricircle-lbaas:adopt`): it is used as
+     * found (no link flap, no address change, an operator's dhclient left running) and left in place by the delete.
+     * Without it such an o-hm0 is refused. An o-hm0 carrying another port is refused either way.
+     */
+    adopt: boolean;
 }
 
 export interface OHm0Checked {
@@ -33,6 +39,7 @@ export interface OHm0Checked {
     prefixLength: number;
     addressing: Addressing;
     hostname: string;
+    adopt: boolean;
 }
 
 export function checkOHm0Params(p: OHm0Params): OHm0Checked {
@@ -52,6 +59,7 @@ export function checkOHm0Params(p: OHm0Params): OHm0Checked {
         prefixLength: p.prefixLength,
         addressing: p.addressing,
         hostname: p.hostname ?? "",
+        adopt: p.adopt,
     };
 }
 
@@ -70,7 +78,7 @@ export function dhclientScriptText(): string {
 }
 
 export function ohm0Vars(c: OHm0Checked, ovsWaitSeconds: number): string {
-    return assignments({
+    return `${adoptAssignment(c.adopt)}\n${assignments({
         TLB_BRIDGE: c.bridge,
         TLB_PORT_ID: c.portId,
         TLB_MAC: c.mac,
@@ -92,7 +100,9 @@ export function ohm0Vars(c: OHm0Checked, ovsWaitSeconds: number): string {
         TLB_DHCLIENT_LEASE: NODE_PATHS.dhclientLease,
         TLB_DHCLIENT_PID: NODE_PATHS.dhclientPid,
         TLB_DHCLIENT_LOG: NODE_PATHS.dhclientLog,
-    });
+        TLB_OHM0_ORIGIN: NODE_PATHS.ohm0Origin,
+        TLB_FW_FOUND: NODE_PATHS.firewallFound,
+    })}`;
 }
 
 function dhclientFilesFunction(): string {

@@ -24,6 +24,13 @@ export const NODE_PATHS = {
     dhclientLease: "/var/lib/tricircle-lbaas/dhclient-o-hm0.leases",
     dhclientPid: "/run/tricircle-lbaas/dhclient-o-hm0.pid",
     dhclientLog: "/run/tricircle-lbaas/dhclient-o-hm0.log",
+    /**
+     * Who made o-hm0: `made` (the stack added it) or `found` (it was there, carrying the port, and was adopted). The
+     * o-hm0 create writes it before changing anything; the o-hm0 delete removes o-hm0 only when it says `made`.
+     */
+    ohm0Origin: "/var/lib/tricircle-lbaas/o-hm0.origin",
+    /** The tables (iptables, ip6tables) in which an operator's equivalent heartbeat rule was found and reused. */
+    firewallFound: "/var/lib/tricircle-lbaas/firewall.found",
     helper: "/usr/local/sbin/tricircle-lbaas-o-hm0",
     unitName: "tricircle-lbaas-o-hm0.service",
     unitFile: "/etc/systemd/system/tricircle-lbaas-o-hm0.service",
@@ -92,6 +99,15 @@ export function assignments(vars: Record<string, string | number>): string {
     return Object.entries(vars)
         .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
         .join("\n");
+}
+
+/**
+ * `TLB_ADOPT`: whether the node's plane may have been set up by hand and is to be taken over as found
+ * (`tricircle-lbaas:adopt`). One assignment per assembled program, even where several concerns' functions share it.
+ */
+export function adoptAssignment(adopt: boolean): string {
+    if (typeof adopt !== "boolean") throw new Error(`adopt: ${JSON.stringify(adopt)} is not true or false`);
+    return assignments({ TLB_ADOPT: adopt ? 1 : 0 });
 }
 
 /** A quoted here-document writing `content` through tlb_install_file. */

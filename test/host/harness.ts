@@ -678,6 +678,7 @@ export function nodeArgs(node: HostNode, over: Partial<FlatNodeArgs> = {}): Cont
             nova: { endpoint: "http://10.7.20.114:8774/v2.1", serviceName: "nova", endpointType: "public" },
             glance: { endpoint: "http://10.7.20.114:9292", serviceName: "glance", endpointType: "internal" },
         },
+        adopt: false,
     }, over);
 }
 

@@ -203,7 +203,8 @@ describe("octavia.conf merge on awkward files", () => {
         "duplicate sections and keys (oslo.config takes the last)":
             "[health_manager]\nbind_ip = 10.0.0.1\n\n[controller_worker]\namp_flavor_id = 1\n\n[health_manager]\nbind_ip = 10.0.0.2\nbind_port = 6000\n",
         "continuation lines": "[health_manager]\ncontroller_ip_port_list = 10.0.0.1:5555,\n  10.0.0.2:5555\nbind_port = 5555\n",
-        "colon separators and odd spacing": "[health_manager]\nbind_ip:10.0.0.1\n   \nheartbeat_key   =   old   \n",
+        // (A heartbeat key set by hand to another value is refused, not merged: adopt.host.test.ts.)
+        "colon separators and odd spacing": "[health_manager]\nbind_ip:10.0.0.1\n   \nbind_port   =   6000   \n",
         "upper-case section names": "[Health_Manager]\nbind_ip = 10.0.0.1\n[NEUTRON]\nregion_name = RegionOne\n",
         "keys only as commented samples": "[health_manager]\n#bind_ip = 127.0.0.1\n# bind_port = 5555\n\n[neutron]\n#endpoint = <None>\n",
     };

@@ -133,7 +133,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
 
         // The boot unit, its helper and the enablement symlink.
         expect(await node.readFile(NODE_PATHS.unitFile)).toBe(persistenceUnitText());
-        const ohm0Params = { bridge: "br-int", portId: PORT.id, mac: PORT.mac, ip: PORT.ip, prefixLength: 24, addressing: "static" as const, hostname: args.controller.hostname };
+        const ohm0Params = { bridge: "br-int", portId: PORT.id, mac: PORT.mac, ip: PORT.ip, prefixLength: 24, addressing: "static" as const, hostname: args.controller.hostname, adopt: false };
         expect(await node.readFile(NODE_PATHS.helper)).toBe(persistenceHelperText({ ohm0: ohm0Params, heartbeatPort: 5555 }));
         expect(after.files[NODE_PATHS.helper]).toMatch(/^f 755 0:0 /);
         expect(after.files[`/etc/systemd/system/multi-user.target.wants/${NODE_PATHS.unitName}`]).toBe(`l 777 0:0 -> ${NODE_PATHS.unitFile}`);

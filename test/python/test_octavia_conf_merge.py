@@ -93,10 +93,11 @@ class Workdir(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir)
 
-    def run_program(self, action, settings=SETTINGS, secrets=None):
+    def run_program(self, action, settings=SETTINGS, secrets=None, adopt=None):
         stdin = json.dumps({"heartbeat_key": HOSTILE} if secrets is None else secrets) + "\n"
+        extra = [] if adopt is None else ["1" if adopt else "0"]
         return subprocess.run(
-            [sys.executable, PROGRAM, action, self.conf, self.state, self.backup, self.pending, json.dumps(settings)],
+            [sys.executable, PROGRAM, action, self.conf, self.state, self.backup, self.pending, json.dumps(settings)] + extra,
             input=stdin.encode(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
         )
 
@@ -243,6 +244,103 @@ class Secrets(Workdir):
         self.assertIn(b"tricircle-lbaas: error:", r.stderr)
         self.assertNotIn(b"k#e;y", r.stderr)
         self.assertNotIn(b"Traceback", r.stderr)
+
+
+NET = "8acc6c02-66aa-4c0a-92bb-2a7a9c184ab1"
+SG = "e4282699-43fd-4cb5-a709-cfaf213640f5"
+GUARDED = [
+    {"section": "health_manager", "key": "bind_ip", "value": "192.168.10.6"},
+    {"section": "health_manager", "key": "heartbeat_key", "secret": "heartbeat_key", "guarded": True},
+    {"section": "controller_worker", "key": "amp_boot_network_list", "value": NET, "guarded": True},
+    {"section": "controller_worker", "key": "amp_secgroup_list", "value": SG, "guarded": True},
+    {"section": "neutron", "key": "region_name", "value": "CentralRegion"},
+]
+GUIDE_KEY = "insecure-guide-key"
+# As an operator following the guide writes it: no blanks around some separators, a colon, the stack's values.
+BY_HAND = ("[DEFAULT]\ndebug = True\n\n[health_manager]\nbind_ip=192.168.10.6\nheartbeat_key = " + GUIDE_KEY + "\n\n"
+           "[controller_worker]\namp_boot_network_list=" + NET + "\namp_secgroup_list: " + SG + "\n\n"
+           "[neutron]\nregion_name = CentralRegion\n")
+
+
+class Adoption(Workdir):
+    """A node set up by hand: equal values are kept as written, guarded values that differ are refused."""
+
+    def apply(self, adopt, key=GUIDE_KEY, settings=GUARDED):
+        return self.run_program("apply", settings=settings, secrets={"heartbeat_key": key}, adopt=adopt)
+
+    def test_equal_values_are_kept_as_written_nothing_is_rewritten_and_restore_changes_nothing(self):
+        for adopt in (True, False):
+            with self.subTest(adopt=adopt):
+                self.write(BY_HAND)
+                inode = os.stat(self.conf).st_ino
+                r = self.apply(adopt)
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                self.assertEqual(self.read(), BY_HAND)
+                self.assertEqual(os.stat(self.conf).st_ino, inode, "not even rewritten")
+                self.assertFalse(os.path.exists(self.pending), "no restart")
+                self.assertFalse(os.path.exists(self.backup))
+                self.assertNotIn(b"set [", r.stderr)
+                r = self.run_program("restore")
+                self.assertEqual(r.returncode, 0, r.stderr.decode())
+                self.assertEqual(self.read(), BY_HAND)
+                self.assertEqual(os.stat(self.conf).st_ino, inode)
+                self.assertFalse(os.path.exists(self.pending), "no restart on restore either")
+                self.assertFalse(os.path.exists(self.state))
+
+    def test_an_unguarded_key_set_otherwise_is_still_merged(self):
+        self.write(BY_HAND.replace("bind_ip=192.168.10.6", "bind_ip = 0.0.0.0"))
+        r = self.apply(True)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("bind_ip = 192.168.10.6\n", self.read())
+        self.assertTrue(os.path.exists(self.pending))
+        self.ok("restore", secrets={"heartbeat_key": GUIDE_KEY}, settings=GUARDED)
+        self.assertEqual(self.read(), BY_HAND.replace("bind_ip=192.168.10.6", "bind_ip = 0.0.0.0"))
+
+    def test_another_network_and_group_are_refused_naming_file_section_key_and_both_values(self):
+        other_net, other_sg = "11111111-2222-3333-4444-555555555555", "66666666-7777-8888-9999-000000000000"
+        text = BY_HAND.replace(NET, other_net).replace(SG, other_sg)
+        for adopt, words in ((False, b"set by hand"), (True, b"contradict the plane being adopted")):
+            with self.subTest(adopt=adopt):
+                self.write(text)
+                r = self.apply(adopt)
+                self.assertEqual(r.returncode, 1)
+                err = r.stderr
+                self.assertIn(self.conf.encode(), err)
+                self.assertIn(('[controller_worker] amp_boot_network_list is "%s", the stack\'s is "%s"' % (other_net, NET)).encode(), err)
+                self.assertIn(('[controller_worker] amp_secgroup_list is "%s", the stack\'s is "%s"' % (other_sg, SG)).encode(), err)
+                self.assertIn(words, err)
+                self.assertIn(b"tricircle-lbaas:adopt: true", err)
+                self.assertEqual(self.read(), text, "nothing written")
+                self.assertFalse(os.path.exists(self.state), "not even the record")
+                self.assertFalse(os.path.exists(self.pending))
+
+    def test_another_heartbeat_key_is_refused_without_showing_either_key(self):
+        self.write(BY_HAND)
+        for adopt in (True, False):
+            with self.subTest(adopt=adopt):
+                r = self.apply(adopt, key="the-stack's-own-key")
+                self.assertEqual(r.returncode, 1)
+                self.assertIn(b"[health_manager] heartbeat_key holds another key than the stack's (compared by SHA-256, not shown)", r.stderr)
+                self.assertNotIn(GUIDE_KEY.encode(), r.stdout + r.stderr)
+                self.assertNotIn(b"the-stack's-own-key", r.stdout + r.stderr)
+                self.assertEqual(self.read(), BY_HAND)
+                self.assertFalse(os.path.exists(self.state))
+
+    def test_empty_guarded_values_are_filled_in(self):
+        self.write("[controller_worker]\namp_boot_network_list =\namp_secgroup_list =\n")
+        r = self.apply(False)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("amp_boot_network_list = " + NET + "\n", self.read())
+
+    def test_a_value_the_stack_set_itself_is_updated_not_refused(self):
+        self.write(BY_HAND.replace(NET, ""))
+        self.assertEqual(self.apply(False).returncode, 0)
+        moved = [dict(s, value="11111111-2222-3333-4444-555555555555") if s["key"] == "amp_boot_network_list" else s for s in GUARDED]
+        r = self.apply(False, settings=moved)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertIn("amp_boot_network_list = 11111111-2222-3333-4444-555555555555\n", self.read())
+        self.ok("restore", secrets={"heartbeat_key": GUIDE_KEY}, settings=moved)
+        self.assertEqual(self.read(), BY_HAND.replace(NET, ""))
 
 
 if __name__ == "__main__":

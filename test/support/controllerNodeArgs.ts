@@ -24,6 +24,7 @@ export interface FlatNodeArgs {
     mgmtNetworkId: string;
     amphoraSecurityGroupId: string;
     octavia: ControllerNodeArgs["region"]["octavia"];
+    adopt: boolean;
 }
 
 export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
@@ -45,5 +46,6 @@ export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNod
         controllerIpPortList: v.controllerIpPortList,
         mgmtNetworkId: v.mgmtNetworkId,
         amphoraSecurityGroupId: v.amphoraSecurityGroupId,
+        adopt: v.adopt,
     };
 }

@@ -6,7 +6,7 @@ import { driftReport, nodeDriftProvider, parseNodeCheck, repairMarker } from "..
 import { octaviaSettings } from "../../components/node/octaviaConf";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
-const ohm0 = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static" as const, hostname: "node1" };
+const ohm0 = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static" as const, hostname: "node1", adopt: false };
 const settings = octaviaSettings({
     region: "RegionOne",
     centralRegion: "CentralRegion",
@@ -33,8 +33,10 @@ describe("the drift check's text and input", () => {
         const stdin = JSON.parse(nodeCheckStdin({ heartbeatKey: key }));
         expect(stdin.sha256.heartbeat_key).toMatch(/^[0-9a-f]{64}$/);
         expect(JSON.stringify(stdin)).not.toContain(key);
-        // The converging entry points of the other scripts are defined (shared functions) but never called.
-        const calls = script.split("\n").filter((l) => /^\s*(tlb_ohm0_up|tlb_firewall_up|tlb_firewall_down|tlb_octavia_conf_apply|tlb_persistence_install)\s*$/.test(l));
+        // The entry points of the other scripts are defined (shared functions) but never called: the script's own
+        // top-level lines (function bodies are indented; one entry point may call another inside its body).
+        const entryPoints = "tlb_ohm0_up|tlb_ohm0_remove|tlb_firewall_up|tlb_firewall_down|tlb_firewall_remove|tlb_octavia_conf_apply|tlb_octavia_conf_restore|tlb_persistence_install|tlb_persistence_remove";
+        const calls = script.split("\n").filter((l) => new RegExp(`^(${entryPoints})\\s*(;.*)?$`).test(l));
         expect(calls).toEqual([]);
     });
 

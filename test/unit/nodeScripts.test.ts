@@ -25,7 +25,7 @@ const HEARTBEAT_KEY = "unit-test-heartbeat-key#;=\"'\\$";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-private-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl node1";
 
-const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1" };
+const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false };
 const dhcpParams: OHm0Params = { ...staticParams, addressing: "dhcp" };
 
 const guideSettings = octaviaSettings({
@@ -50,9 +50,9 @@ function allScripts(): Record<string, string> {
     };
     add("o-hm0 static", ohm0Scripts(staticParams));
     add("o-hm0 dhcp", ohm0Scripts(dhcpParams));
-    add("firewall", firewallScripts(5555));
+    add("firewall", firewallScripts(5555, false));
     add("persistence", persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }));
-    add("octavia.conf", octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings: guideSettings }));
+    add("octavia.conf", octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings: guideSettings, adopt: false }));
     return out;
 }
 
@@ -78,7 +78,7 @@ describe("generated scripts", () => {
         const create = innerScript(ohm0Scripts(staticParams).create);
         for (const file of ["prelude.sh", "ohm0.sh"]) expect(create).toContain(shellPiece(nodeAsset(file)));
         expect(create).not.toContain("# shellcheck shell=bash");
-        expect(innerScript(firewallScripts(5555).create)).toContain(shellPiece(nodeAsset("firewall.sh")));
+        expect(innerScript(firewallScripts(5555, false).create)).toContain(shellPiece(nodeAsset("firewall.sh")));
         const persistence = innerScript(persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }).create);
         expect(persistence).toContain(shellPiece(nodeAsset("persistence.sh")));
         expect(persistence).toContain(nodeAsset("tricircle-lbaas-o-hm0.service"));
@@ -87,7 +87,7 @@ describe("generated scripts", () => {
         expect(helper).toContain(nodeAsset("dhclient-script.sh"));
         expect(helper).toContain(nodeAsset("dhclient-o-hm0.conf"));
         expect(helper.endsWith(`${shellPiece(nodeAsset("o-hm0-helper.sh"))}\n`)).toBe(true);
-        const conf = innerScript(octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: guideSettings }).create);
+        const conf = innerScript(octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: guideSettings, adopt: false }).create);
         expect(conf).toContain(shellPiece(nodeAsset("octavia-conf.sh")));
         expect(conf).toContain(`3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n`);
         expect(OCTAVIA_CONF_MERGE_PROGRAM).toBe(nodeAsset("octavia_conf_merge.py"));
@@ -144,7 +144,7 @@ describe("shellQuote", () => {
         const restart = `echo "$(touch /tmp/pwned)" '; reboot; '`;
         const region = `Region'One $(reboot)`;
         const settings = octaviaSettings({ ...baseValues(), region });
-        const script = innerScript(octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: restart, settings }).create);
+        const script = innerScript(octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: restart, settings, adopt: false }).create);
         const lines = script.split("\n").filter((l) => /^TLB_(RESTART|SETTINGS)=/.test(l));
         const values = execFileSync("bash", ["-c", `${lines.join("\n")}\nprintf '%s\\0%s' "$TLB_RESTART" "$TLB_SETTINGS"`]).toString().split("\0");
         expect(values).toEqual([restart, JSON.stringify(settings)]);
@@ -188,15 +188,15 @@ describe("validation", () => {
     });
 
     it.each([0, 65536, 1.5])("firewall rejects port %s", (port) => {
-        expect(() => firewallScripts(port)).toThrow(/healthManager.port/);
+        expect(() => firewallScripts(port, false)).toThrow(/healthManager.port/);
     });
 
     const BAD_CONF: [string, () => unknown, RegExp][] = [
-        ["a relative config path", () => octaviaConfScripts({ configFile: "octavia.conf", restartCommand: "true", settings: guideSettings }), /octavia.configFile/],
-        ["a config path with ..", () => octaviaConfScripts({ configFile: "/etc/../tmp/x.conf", restartCommand: "true", settings: guideSettings }), /octavia.configFile/],
-        ["a two-line restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true\nreboot", settings: guideSettings }), /single line/],
-        ["an empty restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: " ", settings: guideSettings }), /must not be empty/],
-        ["a setting given twice", () => octaviaConfScripts({ configFile: "/a.conf", restartCommand: "true", settings: [...guideSettings, guideSettings[0]] }), /given twice/],
+        ["a relative config path", () => octaviaConfScripts({ configFile: "octavia.conf", restartCommand: "true", settings: guideSettings, adopt: false }), /octavia.configFile/],
+        ["a config path with ..", () => octaviaConfScripts({ configFile: "/etc/../tmp/x.conf", restartCommand: "true", settings: guideSettings, adopt: false }), /octavia.configFile/],
+        ["a two-line restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true\nreboot", settings: guideSettings, adopt: false }), /single line/],
+        ["an empty restart command", () => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: " ", settings: guideSettings, adopt: false }), /must not be empty/],
+        ["a setting given twice", () => octaviaConfScripts({ configFile: "/a.conf", restartCommand: "true", settings: [...guideSettings, guideSettings[0]], adopt: false }), /given twice/],
         ["a newline in a region name", () => octaviaSettings({ ...baseValues(), region: "Region\nOne" }), /single line/],
         ["a malformed controller_ip_port_list", () => octaviaSettings({ ...baseValues(), controllerIpPortList: "192.168.10.6:5555, 192.168.10.7:5555" }), /controller_ip_port_list/],
         ["a network id that is not a UUID", () => octaviaSettings({ ...baseValues(), mgmtNetworkId: "lb-mgmt-net1" }), /amp_boot_network_list/],
@@ -266,6 +266,7 @@ function nodeArgs(over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
         mgmtNetworkId: NET_ID,
         amphoraSecurityGroupId: SG_ID,
         octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'" },
+        adopt: false,
     }, over);
 }
 
@@ -327,17 +328,44 @@ describe("ControllerNode (Pulumi mocks)", () => {
         const { commands } = await build("n2", nodeArgs());
         expect(commands.ohm0.create).toBe(ohm0Scripts(staticParams).create);
         expect(commands.ohm0.delete).toBe(ohm0Scripts(staticParams).delete);
-        expect(commands.firewall.create).toBe(firewallScripts(5555).create);
+        expect(commands.firewall.create).toBe(firewallScripts(5555, false).create);
         expect(commands.persistence.create).toBe(persistenceScripts({ ohm0: staticParams, heartbeatPort: 5555 }).create);
         const settings = octaviaSettings({ ...baseValues(), controllerIpPortList: "192.168.10.6:5555,192.168.20.6:5555" });
         expect(commands["octavia-conf"].create).toBe(
-            octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings }).create,
+            octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings, adopt: false }).create,
         );
         for (const c of Object.values(commands)) {
             expect(c.update).toBe(c.create);
             expect(c.addPreviousOutputInEnv).toBe(false);
             expect(c.logging).toBe("stdoutAndStderr");
         }
+    });
+
+    it.each([false, true])("hands adopt=%s to every program that acts on it, once, as TLB_ADOPT", async (adopt) => {
+        const { commands } = await build(`n-adopt-${adopt}`, nodeArgs({ adopt }));
+        const want = `TLB_ADOPT='${adopt ? 1 : 0}'`;
+        const assigned = (text: string) => renderedVariables(text).filter((l) => l.startsWith("TLB_ADOPT="));
+        for (const concern of ["ohm0", "firewall", "octavia-conf"]) {
+            expect(assigned(String(commands[concern].create)), concern).toEqual([want]);
+            expect(assigned(String(commands[concern].delete)), concern).toEqual([want]);
+        }
+        // The boot helper redoes o-hm0 and the firewall: it must adopt as the commands did.
+        const helper = persistenceHelperText({ ohm0: { ...staticParams, adopt }, heartbeatPort: 5555 });
+        expect(helper.split("\n").filter((l) => l.startsWith("TLB_ADOPT="))).toEqual([want]);
+        expect(String(commands.persistence.create)).toContain(`\n${want}\n`);
+        expect(commands.ohm0.create).toBe(ohm0Scripts({ ...staticParams, adopt }).create);
+        expect(commands.firewall.create).toBe(firewallScripts(5555, adopt).create);
+        // The merge program gets it as its last argument.
+        expect(innerScript(String(commands["octavia-conf"].create))).toContain('"$TLB_SETTINGS" "$TLB_ADOPT"');
+    });
+
+    it("marks the settings that tie octavia.conf to one management plane, and only those", () => {
+        const guarded = guideSettings.filter((s) => s.guarded).map((s) => `${s.section}.${s.key}`);
+        expect(guarded).toEqual(["health_manager.heartbeat_key", "controller_worker.amp_boot_network_list", "controller_worker.amp_secgroup_list"]);
+    });
+
+    it("refuses an adopt that is not a boolean", () => {
+        expect(() => ohm0Scripts({ ...staticParams, adopt: "yes" as unknown as boolean })).toThrow(/adopt/);
     });
 
     it("keeps the heartbeat key and the private key secret, and out of every command text", async () => {

@@ -229,10 +229,10 @@ describe("cross-field rules (pure)", () => {
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 const NET_ID = "8acc6c02-66aa-4c0a-92bb-2a7a9c184ab1";
 const SG_ID = "e4282699-43fd-4cb5-a709-cfaf213640f5";
-const ohm0 = (over: Partial<OHm0Params>) => ohm0Scripts({ bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", ...over });
+const ohm0 = (over: Partial<OHm0Params>) => ohm0Scripts({ bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, ...over });
 const settings = (over: Record<string, unknown>) =>
     octaviaSettings({ region: "RegionOne", centralRegion: "CentralRegion", bindIp: "192.168.10.6", bindPort: 5555, controllerIpPortList: "192.168.10.6:5555", mgmtNetworkId: NET_ID, amphoraSecurityGroupId: SG_ID, ...over });
-const conf = (over: Record<string, unknown>) => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: settings({}), ...over });
+const conf = (over: Record<string, unknown>) => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: settings({}), adopt: false, ...over });
 const nodeArgs = (over: Partial<FlatNodeArgs>): ControllerNodeArgs =>
     controllerNodeArgs({
     region: "RegionOne",
@@ -254,6 +254,7 @@ const nodeArgs = (over: Partial<FlatNodeArgs>): ControllerNodeArgs =>
     mgmtNetworkId: NET_ID,
     amphoraSecurityGroupId: SG_ID,
     octavia: { configFile: "/etc/octavia/octavia.conf", restartCommand: "true" },
+    adopt: false,
     }, over);
 
 interface Field {
@@ -360,7 +361,7 @@ const FIELDS: Field[] = [
     {
         path: ["healthManager", "port"],
         set: (ns, v) => (ns.healthManager.port = v),
-        generate: [(v) => firewallScripts(v), (v) => settings({ bindPort: v }), (v) => checkControllerNodeArgs(nodeArgs({ heartbeatPort: v }))],
+        generate: [(v) => firewallScripts(v, false), (v) => settings({ bindPort: v }), (v) => checkControllerNodeArgs(nodeArgs({ heartbeatPort: v }))],
         values: fc.oneof(fc.integer({ min: -2, max: 70000 }), edges(0, 1, 65535, 65536, 2.5)),
     },
     {

@@ -7,7 +7,7 @@
 tlb_drift() { printf 'DRIFT %s %s\n' "$1" "$2"; }
 
 tlb_check_ohm0() {
-  local bridge kv got mac addresses routes flags
+  local bridge kv got mac addresses routes flags found=0 expected
   if ! ovs-vsctl --timeout=5 show >/dev/null 2>&1; then
     tlb_drift ohm0 "Open vSwitch does not answer on $(tlb_host)"
     return 0
@@ -18,8 +18,14 @@ tlb_check_ohm0() {
     return 0
   fi
   [ "$bridge" = "$TLB_BRIDGE" ] || tlb_drift ohm0 "o-hm0 is on bridge $bridge, not $TLB_BRIDGE"
-  for kv in "type=internal" "mac=$TLB_MAC" "external_ids:iface-status=active" "external_ids:attached-mac=$TLB_MAC" \
-    "external_ids:iface-id=$TLB_PORT_ID" "external_ids:skip_cleanup=true"; do
+  [ "$(tlb_ohm0_origin)" = found ] && found=1
+  # An adopted o-hm0's row is the operator's: only the port's identity on it is the stack's promise.
+  expected=("external_ids:iface-id=$TLB_PORT_ID")
+  if [ "$found" = 0 ]; then
+    expected+=("type=internal" "mac=$TLB_MAC" "external_ids:iface-status=active" "external_ids:attached-mac=$TLB_MAC"
+      "external_ids:skip_cleanup=true")
+  fi
+  for kv in "${expected[@]}"; do
     got=$(tlb_ovs_get "${kv%%=*}")
     [ "$got" = "${kv#*=}" ] || tlb_drift ohm0 "o-hm0's ${kv%%=*} is '${got}', not '${kv#*=}'"
   done
@@ -40,18 +46,22 @@ tlb_check_ohm0() {
     tlb_drift ohm0 "o-hm0 has address(es) '${addresses:-none}', not $TLB_ADDRESS/$TLB_PREFIX"
   routes="$(ip -4 route show default dev o-hm0 2>/dev/null)$(ip -6 route show default dev o-hm0 2>/dev/null)"
   [ -z "$routes" ] || tlb_drift ohm0 "a default route points at o-hm0"
-  if [ "$TLB_ADDRESSING" = dhcp ] && ! tlb_dhclient_running; then
+  # On an adopted o-hm0 the operator's dhclient may hold the lease.
+  if [ "$TLB_ADDRESSING" = dhcp ] && ! tlb_dhclient_running && { [ "$found" = 0 ] || [ -z "$(tlb_ohm0_dhclients)" ]; }; then
     tlb_drift ohm0 "no dhclient holds o-hm0's lease"
   fi
   return 0
 }
 
 tlb_check_firewall() {
-  local table
+  local table found
+  found=$(tlb_fw_found_tables)
   for table in iptables ip6tables; do
     command -v "$table" >/dev/null 2>&1 || continue
-    "$table" -w "$TLB_FW_WAIT" -C INPUT -i o-hm0 -p udp --dport "$TLB_HM_PORT" -m comment --comment "$TLB_FW_COMMENT" -j ACCEPT 2>/dev/null ||
-      tlb_drift firewall "$table has no rule accepting UDP $TLB_HM_PORT on o-hm0"
+    tlb_fw_our_rule_exists "$table" && continue
+    # The operator's rule that an adopting create found counts as the rule.
+    grep -qxF -- "$table" <<<"$found" && tlb_fw_plain_rule_exists "$table" && continue
+    tlb_drift firewall "$table has no rule accepting UDP $TLB_HM_PORT on o-hm0"
   done
   return 0
 }

@@ -26,7 +26,8 @@ tlb_octavia_conf_prepare() {
 tlb_octavia_conf_apply() {
   tlb_octavia_conf_prepare
   [ -f "$TLB_CONF" ] || tlb_fail "$TLB_CONF does not exist on $(tlb_host): is Octavia installed there? (octavia.configFile)"
-  tlb_merge apply "$TLB_CONF" "$TLB_STATE" "$TLB_BACKUP" "$TLB_PENDING" "$TLB_SETTINGS"
+  # Refuses, before writing anything, a guarded value set by hand to something else (the merge program's apply).
+  tlb_merge apply "$TLB_CONF" "$TLB_STATE" "$TLB_BACKUP" "$TLB_PENDING" "$TLB_SETTINGS" "$TLB_ADOPT"
   tlb_restart_octavia_if_pending
   echo "OCTAVIA_CONF ok"
 }

@@ -1,16 +1,22 @@
 #!/usr/bin/python3
 """Merges the stack's settings into octavia.conf on a controller node, and takes them out again.
 
-Run by octavia-conf.sh as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS` (the program
+Run by octavia-conf.sh as `python3 /dev/fd/3 apply|restore CONF STATE BACKUP PENDING SETTINGS [ADOPT]` (the program
 travels in the command's text; it is never installed on the node). Secret values are read from standard input,
 as a JSON object, never from the arguments.
 
-apply: records, on the first run only, each key's original lines (or their absence) in STATE; restores keys that
+apply: first looks: a guarded setting (one that ties Octavia to a management plane: `"guarded": true`) that the file
+  already holds, not empty, with another value, and that the stack did not set (no record in STATE), is refused
+  before anything is written, naming the file, section and key and, unless secret, both values (a secret is
+  compared by SHA-256 and never shown). ADOPT ("1": the node was set up by hand and is being taken over) changes
+  only the wording: such a value then contradicts the adopted plane. Then it records, on the first run only, each key's original lines (or their absence) in STATE; restores keys that
   earlier runs set and this one no longer does; sets every key of SETTINGS in place (the last assignment in the
   last instance of its section, as oslo.config reads it), or adds it after its commented-out sample line / at the
   end of its section, or adds the section; writes BACKUP (the file before the stack first changed it), then the
   file itself through a temporary file and a rename, with the original mode and owner; touches PENDING so the
-  caller restarts Octavia. Nothing is written when nothing changes.
+  caller restarts Octavia. A key that already holds the value (written `key = value`, `key=value` or `key: value`,
+  as the stack would write the value) is left as it is, so nothing is written, and Octavia not restarted, when
+  nothing changes.
 restore: puts the recorded lines back, removes added keys and sections, removes STATE, and BACKUP when the
   restored file equals it.
 check: reads only. Prints `DIFFERS [section] key ...` for each setting the file does not hold as the stack set it
@@ -40,7 +46,7 @@ PREFIX = "tricircle-lbaas: "
 
 
 class Refusal(Exception):
-    """A problem reported in one line; its text never contains a configuration value."""
+    """A problem reported in one line; its text never contains a secret value."""
 
 
 def note(message):
@@ -191,7 +197,7 @@ def set_key(lines, state, section, key, value):
         if record is None:
             state["keys"].append({"section": section, "key": key, "original": block})
         new = render(key, value, ending(block[-1]))
-        if block == [new]:
+        if block == [new] or raw_value(lines, hit) == encode(value):
             return False
         lines[hit["start"]:hit["end"]] = [new]
         return True
@@ -339,22 +345,60 @@ def wanted_settings(settings_json):
             raise Refusal(label + ": the value is not a string")
         if "\r" in value or "\n" in value or "\0" in value:
             raise Refusal(label + ": the value must be one line (oslo.config ends a value at a line break)")
-        wanted.append((s["section"], s["key"], value, "secret" in s))
+        wanted.append((s["section"], s["key"], value, "secret" in s, bool(s.get("guarded"))))
     return wanted
 
 
-def apply(conf, state_path, backup, pending, settings_json):
+def sha256(text):
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def refuse_foreign(conf, lines, state, wanted, adopt):
+    """Refuses guarded settings that the file holds with another value the stack did not write; changes nothing."""
+    sections, keys = parse(lines)
+    problems = []
+    for section, key, value, secret, guarded in wanted:
+        if not guarded or (state is not None and find_record(state, section, key) is not None):
+            continue
+        hit = find_key(keys, section, key)
+        if hit is None:
+            continue
+        got = value_of(lines, hit)
+        if got == "":
+            continue
+        label = "[%s] %s" % (section, key)
+        if secret:
+            if got is None or sha256(got) != sha256(value):
+                problems.append("%s holds another key than the stack's (compared by SHA-256, not shown)" % label)
+        elif got is None:
+            problems.append("%s spans several lines, the stack's value is %s" % (label, json.dumps(value)))
+        elif got != value:
+            problems.append("%s is %s, the stack's is %s" % (label, json.dumps(got), json.dumps(value)))
+    if not problems:
+        return
+    if adopt:
+        why = ("they contradict the plane being adopted (tricircle-lbaas:adopt: true takes over a node whose values are "
+               "the stack's): the amphorae booted with them would be lost; nothing was changed")
+    else:
+        why = ("they were set by hand, not by this stack, for a management plane that running amphorae may use; nothing "
+               "was changed: clear them if that plane is gone, or, to take over a node set up by hand, give the stack "
+               "the same network, group and key and set tricircle-lbaas:adopt: true")
+    raise Refusal("%s: %s: %s" % (conf, "; ".join(problems), why))
+
+
+def apply(conf, state_path, backup, pending, settings_json, adopt=False):
     wanted = wanted_settings(settings_json)
     target, info, raw, text = read_config(conf)
     lines = split_lines(text)
     state = load_state(state_path)
+    if state is not None and state["config"] != conf:
+        raise Refusal(state_path + " records changes to " + state["config"] + ", not " + conf)
+    refuse_foreign(conf, lines, state, wanted, adopt)
     if state is None:
         state = {"version": 1, "config": conf, "keys": [], "sections": [], "eof_newline_added": False,
                  "eof_line": lines[-1].rstrip("\r\n") if lines else ""}
-    elif state["config"] != conf:
-        raise Refusal(state_path + " records changes to " + state["config"] + ", not " + conf)
-    wanted_keys = set((norm_section(s), k) for s, k, _, _ in wanted)
-    wanted_sections = set(norm_section(s) for s, _, _, _ in wanted)
+    wanted_keys = set((norm_section(s), k) for s, k, _, _, _ in wanted)
+    wanted_sections = set(norm_section(s) for s, _, _, _, _ in wanted)
     for record in list(reversed(state["keys"])):
         if (norm_section(record["section"]), record["key"]) not in wanted_keys:
             restore_key(lines, state, record)
@@ -363,7 +407,7 @@ def apply(conf, state_path, backup, pending, settings_json):
     for record in list(reversed(state["sections"])):
         if norm_section(record["name"]) not in wanted_sections and remove_created_section(lines, record):
             state["sections"].remove(record)
-    for section, key, value, secret in wanted:
+    for section, key, value, secret, _ in wanted:
         if set_key(lines, state, section, key, value):
             note("set [%s] %s = %s" % (section, key, "(secret)" if secret else value))
     new_text = "".join(lines)
@@ -420,15 +464,21 @@ def decode(raw):
     return text.replace("\\$", "$")
 
 
-def value_of(lines, hit):
-    """The value of a one-line assignment as oslo.config reads it; None for a multi-line one."""
+def raw_value(lines, hit):
+    """The text after the separator of a one-line assignment, without outer blanks; None for a multi-line one."""
     if hit["end"] - hit["start"] != 1:
         return None
     line = lines[hit["start"]].rstrip("\r\n")
     equal = line.find("=")
     colon = line.find(":")
     cut = equal if colon < 0 or 0 <= equal < colon else colon
-    return decode(line[cut + 1:])
+    return line[cut + 1:].strip()
+
+
+def value_of(lines, hit):
+    """The value of a one-line assignment as oslo.config reads it; None for a multi-line one."""
+    raw = raw_value(lines, hit)
+    return None if raw is None else decode(raw)
 
 
 def check(conf, settings_json):
@@ -449,7 +499,7 @@ def check(conf, settings_json):
             want = hashes.get(s["secret"])
             if want is None:
                 raise Refusal("standard input has no hash for " + label)
-            if got is None or hashlib.sha256(got.encode("utf-8", "surrogateescape")).hexdigest() != want:
+            if got is None or sha256(got) != want:
                 print("DIFFERS %s differs from the stack's (secret, not shown)" % label)
         elif got != s["value"]:
             print("DIFFERS %s is %s, not %s" % (label, json.dumps(got), json.dumps(s["value"])))
@@ -457,9 +507,10 @@ def check(conf, settings_json):
 
 def main():
     action, conf, state_path, backup, pending, settings_json = sys.argv[1:7]
+    adopt = sys.argv[7:8] == ["1"]
     try:
         if action == "apply":
-            apply(conf, state_path, backup, pending, settings_json)
+            apply(conf, state_path, backup, pending, settings_json, adopt)
         elif action == "restore":
             restore(conf, state_path, backup, pending)
         elif action == "check":

@@ -53,6 +53,43 @@ tlb_check_mac_unused() {
   return 0
 }
 
+# Who made o-hm0, as recorded in TLB_OHM0_ORIGIN: "made" (this stack added it) or "found" (it was there, carrying
+# the port, and was adopted); empty when there is no record. The record is what tells the stack's own earlier work,
+# which a re-run converges and the delete removes, from a plane made by hand, which is refused unless adopted and
+# then left as it is, also by the delete.
+tlb_ohm0_origin() {
+  if [ -f "$TLB_OHM0_ORIGIN" ]; then cat -- "$TLB_OHM0_ORIGIN"; fi
+  return 0
+}
+
+tlb_ohm0_record_origin() {
+  # /var/lib exists: only the deepest directory is new, and it is the one that must be private.
+  # shellcheck disable=SC2174
+  mkdir -p -m 0700 -- "$TLB_STATE_DIR"
+  printf '%s\n' "$1" >"$TLB_OHM0_ORIGIN.tmp"
+  mv -f -- "$TLB_OHM0_ORIGIN.tmp" "$TLB_OHM0_ORIGIN"
+}
+
+# A node the stack configured before it kept the origin record: its other files are there (the octavia.conf record
+# in the state directory, the dhclient files in the configuration directory). A node set up by hand has none of them.
+tlb_stack_was_here() {
+  [ -d "$TLB_CONFIG_DIR" ] && return 0
+  [ -d "$TLB_STATE_DIR" ] && [ -n "$(ls -A -- "$TLB_STATE_DIR" 2>/dev/null)" ]
+}
+
+# Process ids of the dhclients for o-hm0 in this network namespace, whoever started them.
+tlb_ohm0_dhclients() {
+  local d own args
+  own=$(readlink /proc/self/ns/net 2>/dev/null) || own=""
+  for d in /proc/[0-9]*; do
+    [ "$(cat "$d/comm" 2>/dev/null)" = dhclient ] || continue
+    [ "$(readlink "$d/ns/net" 2>/dev/null)" = "$own" ] || continue
+    args=$(tr '\0' '\n' <"$d/cmdline" 2>/dev/null) || continue
+    grep -qx -- o-hm0 <<<"$args" && echo "${d#/proc/}"
+  done
+  return 0
+}
+
 tlb_ovs_get() {
   local v
   v=$(tlb_ovs --if-exists get Interface o-hm0 "$1" 2>/dev/null) || v=""
@@ -60,10 +97,57 @@ tlb_ovs_get() {
   printf '%s' "${v%\"}"
 }
 
+# Looks before changing anything: whose is the o-hm0 on this node, if there is one? Sets TLB_OHM0_FOUND to 1 for an
+# adopted o-hm0 (used as found from then on), 0 for the stack's own; fails, having changed nothing, for an o-hm0
+# that carries another port (adopt or not: one node serves one health-manager port) and, without adopt, for one
+# made by hand.
+tlb_ohm0_claim() {
+  local origin bridge iface_id attached device_mac=""
+  TLB_OHM0_FOUND=0
+  origin=$(tlb_ohm0_origin)
+  bridge=$(tlb_ovs port-to-br o-hm0 2>/dev/null) || bridge=""
+  if [ -z "$bridge" ] && [ ! -e /sys/class/net/o-hm0 ]; then
+    # Nothing there (first create, or the stack's or the operator's o-hm0 is gone): what the create adds is the stack's.
+    [ "$origin" = made ] || tlb_ohm0_record_origin made
+    return 0
+  fi
+  [ "$origin" = made ] && return 0
+  if [ -z "$origin" ] && tlb_stack_was_here; then
+    tlb_ohm0_record_origin made
+    return 0
+  fi
+  [ -n "$bridge" ] ||
+    tlb_fail "o-hm0 exists on $(tlb_host) but is no Open vSwitch port; it was not made by this stack and is left alone: remove it, or make it the guide's port on $TLB_BRIDGE"
+  [ "$bridge" = "$TLB_BRIDGE" ] ||
+    tlb_fail "o-hm0 already exists on bridge $bridge, not $TLB_BRIDGE; remove it (ovs-vsctl del-port $bridge o-hm0) or set ovsBridge to $bridge"
+  iface_id=$(tlb_ovs_get external_ids:iface-id)
+  attached=$(tlb_ovs_get external_ids:attached-mac)
+  [ -e /sys/class/net/o-hm0 ] && device_mac=$(cat /sys/class/net/o-hm0/address 2>/dev/null)
+  if [ "$iface_id" != "$TLB_PORT_ID" ]; then
+    tlb_fail "o-hm0 on $(tlb_host) carries external-ids:iface-id '${iface_id:-none}', not Neutron port $TLB_PORT_ID: this node already serves another health-manager port; the stack changes nothing here (adopt takes over only an o-hm0 that carries the stack's port)"
+  fi
+  if [ -n "$attached" ] && [ "$attached" != "$TLB_MAC" ]; then
+    tlb_fail "o-hm0 on $(tlb_host) carries external-ids:attached-mac $attached, not $TLB_MAC of Neutron port $TLB_PORT_ID: this node already serves another health-manager port; the stack changes nothing here"
+  fi
+  # After a reboot an adopted o-hm0 comes back with a random MAC: the record says it is the port's, the MAC is set again.
+  if [ "$origin" != found ] && [ -n "$device_mac" ] && [ "$device_mac" != "$TLB_MAC" ]; then
+    tlb_fail "o-hm0 on $(tlb_host) has MAC $device_mac, not $TLB_MAC of Neutron port $TLB_PORT_ID: this node already serves another health-manager port; the stack changes nothing here"
+  fi
+  if [ "$origin" != found ]; then
+    [ "$TLB_ADOPT" = 1 ] ||
+      tlb_fail "o-hm0 on $(tlb_host) already carries Neutron port $TLB_PORT_ID (iface-id and MAC $TLB_MAC) but was not made by this stack (no record in $TLB_STATE_DIR): it was set up by hand; set tricircle-lbaas:adopt: true to take it over as it is"
+    tlb_ohm0_record_origin found
+    tlb_note "o-hm0 on $TLB_BRIDGE already carries Neutron port $TLB_PORT_ID: adopted as found (no link, MAC or address change)"
+  fi
+  TLB_OHM0_FOUND=1
+}
+
 # The guide's ovs-vsctl line, plus the OVS "mac" column so ovs-vswitchd itself gives a
 # recreated device the port's MAC. Skipped when the row already says all of it.
 tlb_ohm0_port() {
   local current kv needed=0
+  # An adopted port row stays as the operator wrote it (the delete leaves it so); its identity was checked.
+  [ "${TLB_OHM0_FOUND:-0}" = 1 ] && return 0
   current=$(tlb_ovs port-to-br o-hm0 2>/dev/null) || current=""
   if [ -n "$current" ] && [ "$current" != "$TLB_BRIDGE" ]; then
     tlb_fail "o-hm0 already exists on bridge $current, not $TLB_BRIDGE; remove it (ovs-vsctl del-port $current o-hm0) or set ovsBridge to $current"
@@ -94,8 +178,9 @@ tlb_ohm0_link() {
     TLB_MAC_CHANGED=1
     tlb_note "o-hm0 MAC set to $TLB_MAC (was $mac)"
   fi
-  # Router advertisements on the management network must not give the controller a route.
-  if [ -w /proc/sys/net/ipv6/conf/o-hm0/accept_ra ] && [ "$(cat /proc/sys/net/ipv6/conf/o-hm0/accept_ra)" != 0 ]; then
+  # Router advertisements on the management network must not give the controller a route. (An adopted o-hm0 keeps
+  # its setting, which the delete could not give back; the verify below still refuses a default route on it.)
+  if [ "${TLB_OHM0_FOUND:-0}" = 0 ] && [ -w /proc/sys/net/ipv6/conf/o-hm0/accept_ra ] && [ "$(cat /proc/sys/net/ipv6/conf/o-hm0/accept_ra)" != 0 ]; then
     echo 0 >/proc/sys/net/ipv6/conf/o-hm0/accept_ra
   fi
   flags=$(ip -o link show dev o-hm0)
@@ -120,8 +205,13 @@ tlb_ohm0_drop_foreign_addresses() {
 
 tlb_ohm0_static() {
   local want="$TLB_ADDRESS/$TLB_PREFIX"
-  tlb_ohm0_drop_foreign_addresses "$want"
-  [ "$(tlb_global_addresses)" = "$want" ] && return 0
+  if [ "${TLB_OHM0_FOUND:-0}" = 1 ]; then
+    # On an adopted o-hm0 an address the operator added stays (the verify names it); the port's is added if missing.
+    if tlb_global_addresses | grep -qxF -- "$want"; then return 0; fi
+  else
+    tlb_ohm0_drop_foreign_addresses "$want"
+    [ "$(tlb_global_addresses)" = "$want" ] && return 0
+  fi
   if [ "$TLB_FAMILY" = 6 ]; then
     ip -6 addr add "$want" dev o-hm0 nodad
   else
@@ -150,8 +240,30 @@ tlb_dhclient_stop() {
   return 0
 }
 
+# The pids of dhclients for o-hm0 that this stack did not start (the operator's, on an adopted node).
+tlb_foreign_dhclients() {
+  local own="" pid
+  tlb_dhclient_running && own=$(cat "$TLB_DHCLIENT_PID")
+  for pid in $(tlb_ohm0_dhclients); do
+    [ "$pid" = "$own" ] || echo "$pid"
+  done
+  return 0
+}
+
 tlb_ohm0_dhcp() {
-  local want="$TLB_ADDRESS/$TLB_PREFIX"
+  local want="$TLB_ADDRESS/$TLB_PREFIX" foreign
+  # An adopted o-hm0 whose lease the operator's dhclient holds: that dhclient is left running and keeps renewing with
+  # its own configuration, and no second one starts. Taking its lease over would mean stopping it, and a dhclient
+  # that stops runs its script's STOP or RELEASE, which takes the address off o-hm0: heartbeats would be lost.
+  if [ "${TLB_OHM0_FOUND:-0}" = 1 ] && ! tlb_dhclient_running; then
+    foreign=$(tlb_foreign_dhclients | tr '\n' ' ')
+    if [ -n "$foreign" ]; then
+      [ "$(tlb_global_addresses)" = "$want" ] ||
+        tlb_fail "o-hm0 on $(tlb_host) has address(es) '$(tlb_global_addresses | tr '\n' ' ')' from a dhclient this stack did not start (pid ${foreign% }), not $want of Neutron port $TLB_PORT_ID; the stack starts no second dhclient"
+      tlb_note "o-hm0's lease is held by a dhclient this stack did not start (pid ${foreign% }); left running"
+      return 0
+    fi
+  fi
   mkdir -p -- "$TLB_CONFIG_DIR" "$TLB_STATE_DIR" "$TLB_RUN_DIR"
   tlb_write_dhclient_files
   if tlb_dhclient_running && [ "${TLB_MAC_CHANGED:-0}" = 0 ] && [ "$(tlb_global_addresses)" = "$want" ]; then
@@ -200,6 +312,7 @@ tlb_ohm0_up() {
   tlb_ovs_ready
   tlb_check_hostname
   tlb_check_mac_unused
+  tlb_ohm0_claim
   tlb_ohm0_port
   tlb_ohm0_link
   tlb_ohm0_address
@@ -208,6 +321,13 @@ tlb_ohm0_up() {
 
 # What the unit's ExecStop does: give the address back, keep the port.
 tlb_ohm0_release() {
+  if [ "$(tlb_ohm0_origin)" = found ]; then
+    # An adopted o-hm0 keeps its address: stop only a dhclient this stack started (after a reboot, say), by SIGKILL,
+    # which runs no script, so the address stays, as the operator had it.
+    if tlb_dhclient_running; then kill -9 "$(cat "$TLB_DHCLIENT_PID")" 2>/dev/null || true; fi
+    rm -f -- "$TLB_DHCLIENT_PID"
+    return 0
+  fi
   if [ "$TLB_ADDRESSING" = dhcp ]; then
     if tlb_dhclient_running; then
       timeout -k 5 15 dhclient -r -cf "$TLB_DHCLIENT_CONF" -sf "$TLB_DHCLIENT_SCRIPT" -lf "$TLB_DHCLIENT_LEASE" \
@@ -223,13 +343,16 @@ tlb_ohm0_release() {
 }
 
 tlb_ohm0_remove() {
-  local current
+  local current origin
+  origin=$(tlb_ohm0_origin)
   tlb_ohm0_release
   rm -f -- "$TLB_DHCLIENT_PID" "$TLB_DHCLIENT_LOG"
   tlb_remove_file "$TLB_DHCLIENT_LEASE"
   tlb_remove_file "$TLB_DHCLIENT_CONF"
   tlb_remove_file "$TLB_DHCLIENT_SCRIPT"
-  if ! command -v ovs-vsctl >/dev/null 2>&1; then
+  if [ "$origin" = found ]; then
+    tlb_note "o-hm0 was found carrying the port, not made by this stack: left as it is"
+  elif ! command -v ovs-vsctl >/dev/null 2>&1; then
     tlb_note "ovs-vsctl is not installed; no o-hm0 port to remove"
   else
     tlb_ovs_ready
@@ -241,6 +364,7 @@ tlb_ohm0_remove() {
       tlb_note "o-hm0 is on bridge $current, not $TLB_BRIDGE; left alone"
     fi
   fi
+  tlb_remove_file "$TLB_OHM0_ORIGIN"
   tlb_rmdir_if_empty "$TLB_RUN_DIR"
   tlb_rmdir_if_empty "$TLB_STATE_DIR"
   tlb_rmdir_if_empty "$TLB_CONFIG_DIR"
