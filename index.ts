@@ -46,6 +46,7 @@ async function deploy() {
         heartbeatPort: model.healthManager.port,
         neutronAccess: access,
         tenantId,
+        adopt: model.adopt,
     };
 
     const regional = Object.fromEntries(

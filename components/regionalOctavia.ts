@@ -84,7 +84,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                     controllerIpPortList,
                     mgmtNetworkId: mgmt.networkId,
                     amphoraSecurityGroupId: plane.groupIds.amphora,
-                    adopt: false,
+                    adopt: plane.adopt,
                 },
                 // o-hm0 takes over the port's identity on the host only once Neutron has it bound there.
                 { parent: this, dependsOn: [port] },

@@ -19,4 +19,6 @@ export interface ManagementPlane {
     neutronAccess: pulumi.Input<NeutronAccess>;
     /** Owner project id of the plane (`amphoraProject`: Octavia's project); unset: the credentials' project. */
     tenantId?: pulumi.Input<string>;
+    /** Take over what the cloud and the controllers already hold of the plane (`adopt`), instead of refusing it. */
+    adopt: boolean;
 }

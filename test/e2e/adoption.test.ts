@@ -2,8 +2,10 @@
 // and 2 run by hand with the openstack CLI (groups with the guide's world-open rules, a network and subnet per
 // region with the CLI's defaults, a health-manager port per controller bound to it in its local region), then the
 // stack on the same names: refused without `adopt`, taken over with it (imports, no second object of any name, the
-// same ids, address and MAC), and left as found by destroy. Names carry "e2e-adopt", so nothing else on the cloud
-// is the suite's.
+// same ids, address and MAC), and left as found by destroy. The controllers (namespaces of the host harness) get the
+// guide's steps 3 and 4 by hand too: o-hm0 on the port, the firewall rule, octavia.conf's values; the takeover must
+// not flap the link, move the address, double the rule, rewrite the file or restart Octavia. Names carry
+// "e2e-adopt", so nothing else on the cloud is the suite's.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +13,8 @@ import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { STACK_PLUGINS } from "../../tools/lib/engine";
 import * as engine from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
-import { BASELINE_NODE_CONF, HostNode, Lab, TEST_USER } from "../host/harness";
+import { octaviaSettings } from "../../components/node/octaviaConf";
+import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, OCTAVIA_CONF, restartCount, restartLog, TEST_USER } from "../host/harness";
 import { CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
 
 const P = "e2e-adopt-";
@@ -34,6 +37,81 @@ let made: HandMade;
 let before: string[];
 const stacks: { stack: Stack; backend: string; workDir: string }[] = [];
 let engineOutput = "";
+const HEARTBEAT_KEY = crypto.randomBytes(24).toString("hex");
+/** Each node as the operator left it, and its o-hm0, before the stack ever ran. */
+const handNodes = new Map<HostNode, { snapshot: NodeSnapshot; link: Link; conf: string; rulesV4: string[] }>();
+
+interface Link {
+    ifindex: number;
+    carrierChanges: number;
+    mac: string;
+    ifaceId: string;
+    addresses: string[];
+}
+
+async function link(node: HostNode): Promise<Link> {
+    const r = await node.sh(
+        [
+            "cat /sys/class/net/o-hm0/ifindex /sys/class/net/o-hm0/carrier_changes /sys/class/net/o-hm0/address",
+            "ovs-vsctl --timeout=10 get Interface o-hm0 external_ids:iface-id",
+            "ip -o addr show dev o-hm0 scope global | awk '{ print $4 }' | sort | tr '\\n' ' '",
+        ].join("\n"),
+        { check: true },
+    );
+    const [ifindex, carrier, mac, ifaceId, addresses] = r.stdout.split("\n");
+    return { ifindex: Number(ifindex), carrierChanges: Number(carrier), mac, ifaceId: ifaceId.replace(/"/g, ""), addresses: addresses.trim().split(" ").filter(Boolean) };
+}
+
+async function conf(node: HostNode): Promise<string> {
+    return (await node.exec(["cat", OCTAVIA_CONF], { check: true })).stdout;
+}
+
+async function rulesV4(node: HostNode): Promise<string[]> {
+    return (await node.exec(["iptables-save"], { check: true })).stdout.split("\n").filter((l) => l.includes("o-hm0"));
+}
+
+/** The node once the SSH sessions of the last run have ended (sshd reaps them within a moment). */
+async function settled(node: HostNode, want: NodeSnapshot): Promise<NodeSnapshot> {
+    let snap = await node.snapshot();
+    for (let i = 0; i < 20 && JSON.stringify(snap) !== JSON.stringify(want); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        snap = await node.snapshot();
+    }
+    return snap;
+}
+
+/**
+ * The guide's steps 3 and 4 on a controller, by hand: o-hm0 with the port's identity and address, the heartbeat
+ * rule (no comment), and octavia.conf with the values the guide has the operator write: the same the stack would.
+ */
+async function nodeByHand(node: HostNode, r: (typeof REGIONS)[number], port: { id: string; mac: string; ip: string }, network: string, group: string) {
+    await node.sh(
+        [
+            "ovs-vsctl --timeout=20 -- --may-exist add-port br-int o-hm0 -- set Interface o-hm0 type=internal" +
+                ` -- set Interface o-hm0 external-ids:iface-status=active -- set Interface o-hm0 external-ids:attached-mac=${port.mac}` +
+                ` -- set Interface o-hm0 external-ids:iface-id=${port.id} -- set Interface o-hm0 external-ids:skip_cleanup=true`,
+            "for i in $(seq 100); do [ -e /sys/class/net/o-hm0 ] && break; sleep 0.1; done",
+            `ip link set dev o-hm0 address ${port.mac}`,
+            "ip link set dev o-hm0 up",
+            `ip addr add ${port.ip}/24 dev o-hm0`,
+            "iptables -I INPUT -i o-hm0 -p udp --dport 5555 -j ACCEPT",
+        ].join("\n"),
+        { check: true },
+    );
+    const settings = octaviaSettings({
+        region: r.name,
+        centralRegion: "CentralRegion",
+        bindIp: port.ip,
+        bindPort: 5555,
+        controllerIpPortList: `${port.ip}:5555`,
+        mgmtNetworkId: network,
+        amphoraSecurityGroupId: group,
+    });
+    const sections = new Map<string, string[]>();
+    for (const s of settings) sections.set(s.section, [...(sections.get(s.section) ?? []), `${s.key} = ${"value" in s ? s.value : HEARTBEAT_KEY}`]);
+    const text = ["[DEFAULT]", "debug = True", "", ...[...sections].flatMap(([section, lines]) => [`[${section}]`, ...lines, ""])].join("\n");
+    await node.sh(`cat >${OCTAVIA_CONF} <<'EOF'\n${text}EOF`, { check: true });
+}
 
 /** The guide's commands, as an operator types them (no --remote-ip: the CLI's default source, the world). */
 function guideByHand(): HandMade {
@@ -85,6 +163,13 @@ function listing(): string[] {
     return rows.sort();
 }
 
+async function nodesByHand(hand: HandMade): Promise<void> {
+    for (const [i, r] of REGIONS.entries()) {
+        await nodeByHand(nodes[i], r, hand.ports[i], hand.networks[i], hand.groups.amphora);
+        handNodes.set(nodes[i], { snapshot: await nodes[i].snapshot(), link: await link(nodes[i]), conf: await conf(nodes[i]), rulesV4: await rulesV4(nodes[i]) });
+    }
+}
+
 function config(adopt: boolean): Record<string, unknown> {
     return {
         "pulumi:disable-default-providers": ["openstack"],
@@ -98,7 +183,7 @@ function config(adopt: boolean): Record<string, unknown> {
             name: r.name,
             mgmt: { network: r.network, subnet: r.subnet, cidr: r.cidr },
             controllers: [{ host: nodes[i].sshHost, hostname: r.hostname }],
-            octavia: { restartCommand: "echo restarted >>/run/octavia-restarts.log" },
+            octavia: { restartCommand: `echo restarted >>${restartLog(nodes[i])}` },
         })),
     };
 }
@@ -107,7 +192,7 @@ async function newStack(name: string, adopt: boolean): Promise<Stack> {
     const made = await indexStack(name);
     stacks.push(made);
     writeStackFile(made.workDir, name, config(adopt));
-    await made.stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: crypto.randomBytes(24).toString("hex"), secret: true }, true);
+    await made.stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: HEARTBEAT_KEY, secret: true }, true);
     await made.stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
     return made.stack;
 }
@@ -151,6 +236,7 @@ describe("taking over the guide's plane made by hand", () => {
         lab = await Lab.create();
         for (const r of REGIONS) nodes.push(await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: r.hostname }));
         made = guideByHand();
+        await nodesByHand(made);
         before = listing();
     }, 240_000);
 
@@ -180,6 +266,7 @@ describe("taking over the guide's plane made by hand", () => {
         const state = (await stack.exportStack()).deployment as { resources?: unknown[] };
         expect(state.resources ?? []).toEqual([]);
         expect(listing()).toEqual(before);
+        for (const [n, hand] of handNodes) expect(await settled(n, hand.snapshot)).toEqual(hand.snapshot);
     }, 240_000);
 
     it("with adopt: preview imports the guide's objects and creates none of them", async () => {
@@ -217,6 +304,13 @@ describe("taking over the guide's plane made by hand", () => {
         const after = listing();
         expect(after.filter((row) => !before.includes(row)).every((row) => row.startsWith("rule "))).toBe(true);
         expect(before.filter((row) => !after.includes(row))).toEqual([]);
+        // The controllers: no flap, no address change, no second rule, octavia.conf as written, no restart.
+        for (const [n, hand] of handNodes) {
+            expect(await link(n)).toEqual(hand.link);
+            expect(await conf(n)).toBe(hand.conf);
+            expect(await rulesV4(n)).toEqual(hand.rulesV4);
+            expect(restartCount(n)).toBe(0);
+        }
     }, 300_000);
 
     it("a no-change preview finds nothing to do", async () => {
@@ -226,5 +320,9 @@ describe("taking over the guide's plane made by hand", () => {
     it("destroy leaves the plane made by hand as it was found", async () => {
         await adopting.destroy({ onOutput: (s) => (engineOutput += s) });
         expect(listing()).toEqual(before);
+        for (const [n, hand] of handNodes) {
+            expect(await settled(n, hand.snapshot)).toEqual(hand.snapshot);
+            expect(restartCount(n)).toBe(0);
+        }
     }, 300_000);
 });
