@@ -61,27 +61,14 @@ const GUIDE_SUM_KINDS: Record<string, GuideKind[]> = {
     [GUIDE_SUM.undoAll]: ["undo-demo", "undo-nodes", "undo-config"],
 };
 
+/** The counted columns of a row: every one adds up across phases. */
+const COUNTED = ["wall", "keystone", "neutron", "octavia", "tokens", "server", "cli", "cpu", "ssh", "nova", "glance", "placement"] as const;
+
 /** ROWS added up column by column, into one row named SECTION / PHASE. */
 export function sumRows(rows: PhaseRow[], section: string, phase: string): PhaseRow {
-    const init: PhaseRow = { section, phase, wall: 0, keystone: 0, neutron: 0, octavia: 0, tokens: 0, server: 0, cli: 0, cpu: 0, ssh: 0, nova: 0, glance: 0, placement: 0 };
-    return rows.reduce(
-        (a, r) => ({
-            ...a,
-            wall: a.wall + r.wall,
-            keystone: a.keystone + r.keystone,
-            neutron: a.neutron + r.neutron,
-            octavia: a.octavia + r.octavia,
-            tokens: a.tokens + r.tokens,
-            server: a.server + r.server,
-            cli: a.cli + r.cli,
-            cpu: a.cpu + r.cpu,
-            ssh: a.ssh + r.ssh,
-            nova: a.nova + r.nova,
-            glance: a.glance + r.glance,
-            placement: a.placement + r.placement,
-        }),
-        init,
-    );
+    const sum: PhaseRow = { section, phase, wall: 0, keystone: 0, neutron: 0, octavia: 0, tokens: 0, server: 0, cli: 0, cpu: 0, ssh: 0, nova: 0, glance: 0, placement: 0 };
+    for (const r of rows) for (const column of COUNTED) sum[column] += r[column];
+    return sum;
 }
 
 /** A run's rows with the guide's sums appended after the guide's own phases (before the first other section's). */

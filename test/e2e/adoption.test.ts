@@ -14,6 +14,7 @@ import { STACK_PLUGINS } from "../../tools/lib/engine";
 import * as engine from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
 import { octaviaSettings } from "../../components/node/octaviaConf";
+import { GUIDE_FIREWALL_LINE, guideOhm0Lines, Link, ohm0Link } from "../support/guideNode";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, OCTAVIA_CONF, restartCount, restartLog, TEST_USER } from "../host/harness";
 import { CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
 
@@ -41,27 +42,6 @@ const HEARTBEAT_KEY = crypto.randomBytes(24).toString("hex");
 /** Each node as the operator left it, and its o-hm0, before the stack ever ran. */
 const handNodes = new Map<HostNode, { snapshot: NodeSnapshot; link: Link; conf: string; rulesV4: string[] }>();
 
-interface Link {
-    ifindex: number;
-    carrierChanges: number;
-    mac: string;
-    ifaceId: string;
-    addresses: string[];
-}
-
-async function link(node: HostNode): Promise<Link> {
-    const r = await node.sh(
-        [
-            "cat /sys/class/net/o-hm0/ifindex /sys/class/net/o-hm0/carrier_changes /sys/class/net/o-hm0/address",
-            "ovs-vsctl --timeout=10 get Interface o-hm0 external_ids:iface-id",
-            "ip -o addr show dev o-hm0 scope global | awk '{ print $4 }' | sort | tr '\\n' ' '",
-        ].join("\n"),
-        { check: true },
-    );
-    const [ifindex, carrier, mac, ifaceId, addresses] = r.stdout.split("\n");
-    return { ifindex: Number(ifindex), carrierChanges: Number(carrier), mac, ifaceId: ifaceId.replace(/"/g, ""), addresses: addresses.trim().split(" ").filter(Boolean) };
-}
-
 async function conf(node: HostNode): Promise<string> {
     return (await node.exec(["cat", OCTAVIA_CONF], { check: true })).stdout;
 }
@@ -87,14 +67,9 @@ async function settled(node: HostNode, want: NodeSnapshot): Promise<NodeSnapshot
 async function nodeByHand(node: HostNode, r: (typeof REGIONS)[number], port: { id: string; mac: string; ip: string }, network: string, group: string) {
     await node.sh(
         [
-            "ovs-vsctl --timeout=20 -- --may-exist add-port br-int o-hm0 -- set Interface o-hm0 type=internal" +
-                ` -- set Interface o-hm0 external-ids:iface-status=active -- set Interface o-hm0 external-ids:attached-mac=${port.mac}` +
-                ` -- set Interface o-hm0 external-ids:iface-id=${port.id} -- set Interface o-hm0 external-ids:skip_cleanup=true`,
-            "for i in $(seq 100); do [ -e /sys/class/net/o-hm0 ] && break; sleep 0.1; done",
-            `ip link set dev o-hm0 address ${port.mac}`,
-            "ip link set dev o-hm0 up",
+            ...guideOhm0Lines(port),
             `ip addr add ${port.ip}/24 dev o-hm0`,
-            "iptables -I INPUT -i o-hm0 -p udp --dport 5555 -j ACCEPT",
+            GUIDE_FIREWALL_LINE,
         ].join("\n"),
         { check: true },
     );
@@ -166,7 +141,7 @@ function listing(): string[] {
 async function nodesByHand(hand: HandMade): Promise<void> {
     for (const [i, r] of REGIONS.entries()) {
         await nodeByHand(nodes[i], r, hand.ports[i], hand.networks[i], hand.groups.amphora);
-        handNodes.set(nodes[i], { snapshot: await nodes[i].snapshot(), link: await link(nodes[i]), conf: await conf(nodes[i]), rulesV4: await rulesV4(nodes[i]) });
+        handNodes.set(nodes[i], { snapshot: await nodes[i].snapshot(), link: await ohm0Link(nodes[i]), conf: await conf(nodes[i]), rulesV4: await rulesV4(nodes[i]) });
     }
 }
 
@@ -306,7 +281,7 @@ describe("taking over the guide's plane made by hand", () => {
         expect(before.filter((row) => !after.includes(row))).toEqual([]);
         // The controllers: no flap, no address change, no second rule, octavia.conf as written, no restart.
         for (const [n, hand] of handNodes) {
-            expect(await link(n)).toEqual(hand.link);
+            expect(await ohm0Link(n)).toEqual(hand.link);
             expect(await conf(n)).toBe(hand.conf);
             expect(await rulesV4(n)).toEqual(hand.rulesV4);
             expect(restartCount(n)).toBe(0);

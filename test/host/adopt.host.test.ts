@@ -11,6 +11,7 @@
 // Heartbeats during the takeover: a fake amphora on the node's br-int (heartbeat.ts) sends Octavia-built heartbeats
 // once a second, from before the first adopting create until after the last one, to a UDP socket bound where the
 // health manager listens (o-hm0's address, the heartbeat port) behind an INPUT policy of DROP; every one must arrive.
+import { GUIDE_FIREWALL_LINE, guideOhm0Lines, ohm0Link } from "../support/guideNode";
 import { randomUUID } from "crypto";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -106,15 +107,7 @@ async function handMadeNode(h: HandMade = {}): Promise<HostNode> {
     lab = await Lab.create();
     const node = await lab.node({ octaviaConf: { ...BASELINE_NODE_CONF, content: handConf(h.heartbeatKey ?? GUIDE_KEY) } });
     if (h.addressing === "dhcp") await node.startDhcp({ mac: port.mac, ip: PORT.ip });
-    const guide = [
-        // The guide's ovs-vsctl line, as typed: no OVS "mac" column.
-        "ovs-vsctl --timeout=20 -- --may-exist add-port br-int o-hm0 -- set Interface o-hm0 type=internal" +
-            ` -- set Interface o-hm0 external-ids:iface-status=active -- set Interface o-hm0 external-ids:attached-mac=${port.mac}` +
-            ` -- set Interface o-hm0 external-ids:iface-id=${port.id} -- set Interface o-hm0 external-ids:skip_cleanup=true`,
-        "for i in $(seq 100); do [ -e /sys/class/net/o-hm0 ] && break; sleep 0.1; done",
-        `ip link set dev o-hm0 address ${port.mac}`,
-        "ip link set dev o-hm0 up",
-    ];
+    const guide = guideOhm0Lines(port);
     if (h.addressing === "dhcp") {
         // The operator's own dhclient, with their own files (the address only: the stack's dhclient files serve).
         fs.writeFileSync(path.join(node.dir, "octavia-dhclient.conf"), dhclientConfText());
@@ -128,29 +121,9 @@ async function handMadeNode(h: HandMade = {}): Promise<HostNode> {
     } else {
         guide.push(`ip addr add ${PORT.ip}/24 dev o-hm0`);
     }
-    guide.push("iptables -I INPUT -i o-hm0 -p udp --dport 5555 -j ACCEPT");
+    guide.push(GUIDE_FIREWALL_LINE);
     await node.sh(guide.join("\n"));
     return node;
-}
-
-interface Link {
-    ifindex: number;
-    carrierChanges: number;
-    mac: string;
-    ifaceId: string;
-    addresses: string[];
-}
-
-async function link(node: HostNode): Promise<Link> {
-    const r = await node.sh(
-        [
-            "cat /sys/class/net/o-hm0/ifindex /sys/class/net/o-hm0/carrier_changes /sys/class/net/o-hm0/address",
-            "ovs-vsctl --timeout=10 get Interface o-hm0 external_ids:iface-id",
-            "ip -o addr show dev o-hm0 scope global | awk '{ print $4 }' | sort | tr '\\n' ' '",
-        ].join("\n"),
-    );
-    const [ifindex, carrier, mac, ifaceId, addresses] = r.stdout.split("\n");
-    return { ifindex: Number(ifindex), carrierChanges: Number(carrier), mac, ifaceId: ifaceId.replace(/"/g, ""), addresses: addresses.trim().split(" ").filter(Boolean) };
 }
 
 function ruleLines(saved: string): string[] {
@@ -176,7 +149,7 @@ describe.each(["static", "dhcp"] as const)("adopting a node set up by hand (%s)"
     it("adopt: o-hm0, the rule and octavia.conf are used as found (no flap, no restart); the deletes leave the hand-made node", async () => {
         const node = await handMadeNode({ addressing });
         const hand = await node.snapshot();
-        const handLink = await link(node);
+        const handLink = await ohm0Link(node);
         const handConfText = await node.readFile(OCTAVIA_CONF);
         expect(handLink).toMatchObject({ mac: PORT.mac, ifaceId: PORT.id, addresses: [`${PORT.ip}/24`] });
         const operatorDhclients = hand.processes.filter((p) => p === "dhclient").length;
@@ -193,7 +166,7 @@ describe.each(["static", "dhcp"] as const)("adopting a node set up by hand (%s)"
 
         const adopted = await node.snapshot();
         // The same device, never down: ifindex and carrier changes as found; MAC, iface-id and address as found.
-        expect(await link(node)).toEqual(handLink);
+        expect(await ohm0Link(node)).toEqual(handLink);
         expect(adopted.ovsInterfaces).toBe(hand.ovsInterfaces);
         expect(adopted.addresses).toEqual(hand.addresses);
         expect(adopted.routes).toEqual(hand.routes);
@@ -220,27 +193,27 @@ describe.each(["static", "dhcp"] as const)("adopting a node set up by hand (%s)"
         // A re-run (what `up` does on changed inputs) changes nothing either.
         await runPhase(node, commands, "update", CREATE_ORDER);
         expect(await node.snapshot()).toEqual(adopted);
-        expect(await link(node)).toEqual(handLink);
+        expect(await ohm0Link(node)).toEqual(handLink);
         expect(restartCount(node)).toBe(0);
 
         // destroy: what was found stays as found, what the stack added goes.
         const deleted = await runPhase(node, commands, "delete", DELETE_ORDER);
         expect(deleted.ohm0.stderr).toContain("o-hm0 was found carrying the port, not made by this stack: left as it is");
         expectSameNode(await node.snapshot(), hand);
-        expect(await link(node)).toEqual(handLink);
+        expect(await ohm0Link(node)).toEqual(handLink);
         expect(restartCount(node)).toBe(0);
     });
 
     it("without adopt: the create is refused naming adopt, and the node is unchanged", async () => {
         const node = await handMadeNode({ addressing });
         const hand = await node.snapshot();
-        const handLink = await link(node);
+        const handLink = await ohm0Link(node);
         const commands = await commandsOf(adoptArgs(node, false, { addressing }));
         const r = await createUntilFailure(node, commands);
         expect(r.failed).toBe("ohm0");
         expect(r.result!.stderr).toMatch(/o-hm0 on \S+ already carries Neutron port 3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d .* was not made by this stack .*set tricircle-lbaas:adopt: true to take it over/);
         expectSameNode(await node.snapshot(), hand);
-        expect(await link(node)).toEqual(handLink);
+        expect(await ohm0Link(node)).toEqual(handLink);
         expect(restartCount(node)).toBe(0);
     });
 });
@@ -333,7 +306,7 @@ describe("heartbeats while a node is adopted", () => {
                 receiver.stdout.once("data", () => resolve());
                 receiver.once("exit", (c) => reject(new Error(`the receiver exited ${c}`)));
             });
-            const handLink = await link(node);
+            const handLink = await ohm0Link(node);
             const commands = await commandsOf(adoptArgs(node, true));
             let doneAt = 0;
             const sending = amp.sendUntil(
@@ -361,7 +334,7 @@ describe("heartbeats while a node is adopted", () => {
             expect(toNode.filter((h) => h.error)).toEqual([]);
             expect(toNode.length).toBeGreaterThanOrEqual(8);
             expect(got.length).toBe(toNode.length);
-            expect(await link(node)).toEqual(handLink);
+            expect(await ohm0Link(node)).toEqual(handLink);
             expect(restartCount(node)).toBe(0);
         } finally {
             receiver.kill("SIGKILL");
