@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { checkTimeoutSeconds, driftReport, runNodeCheck } from "../../components/node/nodeDrift";
 import { NODE_PATHS } from "../../components/node/remote";
+import { COMMON_DRIFT_CASES, DriftCase } from "../support/driftCases";
 import {
     CREATE_ORDER,
     Concern,
@@ -27,31 +28,12 @@ import {
 
 const startNode = freshNodePerTest();
 
-interface DriftCase {
-    name: string;
-    concern: Concern;
-    /** What an operator, a cleanup tool or a rebuilt OVS database does to the node. */
-    make: string;
-    /** The check's report must contain this. */
-    reported: RegExp;
-}
-
-const CHANGE_MAC = [
-    `ovs-vsctl --timeout=10 set Interface o-hm0 'mac="fa:16:3e:00:00:99"'`,
-    `for i in $(seq 100); do [ "$(cat /sys/class/net/o-hm0/address)" = fa:16:3e:00:00:99 ] && break; sleep 0.1; done`,
-    `[ "$(cat /sys/class/net/o-hm0/address)" = fa:16:3e:00:00:99 ]`,
-].join("\n");
-
 const CASES: DriftCase[] = [
-    { name: "o-hm0 removed", concern: "ohm0", make: "ovs-vsctl --timeout=10 del-port br-int o-hm0", reported: /ohm0: o-hm0 is not a port of br-int/ },
-    // ovs-vswitchd keeps an internal port's device at the row's "mac": a changed MAC is a changed row (and device).
-    { name: "its MAC changed", concern: "ohm0", make: CHANGE_MAC, reported: /ohm0: o-hm0's mac is 'fa:16:3e:00:00:99'.*o-hm0 has MAC fa:16:3e:00:00:99, not / },
+    ...COMMON_DRIFT_CASES,
     { name: "its address removed", concern: "ohm0", make: "ip addr flush dev o-hm0 scope global", reported: /ohm0: o-hm0 has address\(es\) 'none', not 192\.168\.10\.6\/24/ },
-    { name: "the IPv4 rule removed", concern: "firewall", make: "iptables -w -D INPUT -i o-hm0 -p udp --dport 5555 -m comment --comment tricircle-lbaas-o-hm0 -j ACCEPT", reported: /firewall: iptables has no rule accepting UDP 5555 on o-hm0/ },
     { name: "the IPv6 rule removed", concern: "firewall", make: "ip6tables -w -D INPUT -i o-hm0 -p udp --dport 5555 -m comment --comment tricircle-lbaas-o-hm0 -j ACCEPT", reported: /firewall: ip6tables has no rule accepting UDP 5555 on o-hm0/ },
     { name: "an octavia.conf value edited", concern: "octavia-conf", make: `sed -i 's/^bind_ip = .*/bind_ip = 10.9.9.9/' ${OCTAVIA_CONF}`, reported: /octavia-conf: \[health_manager\] bind_ip is "10\.9\.9\.9", not "192\.168\.10\.6"/ },
     { name: "the heartbeat key edited", concern: "octavia-conf", make: `sed -i 's/^heartbeat_key = .*/heartbeat_key = guessed/' ${OCTAVIA_CONF}`, reported: /octavia-conf: \[health_manager\] heartbeat_key differs from the stack's \(secret, not shown\)/ },
-    { name: "the unit removed", concern: "persistence", make: `rm -f ${NODE_PATHS.unitFile}`, reported: new RegExp(`persistence: ${NODE_PATHS.unitFile} is missing`) },
     { name: "the helper edited", concern: "persistence", make: `echo '# edited' >>${NODE_PATHS.helper}`, reported: new RegExp(`persistence: ${NODE_PATHS.helper} differs from what the stack wrote`) },
 ];
 
