@@ -97,7 +97,10 @@ export function planAdoption(inventory: Inventory, ctx: AdoptionContext): Adopti
         const [found] = unique;
         const owner = otherStack(found);
         if (owner !== undefined) {
-            refusals.push(`${key}: ${describe(kind, found)} belongs to another stack (${owner}); a plane is one stack's`);
+            // A destroyed stack leaves what it took over with its adopted tag: the tag outlives it, and only the
+            // operator knows whether that stack is gone.
+            const release = owner.startsWith("tlb-adopted:") ? `; if that stack is destroyed, remove the tag ${owner} from it and run again` : "";
+            refusals.push(`${key}: ${describe(kind, found)} belongs to another stack (${owner}); a plane is one stack's${release}`);
             return undefined;
         }
         if (!model.adopt) {
@@ -163,6 +166,7 @@ export function planAdoption(inventory: Inventory, ctx: AdoptionContext): Adopti
         const ports = regionPorts.get(region.name) ?? [];
         const entry = plane.regions[region.name];
         const networkIds = new Set(ports.map((p) => p.network_id));
+        const refusedBefore = refusals.length;
         const network = choose(`regions[${i}].mgmt.network`, "network", [
             ...inventory.networks.filter((n) => n.name === region.mgmt.network),
             ...inventory.networks.filter((n) => networkIds.has(n.id)),
@@ -175,7 +179,8 @@ export function planAdoption(inventory: Inventory, ctx: AdoptionContext): Adopti
         if (subnet !== undefined) {
             if (subnet.found.cidr !== region.mgmt.cidr) {
                 refusals.push(`regions[${i}].mgmt.cidr: ${describe("subnet", subnet.found)} has ${subnet.found.cidr}, the configuration ${region.mgmt.cidr}`);
-            } else if (network === undefined || subnet.found.network_id !== network.id) {
+            } else if ((network === undefined && refusals.length === refusedBefore) || (network !== undefined && subnet.found.network_id !== network.id)) {
+                // (A network already refused explains its subnet: no second message.)
                 refusals.push(`regions[${i}].mgmt.subnet: ${describe("subnet", subnet.found)} is on network ${subnet.found.network_id}, which is not the region's management network`);
             }
         }

@@ -34,6 +34,8 @@ interface HandMade {
 
 let lab: Lab;
 const nodes: HostNode[] = [];
+/** A controller of a region not done by hand yet. */
+let freshNode: HostNode;
 let made: HandMade;
 let before: string[];
 const stacks: { stack: Stack; backend: string; workDir: string }[] = [];
@@ -145,7 +147,21 @@ async function nodesByHand(hand: HandMade): Promise<void> {
     }
 }
 
-function config(adopt: boolean): Record<string, unknown> {
+/** The stack's regions: the guide's, or RegionTwo not done by hand yet (its own names, CIDR and a fresh node). */
+function regionsConfig(secondNotDone: boolean): unknown[] {
+    return REGIONS.map((r, i) => {
+        const fresh = secondNotDone && i === 1;
+        const node = fresh ? freshNode : nodes[i];
+        return {
+            name: r.name,
+            mgmt: fresh ? { network: `${P}new-net2`, subnet: `${P}new-subnet2`, cidr: "192.168.150.0/24" } : { network: r.network, subnet: r.subnet, cidr: r.cidr },
+            controllers: [{ host: node.sshHost, hostname: fresh ? `${P}ctl-r2-new` : r.hostname }],
+            octavia: { restartCommand: `echo restarted >>${restartLog(node)}` },
+        };
+    });
+}
+
+function config(adopt: boolean, secondNotDone = false): Record<string, unknown> {
     return {
         "pulumi:disable-default-providers": ["openstack"],
         "openstack:cloud": "local",
@@ -153,13 +169,8 @@ function config(adopt: boolean): Record<string, unknown> {
         "tricircle-lbaas:adopt": adopt,
         "tricircle-lbaas:securityGroups": NAMES,
         "tricircle-lbaas:healthManager": { port: 5555 },
-        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: Object.fromEntries(nodes.map((n) => [n.sshHost, n.hostKey])) },
-        "tricircle-lbaas:regions": REGIONS.map((r, i) => ({
-            name: r.name,
-            mgmt: { network: r.network, subnet: r.subnet, cidr: r.cidr },
-            controllers: [{ host: nodes[i].sshHost, hostname: r.hostname }],
-            octavia: { restartCommand: `echo restarted >>${restartLog(nodes[i])}` },
-        })),
+        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: Object.fromEntries([...nodes, freshNode].map((n) => [n.sshHost, n.hostKey])) },
+        "tricircle-lbaas:regions": regionsConfig(secondNotDone),
     };
 }
 
@@ -210,6 +221,7 @@ describe("taking over the guide's plane made by hand", () => {
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
         lab = await Lab.create();
         for (const r of REGIONS) nodes.push(await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: r.hostname }));
+        freshNode = await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: `${P}ctl-r2-new` });
         made = guideByHand();
         await nodesByHand(made);
         before = listing();
@@ -300,4 +312,36 @@ describe("taking over the guide's plane made by hand", () => {
             expect(restartCount(n)).toBe(0);
         }
     }, 300_000);
+
+    it("one region done by hand and one not yet, in one stack: the first taken over again, the second created", async () => {
+        const workDir = stacks.find((s) => s.stack === adopting)?.workDir ?? "";
+        writeStackFile(workDir, `${P}stack`, config(true, true));
+        const run = await preview(adopting);
+        const steps = (type: string, name: string) => run.steps.get(`openstack:networking/${type}::${name}`)?.join("+");
+        expect(steps("network:Network", "region-RegionOne-mgmt-network")).toMatch(/^import(\+update)?$/);
+        expect(steps("network:Network", "region-RegionTwo-mgmt-network")).toBe("create");
+        expect(steps("port:Port", `region-RegionOne-hm-${REGIONS[0].hostname}-port`)).toMatch(/^import(\+update)?$/);
+        expect(steps("port:Port", `region-RegionTwo-hm-${P}ctl-r2-new-port`)).toBe("create");
+        await adopting.up({ onOutput: (s) => (engineOutput += s) });
+        const out = Object.fromEntries(Object.entries(await adopting.outputs()).map(([k, v]) => [k, v.value])) as Record<string, any>;
+        expect(out.regions.RegionOne.mgmtNetworkId).toBe(made.networks[0]);
+        expect(out.regions.RegionTwo.mgmtNetworkId).not.toBe(made.networks[1]);
+        expect(openstack("CentralRegion", "network", "show", out.regions.RegionTwo.mgmtNetworkId).name).toBe(`${P}new-net2`);
+        await adopting.destroy({ onOutput: (s) => (engineOutput += s) });
+        // What the stack made (RegionTwo's network, subnet, port, its rules) is gone; what it took over is as found.
+        expect(listing()).toEqual(before);
+    }, 600_000);
+
+    it("two groups of one name: refused, both ids named", async () => {
+        const twin = openstack("CentralRegion", "security", "group", "create", NAMES.amphora).id as string;
+        try {
+            const failure = await preview(adopting).then(
+                () => undefined,
+                (e: Error) => e,
+            );
+            expect(String(failure?.message)).toMatch(new RegExp(`securityGroups\\.amphora: 2 candidates for one security group: .*(${made.groups.amphora}.*${twin}|${twin}.*${made.groups.amphora})`));
+        } finally {
+            openstackNoOutput("CentralRegion", "security", "group", "delete", twin);
+        }
+    }, 240_000);
 });

@@ -211,6 +211,11 @@ describe("the plan", () => {
         const before = guideCloud();
         for (const o of [...before.groups, ...before.networks, ...before.subnets, ...before.ports]) o.tags = [ADOPTED_TAG];
         expect(planAdoption(before, context({ adopt: true })).adopted).toHaveLength(8);
+        const elsewhere = guideCloud();
+        elsewhere.networks[0].tags = ["tlb-adopted:tricircle-lbaas:prod"];
+        expect(planAdoption(elsewhere, context({ adopt: true })).refusals).toEqual([
+            `regions[0].mgmt.network: network "lb-mgmt-net1" (${ID.net1}) belongs to another stack (tlb-adopted:tricircle-lbaas:prod); a plane is one stack's; if that stack is destroyed, remove the tag tlb-adopted:tricircle-lbaas:prod from it and run again`,
+        ]);
     });
 });
 
