@@ -9,9 +9,13 @@ import { healthManagerPortName } from "../config/names";
 import { FoundRule, readInventory } from "./inventory";
 import { planAdoption, PlaneAdoption } from "./plan";
 
-/** An Output's value once known (config-derived values and lookups are known in `preview` too). */
+/**
+ * An Output's value once known (config-derived values and lookups are known in `preview` too), or its failure: a
+ * project that does not exist must end the program with its own message, not leave it waiting. `apply` never runs
+ * on a failed Output, so the SDK's own promise of the value is awaited (the same the engine awaits for outputs).
+ */
 function known<T>(value: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => value.apply((v) => resolve(v)));
+    return (value as unknown as { promise(): Promise<T> }).promise();
 }
 
 /** A RunError (the engine prints its message alone) whose message the SDK cannot prefix. */
