@@ -174,12 +174,17 @@ function config(adopt: boolean, secondNotDone = false): Record<string, unknown> 
     };
 }
 
+/** Writes the stack file and sets the secrets (which live in that file, so after every write). */
+async function configure(stack: Stack, workDir: string, cfg: Record<string, unknown>): Promise<void> {
+    writeStackFile(workDir, stack.name, cfg);
+    await stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: HEARTBEAT_KEY, secret: true }, true);
+    await stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
+}
+
 async function newStack(name: string, adopt: boolean): Promise<Stack> {
     const made = await indexStack(name);
     stacks.push(made);
-    writeStackFile(made.workDir, name, config(adopt));
-    await made.stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: HEARTBEAT_KEY, secret: true }, true);
-    await made.stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
+    await configure(made.stack, made.workDir, config(adopt));
     return made.stack;
 }
 
@@ -314,8 +319,7 @@ describe("taking over the guide's plane made by hand", () => {
     }, 300_000);
 
     it("one region done by hand and one not yet, in one stack: the first taken over again, the second created", async () => {
-        const workDir = stacks.find((s) => s.stack === adopting)?.workDir ?? "";
-        writeStackFile(workDir, `${P}stack`, config(true, true));
+        await configure(adopting, stacks.find((s) => s.stack === adopting)?.workDir ?? "", config(true, true));
         const run = await preview(adopting);
         const steps = (type: string, name: string) => run.steps.get(`openstack:networking/${type}::${name}`)?.join("+");
         expect(steps("network:Network", "region-RegionOne-mgmt-network")).toMatch(/^import(\+update)?$/);
