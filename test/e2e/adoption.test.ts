@@ -169,7 +169,7 @@ function config(adopt: boolean, secondNotDone = false): Record<string, unknown> 
         "tricircle-lbaas:adopt": adopt,
         "tricircle-lbaas:securityGroups": NAMES,
         "tricircle-lbaas:healthManager": { port: 5555 },
-        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: Object.fromEntries([...nodes, ...(secondNotDone ? [freshNode] : [])].map((n) => [n.sshHost, n.hostKey])) },
+        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: Object.fromEntries((secondNotDone ? [nodes[0], freshNode] : nodes).map((n) => [n.sshHost, n.hostKey])) },
         "tricircle-lbaas:regions": regionsConfig(secondNotDone),
     };
 }
