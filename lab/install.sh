@@ -5,7 +5,7 @@
 #   lab/install.sh [--with-compute]
 #
 # --with-compute (or LOCAL_CLOUD_COMPUTE=1) adds Placement, Glance, Nova with
-# the fake driver, Open vSwitch and its Neutron agent (issue 5).
+# the fake driver, Open vSwitch and its Neutron agent.
 # Idempotent: when every package is already installed it does not touch apt.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh

@@ -45,7 +45,7 @@ LC_KEYSTONE_URL="http://$LC_HOST:$LC_PORT_KEYSTONE/v3"
 LC_MYSQL_SOCK="$LC_RUN/mysql/mysqld.sock"
 LC_RABBIT_URL="rabbit://openstack:$LC_PASSWORD@$LC_HOST:$LC_PORT_RABBIT/"
 
-# Compute part (issue 5): Placement, Glance, Nova, Open vSwitch + agent.
+# Compute part: Placement, Glance, Nova, Open vSwitch + agent.
 # Compute hosts, one per local region, each in its region's availability zone.
 LC_COMPUTE_HOSTS=(compute1 compute2)
 LC_COMPUTE_AZS=(az1 az2)
