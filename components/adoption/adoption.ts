@@ -2,6 +2,7 @@
 // what to refuse), and the program's answer: a refusal ends it before anything of the plane is registered; what is
 // taken over, and the rules kept as found, are listed in its output.
 import * as pulumi from "@pulumi/pulumi";
+import { fixedRunError } from "../runError";
 import { NeutronAccess } from "../cloud/portBinding/neutronAccess";
 import { adoptedTag, stackTag } from "../cloud/tags";
 import { StackModel } from "../config/model";
@@ -16,13 +17,6 @@ import { planAdoption, PlaneAdoption } from "./plan";
  */
 function known<T>(value: pulumi.Output<T>): Promise<T> {
     return (value as unknown as { promise(): Promise<T> }).promise();
-}
-
-/** A RunError (the engine prints its message alone) whose message the SDK cannot prefix. */
-function programError(text: string): pulumi.RunError {
-    const error = new pulumi.RunError(text);
-    Object.defineProperty(error, "message", { get: () => text, set: () => undefined, enumerable: false, configurable: false });
-    return error;
 }
 
 function ruleText(group: string, r: FoundRule): string {
@@ -48,7 +42,7 @@ export async function discoverAdoption(model: StackModel, access: pulumi.Output<
     try {
         inventory = await readInventory(await known(access), query);
     } catch (err) {
-        throw programError(`looking on the cloud for an existing management plane failed: ${err instanceof Error ? err.message : String(err)}`);
+        throw fixedRunError(`looking on the cloud for an existing management plane failed: ${err instanceof Error ? err.message : String(err)}`);
     }
     const plan = planAdoption(inventory, {
         model,
@@ -57,7 +51,7 @@ export async function discoverAdoption(model: StackModel, access: pulumi.Output<
         ownerProjectId: ownerProjectId === undefined ? undefined : await known(ownerProjectId),
     });
     if (plan.refusals.length > 0) {
-        throw programError(`The cloud already holds objects of the management plane (tricircle-lbaas):\n${plan.refusals.map((r) => `  - ${r}`).join("\n")}`);
+        throw fixedRunError(`The cloud already holds objects of the management plane (tricircle-lbaas):\n${plan.refusals.map((r) => `  - ${r}`).join("\n")}`);
     }
     for (const line of plan.adopted) void pulumi.log.info(`adopt: taking over ${line}`);
     for (const { group, rule } of plan.plane.keptRules) {

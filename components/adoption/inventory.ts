@@ -4,10 +4,9 @@
 // their configured names. Read with the credentials of the host bindings, in `pulumi preview` too: a plane made by
 // hand must be seen before a second one is planned.
 import { neutronSession, NeutronSession } from "../cloud/portBinding/neutronPortApi";
+import { HEALTH_MANAGER_DEVICE_OWNER } from "../config/names";
 import { NeutronAccess } from "../cloud/portBinding/neutronAccess";
 
-/** Octavia's device owner of a health-manager port (the guide's `port create --device-owner`). */
-export const HEALTH_MANAGER_DEVICE_OWNER = "Octavia:health-mgr";
 
 export interface FoundRule {
     id: string;

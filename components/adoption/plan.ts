@@ -2,9 +2,10 @@
 // refuse it (without `adopt`, or when it contradicts the configuration), or adopt it: import it as found and keep it
 // on destroy. Pure: the inventory in, the plan out, so every case has a unit test.
 import { RegionModel, StackModel } from "../config/model";
-import { healthManagerPortName } from "../config/names";
+import { HEALTH_MANAGER_DEVICE_OWNER, healthManagerPortName } from "../config/names";
 import { RuleSpec, securityGroupRules } from "../cloud/securityGroupRules";
-import { FoundGroup, FoundNetwork, FoundPort, FoundRule, FoundSubnet, HEALTH_MANAGER_DEVICE_OWNER, Inventory } from "./inventory";
+import { ADOPTED_TAG_PREFIX, OWNER_TAG_PREFIXES } from "../cloud/tags";
+import { FoundGroup, FoundNetwork, FoundPort, FoundRule, FoundSubnet, Inventory } from "./inventory";
 
 /** An object found on the cloud and taken over: its id (the import) and what it was like (the inputs to keep). */
 export interface Adopted<T> {
@@ -48,11 +49,6 @@ export interface AdoptionContext {
     ownerProjectId?: string;
 }
 
-/** The tags by which a stack claims an object (tags.ts): made by it, or taken over by it. */
-const OWNER_TAG_PREFIXES = ["tlb-stack:", "tlb-adopted:"];
-
-/** No adoption at all: what a blank cloud gives. */
-export const NOTHING_ADOPTED: PlaneAdoption = { groups: {}, rules: {}, keptRules: [], regions: {} };
 
 function describe(kind: string, object: { id: string; name: string }): string {
     return `${kind} ${JSON.stringify(object.name)} (${object.id})`;
@@ -99,7 +95,7 @@ export function planAdoption(inventory: Inventory, ctx: AdoptionContext): Adopti
         if (owner !== undefined) {
             // A destroyed stack leaves what it took over with its adopted tag: the tag outlives it, and only the
             // operator knows whether that stack is gone.
-            const release = owner.startsWith("tlb-adopted:") ? `; if that stack is destroyed, remove the tag ${owner} from it and run again` : "";
+            const release = owner.startsWith(ADOPTED_TAG_PREFIX) ? `; if that stack is destroyed, remove the tag ${owner} from it and run again` : "";
             refusals.push(`${key}: ${describe(kind, found)} belongs to another stack (${owner}); a plane is one stack's${release}`);
             return undefined;
         }

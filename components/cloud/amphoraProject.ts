@@ -1,20 +1,12 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import { fixedRunError } from "../runError";
 
 /** Keystone's own project ids: 32 lower-case hex digits (a UUID without dashes). */
 const PROJECT_ID = /^[0-9a-f]{32}$/;
 
-/**
- * A RunError (the engine prints its message alone) whose message stays as written. The id is an input of every
- * resource of the management plane, and the SDK prefixes `error serializing property "tenantId": ` onto the one
- * shared rejection each time it serialises it (it keeps the object so that it is reported once): 18 prefixes on the
- * guide's topology would bury the key's name.
- */
-function configError(text: string): pulumi.RunError {
-    const error = new pulumi.RunError(text);
-    Object.defineProperty(error, "message", { get: () => text, set: () => undefined, enumerable: false, configurable: false });
-    return error;
-}
+// The id is an input of every resource of the management plane: a refusal with a fixed message (fixedRunError)
+// names the key once instead of under 18 serialisation prefixes on the guide's topology.
 
 /**
  * The id of the project that owns the management plane (`amphoraProject`): Octavia boots amphorae in the project of
@@ -25,7 +17,7 @@ function configError(text: string): pulumi.RunError {
  */
 export function amphoraProjectId(project: string, provider: openstack.Provider, parent?: pulumi.Resource): pulumi.Output<string> {
     const opts: pulumi.InvokeOptions = { provider, parent };
-    const fail = (why: string) => configError(`Invalid stack configuration (tricircle-lbaas):\n  - amphoraProject: ${why}`);
+    const fail = (why: string) => fixedRunError(`Invalid stack configuration (tricircle-lbaas):\n  - amphoraProject: ${why}`);
     const lookup = async (args: openstack.identity.GetProjectArgs): Promise<string | undefined> => {
         try {
             return (await openstack.identity.getProject(args, opts)).id;

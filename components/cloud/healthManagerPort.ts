@@ -5,7 +5,7 @@ import { PortHostBinding } from "./portBinding/portHostBinding";
 import { Adopted } from "../adoption/plan";
 import { FoundPort } from "../adoption/inventory";
 import { adoptedOptions } from "../adoption/options";
-import { healthManagerPortName } from "../config/names";
+import { HEALTH_MANAGER_DEVICE_OWNER, healthManagerPortName } from "../config/names";
 
 export interface HealthManagerPortArgs {
     /** Central region provider: the port lives on the central management network. */
@@ -49,7 +49,7 @@ export class HealthManagerPort extends pulumi.ComponentResource {
                 fixedIps: found?.fixed_ips.map((ip) => ({ subnetId: ip.subnet_id, ipAddress: ip.ip_address })) ?? [{ subnetId: args.subnetId }],
                 ...(found !== undefined ? { macAddress: found.mac_address } : {}),
                 securityGroupIds: found?.security_groups ?? [args.securityGroupId],
-                deviceOwner: "Octavia:health-mgr",
+                deviceOwner: HEALTH_MANAGER_DEVICE_OWNER,
                 adminStateUp: found?.admin_state_up ?? true,
                 tenantId: found?.project_id ?? args.tenantId,
             },

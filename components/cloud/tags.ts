@@ -25,6 +25,13 @@ export const TAGGED_TYPES: ReadonlySet<string> = new Set([
 /** Neutron, Octavia and Nova take tags of at most 60 characters (Nova's limit, the smallest of the three). */
 export const MAX_TAG_LENGTH = 60;
 
+/** How the tag of a stack's own objects begins (stackTag). */
+const STACK_TAG_PREFIX = "tlb-stack:";
+/** How the tag of the objects a stack took over begins (adoptedTag). */
+export const ADOPTED_TAG_PREFIX = "tlb-adopted:";
+/** The tags by which a stack claims an object: made by it, or taken over by it. */
+export const OWNER_TAG_PREFIXES: readonly string[] = [STACK_TAG_PREFIX, ADOPTED_TAG_PREFIX];
+
 /** The tag every object of the project carries. */
 export function projectTag(project: string = pulumi.getProject()): string {
     return bounded(`tlb-project:${project}`);
@@ -36,7 +43,7 @@ export function projectTag(project: string = pulumi.getProject()): string {
  * refuses in a tag.
  */
 export function stackTag(project: string = pulumi.getProject(), stack: string = pulumi.getStack()): string {
-    return bounded(`tlb-stack:${project}:${stack}`);
+    return bounded(`${STACK_TAG_PREFIX}${project}:${stack}`);
 }
 
 /**
@@ -45,7 +52,7 @@ export function stackTag(project: string = pulumi.getProject(), stack: string = 
  * this stack take it over again.
  */
 export function adoptedTag(project: string = pulumi.getProject(), stack: string = pulumi.getStack()): string {
-    return bounded(`tlb-adopted:${project}:${stack}`);
+    return bounded(`${ADOPTED_TAG_PREFIX}${project}:${stack}`);
 }
 
 /** The stable key of one resource: its Pulumi name (the last part of its URN), unchanged across runs. */

@@ -56,3 +56,6 @@ export function controllerComponentName(region: string, kind: (typeof CONTROLLER
 
 /** The interface name Octavia's guide, devstack and kolla all use for the health-manager port on a controller. */
 export const OHM0 = "o-hm0";
+
+/** Octavia's device owner of a health-manager port (the guide's `port create --device-owner`). */
+export const HEALTH_MANAGER_DEVICE_OWNER = "Octavia:health-mgr";
