@@ -178,6 +178,11 @@ export function checkPkiMaterial(m: PkiMaterial, now: Date = new Date()): string
             problems.push("clientCertificate is not issued by clientCaCertificate.");
         }
         if (client.ca) problems.push("clientCertificate is a CA certificate; the controllers' certificate must not be one.");
+        // Node 20's `keyUsage` lists the extended key usages (undefined without the extension, which allows any).
+        const extended = client.keyUsage as string[] | undefined;
+        if (extended !== undefined && !extended.includes("1.3.6.1.5.5.7.3.2")) {
+            problems.push("clientCertificate does not allow client authentication (extendedKeyUsage without clientAuth).");
+        }
     }
     const clientKey = privateKey("clientPrivateKey");
     if (client && clientKey && !client.checkPrivateKey(clientKey)) {
@@ -284,6 +289,9 @@ async function issueClientCertificate(
     const { x509, webcrypto } = libraries();
     const ca = new x509.X509Certificate(caCertificate);
     const [keys, caKey] = await Promise.all([generateRsaKeyPair(2048), signingKey(caPrivateKey, caPassphrase)]);
+    // Never past the CA's own end: a chain is invalid from then on, and the notAfter reported should say so.
+    const period = validity(now, days);
+    if (period.notAfter.getTime() > ca.notAfter.getTime()) period.notAfter = ca.notAfter;
     // The authority key identifier repeats the CA's subject key identifier, whatever way that one was computed.
     const caKeyId = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
     const authorityKeyId = caKeyId !== undefined
@@ -296,7 +304,7 @@ async function issueClientCertificate(
             publicKey: keys.publicKey,
             signingKey: caKey,
             signingAlgorithm: rsaAlgorithm(),
-            ...validity(now, days),
+            ...period,
             extensions: [
                 new x509.BasicConstraintsExtension(false, undefined, true),
                 new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),

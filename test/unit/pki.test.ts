@@ -7,7 +7,7 @@
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { spawnSync } from "child_process";
-import { createPrivateKey, X509Certificate } from "crypto";
+import { createPrivateKey, createPublicKey, webcrypto, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -144,6 +144,11 @@ describe("reissueClientCertificate", () => {
         expect([29, 30]).toContain(daysLeft(again.clientCertificate));
         expect(checkPkiMaterial(again)).toEqual([]);
     });
+
+    it("never makes the client certificate outlive its CA", async () => {
+        const again = await reissueClientCertificate(pki, { ...OPTIONS, clientValidityDays: 5000 });
+        expect(cert(again.clientCertificate).validTo).toBe(cert(pki.clientCaCertificate).validTo);
+    });
 });
 
 describe("checkPkiMaterial", () => {
@@ -195,6 +200,34 @@ describe("checkPkiMaterial", () => {
         // The CAs, checked ten years and a day from now.
         const later = check(pki, new Date(Date.now() + 3651 * DAY));
         expect(later.filter((p) => /^(serverCaCertificate|clientCaCertificate) \(the (server|client) CA\) expired on/.test(p))).toHaveLength(2);
+    });
+
+    it("a client certificate that does not allow client authentication", async () => {
+        // The client's own key, certified by the client CA for serverAuth only.
+        const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+        const subtle = webcrypto.subtle;
+        const caKey = createPrivateKey({ key: pki.clientCaPrivateKey, passphrase: pki.clientCaPassphrase }).export({ type: "pkcs8", format: "der" });
+        const publicKey = createPublicKey(pki.clientPrivateKey).export({ type: "spki", format: "der" });
+        const ca = parsed(pki.clientCaCertificate);
+        const serverOnly = await x509.X509CertificateGenerator.create(
+            {
+                subject: [{ CN: ["tricircle-lbaas controller RegionOne"] }],
+                issuer: ca.subjectName,
+                publicKey: await subtle.importKey("spki", publicKey, alg, true, ["verify"]),
+                signingKey: await subtle.importKey("pkcs8", caKey, alg, false, ["sign"]),
+                signingAlgorithm: alg,
+                notBefore: new Date(Date.now() - DAY),
+                notAfter: new Date(Date.now() + DAY),
+                extensions: [
+                    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+                    new x509.AuthorityKeyIdentifierExtension(ca.getExtension(x509.SubjectKeyIdentifierExtension)!.keyId),
+                ],
+            },
+            webcrypto as unknown as Crypto,
+        );
+        expect(check({ ...pki, clientCertificate: serverOnly.toString("pem") })).toEqual([
+            "clientCertificate does not allow client authentication (extendedKeyUsage without clientAuth).",
+        ]);
     });
 
     it("a passphrase of the wrong shape", () => {
