@@ -1,9 +1,9 @@
 // The amphora PKI as generated (components/amphora/pki.ts) and as RegionPki's dynamic provider keeps it
 // (components/amphora/regionPki.ts): the chain read back with Node's own X509Certificate (OpenSSL) and, for the
 // critical flags, @peculiar/x509; the checks of an operator's PKI; the provider's diff rules, create and update,
-// also once serialised as the engine stores it; and Octavia's own certificate generator (python3-cryptography)
-// signing an amphora's certificate with the generated server CA, then a mutual-TLS handshake between that amphora and
-// the controllers' client certificate (test/python/octavia_sign_check.py).
+// also once serialised as the engine stores it; RegionPki registering its material as a secret output; and Octavia's
+// own certificate generator (python3-cryptography) signing an amphora's certificate with the generated server CA, then
+// a mutual-TLS handshake between that amphora and the controllers' client certificate (test/python/octavia_sign_check.py).
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { spawnSync } from "child_process";
@@ -23,7 +23,7 @@ import {
     reissueClientCertificate,
 } from "../../components/amphora/pki";
 import { PASSPHRASE_RE, PKI_FILES, PkiMaterial } from "../../components/amphora/pkiMaterial";
-import { RegionPkiInputs, RegionPkiOutputs, regionPkiProvider } from "../../components/amphora/regionPki";
+import { RegionPki, RegionPkiInputs, RegionPkiOutputs, regionPkiProvider } from "../../components/amphora/regionPki";
 
 const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = "/usr/bin/python3";
@@ -313,6 +313,42 @@ describe("RegionPki's provider", () => {
         const { outs } = (await loaded.update!(created.id, created.outs, { ...INPUTS, rotation: 2 })) as { outs: RegionPkiOutputs };
         expect(outs.material.clientCaCertificate).toBe(created.outs.material.clientCaCertificate);
         expect(checkPkiMaterial(outs.material)).toEqual([]);
+    });
+});
+
+describe("RegionPki", () => {
+    it("registers its whole material as a secret output, with the provider serialised into its inputs", async () => {
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: any } };
+        const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+        /* eslint-enable @typescript-eslint/no-require-imports */
+        const seen: { type: string; secrets: string[] }[] = [];
+        let providerText = "";
+        await pulumi.runtime.setMocks(
+            {
+                newResource(args) {
+                    providerText = String(args.inputs.__provider ?? "");
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: () => ({}),
+            },
+            "tricircle-lbaas",
+            "unit",
+            false,
+        );
+        const register = MockMonitor.prototype.registerResource;
+        MockMonitor.prototype.registerResource = function (req: any, callback: any) {
+            seen.push({ type: req.getType(), secrets: req.getAdditionalsecretoutputsList() });
+            return register.call(this, req, callback);
+        };
+        try {
+            new RegionPki("amphora-pki-RegionOne", INPUTS);
+            await waitForRPCs();
+        } finally {
+            MockMonitor.prototype.registerResource = register;
+        }
+        expect(seen).toEqual([{ type: "pulumi-nodejs:dynamic/amphora:RegionPki", secrets: ["material"] }]);
+        expect(providerText).toMatch(/exports\.handler/);
     });
 });
 
