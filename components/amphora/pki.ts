@@ -47,8 +47,7 @@ export const GENERATED_PKI_SECRET_FIELDS = [
 /** Generates a region's PKI: both CAs (RSA 4096), the controllers' client certificate (RSA 2048), the passphrases. */
 export async function generateRegionPki(o: PkiOptions): Promise<GeneratedPki> {
     const now = o.now ?? new Date();
-    // The three keys are generated at once: Node generates RSA keys on its thread pool, and a 4096-bit one takes
-    // seconds.
+    // Both CAs are made at once: Node generates RSA keys on its thread pool, and a 4096-bit one takes seconds.
     const [server, client] = await Promise.all([
         createCa(`tricircle-lbaas amphora server CA ${o.region}`, o.caValidityDays, now),
         createCa(`tricircle-lbaas controller client CA ${o.region}`, o.caValidityDays, now),
