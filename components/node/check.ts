@@ -12,6 +12,8 @@ import { octaviaConfVars, octaviaMergeFunction } from "./octaviaConf";
 import { OHM0_FUNCTIONS, OHm0Params, checkOHm0Params, ohm0Vars } from "./ohm0";
 import { persistenceHelperText, persistenceUnitText } from "./persistence";
 import { NODE_PATHS, PRELUDE, asRoot, assignments, shellPiece } from "./remote";
+import { certificatesFunction, certificatesParams, privateCertificateDigests, publicCertificateDigests } from "./certificates";
+import { PkiMaterial } from "../amphora/pkiMaterial";
 
 const CHECK_FUNCTIONS = shellPiece(nodeAsset("check.sh"));
 
@@ -20,6 +22,11 @@ export interface NodeCheckParams {
     heartbeatPort: number;
     configFile: string;
     settings: OctaviaSetting[];
+    /**
+     * The PKI the certificates command delivers, when the stack manages it: its directory and the SHA-256 of each
+     * public file (`publicCertificateDigests`); the private files' digests come on standard input.
+     */
+    certificates?: { dir: string; publicDigests: Record<string, string> };
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
@@ -46,13 +53,33 @@ export function nodeCheckScript(p: NodeCheckParams): string {
             // The restart command is never run by the check; the octavia.conf variables are the same as the merge's.
             octaviaConfVars(p.configFile, "true", p.settings),
             octaviaMergeFunction(),
+            // Without managed certificates the check still reports the expiry of those octavia.conf points to.
+            assignments({
+                TLB_CERT_MANAGED: p.certificates ? 1 : 0,
+                TLB_CERT_CHECK: p.certificates
+                    ? certificatesParams(p.configFile, p.certificates.dir, p.certificates.publicDigests)
+                    : JSON.stringify({ dir: "", conf: p.configFile }),
+            }),
+            certificatesFunction(),
             CHECK_FUNCTIONS,
             "tlb_check_all",
         ].join("\n\n"),
     );
 }
 
-/** The check's standard input: the SHA-256 of each secret value, so the node compares without being told it. */
-export function nodeCheckStdin(secrets: { heartbeatKey: string }): string {
-    return `${JSON.stringify({ sha256: { heartbeat_key: sha256(secrets.heartbeatKey) } })}\n`;
+/**
+ * The check's standard input: the SHA-256 of each secret value, so the node compares without being told it:
+ * `{"sha256": {<octavia.conf secret name>: hex}, "certificates": {<file holding a private key>: hex}}`.
+ */
+export function nodeCheckStdin(secrets: { heartbeatKey: string; pki?: PkiMaterial }): string {
+    const conf: Record<string, string> = { heartbeat_key: sha256(secrets.heartbeatKey) };
+    if (secrets.pki === undefined) return `${JSON.stringify({ sha256: conf })}\n`;
+    conf.ca_private_key_passphrase = sha256(secrets.pki.serverCaPassphrase);
+    conf.server_certs_key_passphrase = sha256(secrets.pki.serverCertsKeyPassphrase);
+    return `${JSON.stringify({ sha256: conf, certificates: privateCertificateDigests(secrets.pki) })}\n`;
+}
+
+/** The `certificates` part of NodeCheckParams for a delivered PKI. */
+export function certificatesCheck(dir: string, pki: PkiMaterial): NonNullable<NodeCheckParams["certificates"]> {
+    return { dir, publicDigests: publicCertificateDigests(pki) };
 }

@@ -1,8 +1,10 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeCheckScript, nodeCheckStdin } from "./check";
+import { certificatesScripts, certificatesStdin, checkPkiMaterial, publicCertificateDigests, publicCertificatesDigest } from "./certificates";
 import { Concern, NodeDrift, repairMarker, Repairs } from "./nodeDrift";
-import { octaviaConfStdin, octaviaSettings } from "./octaviaConf";
+import { AmphoraConfValues, octaviaConfStdin, octaviaSettings } from "./octaviaConf";
+import { PkiMaterial } from "../amphora/pkiMaterial";
 import { ControllerModel, RegionModel } from "../config/model";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
@@ -50,6 +52,8 @@ export interface ControllerNodeArgs {
      * whose o-hm0 or octavia.conf points at another port, network, group or key is refused either way.
      */
     adopt: boolean;
+    /** What Octavia needs to boot amphorae in the node's region (`amphora`), when the stack makes it. */
+    amphora?: { conf: pulumi.Input<AmphoraConfValues>; pki?: pulumi.Input<PkiMaterial> };
 }
 
 /**
@@ -127,9 +131,16 @@ export class ControllerNode extends pulumi.ComponentResource {
 
         // bind_ip is the port's address, known before o-hm0 exists (so previews show it); the o-hm0 script has verified
         // that the host carries exactly that address by the time octavia.conf is merged.
+        const amphoraConf = pulumi.output(args.amphora?.conf);
+        // The PKI is secret as a whole (keys and passphrases); only digests of its public certificates leave it.
+        const pki = args.amphora?.pki === undefined ? undefined : pulumi.secret(args.amphora.pki).apply(checkPkiMaterial);
+        const certificatesDir = amphoraConf.apply((a) => {
+            if (pki !== undefined && a?.certificatesDir === undefined) throw new Error(`${name}: amphora.pki is given without amphora.conf.certificatesDir, where it goes`);
+            return a?.certificatesDir;
+        });
         const settings = pulumi
-            .all([args.port.ip, args.controllerIpPortList, args.mgmtNetworkId, args.amphoraSecurityGroupId])
-            .apply(([portIp, controllerIpPortList, mgmtNetworkId, amphoraSecurityGroupId]) =>
+            .all([args.port.ip, args.controllerIpPortList, args.mgmtNetworkId, args.amphoraSecurityGroupId, amphoraConf])
+            .apply(([portIp, controllerIpPortList, mgmtNetworkId, amphoraSecurityGroupId, amphora]) =>
                 octaviaSettings({
                     region: region.name,
                     centralRegion: args.centralRegion,
@@ -141,8 +152,14 @@ export class ControllerNode extends pulumi.ComponentResource {
                     neutron: octavia.neutron,
                     nova: octavia.nova,
                     glance: octavia.glance,
+                    ...(amphora !== undefined ? { amphora } : {}),
                 }),
             );
+        // Unsecret on purpose: digests of public certificates, which the check's text and octavia.conf's carry.
+        const publicPki =
+            pki === undefined
+                ? pulumi.output(undefined)
+                : pulumi.unsecret(pki.apply((m) => ({ digest: publicCertificatesDigest(m), check: publicCertificateDigests(m) })));
 
         // Drift: refresh runs a read-only check of the node; a concern that drifted gets one more repair,
         // which changes its command's text (repairMarker), so `up` re-runs that command's converging update.
@@ -151,10 +168,18 @@ export class ControllerNode extends pulumi.ComponentResource {
             {
                 node: `${name} (${controller.host}:${controller.sshPort})`,
                 connection,
-                check: pulumi.all([ohm0Params, settings]).apply(([ohm0, s]) =>
-                    nodeCheckScript({ ohm0, heartbeatPort: args.heartbeatPort, configFile: octavia.configFile, settings: s }),
+                check: pulumi.all([ohm0Params, settings, publicPki, certificatesDir]).apply(([ohm0, s, pub, dir]) =>
+                    nodeCheckScript({
+                        ohm0,
+                        heartbeatPort: args.heartbeatPort,
+                        configFile: octavia.configFile,
+                        settings: s,
+                        ...(pub !== undefined && dir !== undefined ? { certificates: { dir, publicDigests: pub.check } } : {}),
+                    }),
                 ),
-                checkStdin: pulumi.output(controller.access.heartbeatKey).apply((heartbeatKey) => nodeCheckStdin({ heartbeatKey })),
+                checkStdin: pulumi
+                    .all([controller.access.heartbeatKey, pki])
+                    .apply(([heartbeatKey, m]) => nodeCheckStdin({ heartbeatKey, ...(m !== undefined ? { pki: m } : {}) })),
             },
             { parent: this },
         );
@@ -173,7 +198,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                     update: marked.update,
                     delete: marked.delete,
                     addPreviousOutputInEnv: false,
-                    // No script prints a secret: the heartbeat key only ever reaches the merge program's stdin.
+                    // No script prints a secret: the heartbeat key, the PKI's keys and passphrases only ever reach stdin.
                     logging: command.types.enums.remote.Logging.StdoutAndStderr,
                     ...extra,
                 },
@@ -199,17 +224,41 @@ export class ControllerNode extends pulumi.ComponentResource {
         this.ip = observed.ip;
         this.mac = observed.mac;
 
-        const confScripts = settings.apply((s) =>
-            octaviaConfScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, settings: s, adopt: args.adopt }),
+        // The region's PKI files, after o-hm0 and before octavia.conf, which points at them and restarts Octavia once
+        // for both (certificates.ts says how).
+        const certificates =
+            pki === undefined
+                ? undefined
+                : remote(
+                      "certificates",
+                      certificatesDir.apply((dir) =>
+                          certificatesScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, certificatesDir: dir as string }),
+                      ),
+                      { triggers: [...nodeIdentity, octavia.configFile], stdin: pulumi.secret(pki.apply(certificatesStdin)) },
+                      { dependsOn: [ohm0], additionalSecretOutputs: ["stdin"] },
+                  );
+
+        const confScripts = pulumi.all([settings, publicPki]).apply(([s, pub]) =>
+            octaviaConfScripts({
+                configFile: octavia.configFile,
+                restartCommand: octavia.restartCommand,
+                settings: s,
+                adopt: args.adopt,
+                ...(pub !== undefined ? { certificatesDigest: pub.digest } : {}),
+            }),
         );
         remote(
             "octavia-conf",
             confScripts,
             {
                 triggers: [...nodeIdentity, octavia.configFile],
-                stdin: pulumi.secret(pulumi.output(controller.access.heartbeatKey).apply((heartbeatKey) => octaviaConfStdin({ heartbeatKey }))),
+                stdin: pulumi.secret(
+                    pulumi
+                        .all([controller.access.heartbeatKey, pki])
+                        .apply(([heartbeatKey, m]) => octaviaConfStdin({ heartbeatKey, ...(m !== undefined ? { pki: m } : {}) })),
+                ),
             },
-            { dependsOn: [ohm0, firewall, persistence], additionalSecretOutputs: ["stdin"] },
+            { dependsOn: [ohm0, firewall, persistence, ...(certificates ? [certificates] : [])], additionalSecretOutputs: ["stdin"] },
         );
 
         this.registerOutputs({ ip: this.ip, mac: this.mac });

@@ -13,13 +13,15 @@
 //   text changes, and the provider runs the command's `update` (the same converging script as its create), which
 //   puts the node right. On a clean node nothing changes: `preview --refresh --expect-no-changes` passes.
 // The heartbeat key is compared by its SHA-256 (a secret input, never printed); the check prints no value of it.
+// The check also reports each certificate file's days left (`CERT` lines): `read` warns about those close to their
+// end (CERTIFICATE_EXPIRY_DAYS), and keeps them in the `certificates` output.
 
 import * as pulumi from "@pulumi/pulumi";
 
 // Not exported itself: the provider's code refers to it, and a closure that refers to an export captures the whole
 // module, which Pulumi's serializer then `require`s by path when the program is compiled under node_modules/.cache/
 // (npm run stack, the bench), where the provider process cannot find it.
-const CONCERN_NAMES = ["ohm0", "firewall", "persistence", "octavia-conf"] as const;
+const CONCERN_NAMES = ["ohm0", "firewall", "persistence", "certificates", "octavia-conf"] as const;
 /** The concerns of a node, as the remote commands of ControllerNode are named. */
 export const CONCERNS = CONCERN_NAMES;
 export type Concern = (typeof CONCERN_NAMES)[number];
@@ -39,6 +41,50 @@ export function parseNodeCheck(stdout: string): Drift[] {
         if (m && (CONCERN_NAMES as readonly string[]).includes(m[1])) out.push({ concern: m[1] as Concern, what: m[2] });
     }
     return out;
+}
+
+/** A certificate file the check found on the node, and the whole days left until it expires (null: unknown). */
+export interface CertificateExpiry {
+    path: string;
+    daysLeft: number | null;
+}
+
+/** The `CERT <path> <days-left>` lines of the check (days `unknown` when the node could not read the file). */
+export function parseCertificateLines(stdout: string): CertificateExpiry[] {
+    const out: CertificateExpiry[] = [];
+    for (const line of String(stdout).split("\n")) {
+        const m = /^CERT (\/.*) (-?\d+|unknown)$/.exec(line);
+        if (m) out.push({ path: m[1], daysLeft: m[2] === "unknown" ? null : Number(m[2]) });
+    }
+    return out;
+}
+
+// The one place of the expiry thresholds, in days left: refresh's warnings and `npm run doctor` both use them.
+// Not exported itself, for the reason given at CONCERN_NAMES.
+const EXPIRY_DAYS = { warn: 30, urgent: 14 } as const;
+/** A certificate with at most `warn` days left is warned about, with at most `urgent` loudly. */
+export const CERTIFICATE_EXPIRY_DAYS = EXPIRY_DAYS;
+
+export type ExpiryLevel = "ok" | "warn" | "urgent" | "unknown";
+
+export function certificateExpiryLevel(daysLeft: number | null): ExpiryLevel {
+    if (daysLeft === null) return "unknown";
+    if (daysLeft <= EXPIRY_DAYS.urgent) return "urgent";
+    if (daysLeft <= EXPIRY_DAYS.warn) return "warn";
+    return "ok";
+}
+
+/** The warning for a certificate close to its end (or past it), naming the node, the file, the days and the remedy; none when it is far off. */
+export function certificateWarning(node: string, c: CertificateExpiry): string | undefined {
+    const level = certificateExpiryLevel(c.daysLeft);
+    if (level === "ok" || level === "unknown" || c.daysLeft === null) return undefined;
+    const when = c.daysLeft < 0 ? `expired ${-c.daysLeft} day(s) ago` : c.daysLeft === 0 ? "expires within a day" : `expires in ${c.daysLeft} day(s)`;
+    const loud = level === "urgent" ? `URGENT (${EXPIRY_DAYS.urgent} days or less): ` : "";
+    const base = c.path.slice(c.path.lastIndexOf("/") + 1);
+    const remedy = base === "client.cert-and-key.pem" || !/ca/i.test(base)
+        ? "change `amphora.certificates.clientValidityDays` or `rotation` and run `pulumi up` to reissue the client certificate in place"
+        : "a CA past its end stops every amphora connection: change `amphora.certificates.caValidityDays` or `rotation` and run `pulumi up` to reissue it";
+    return `${loud}controller node ${node}: the certificate ${c.path} ${when}; ${remedy}`;
 }
 
 /** `ok`, or `drift: <concern>: <what differs>; ...`: the one-line report of `npm run doctor`. */
@@ -85,6 +131,17 @@ export function checkTimeoutSeconds(c: Pick<DriftConnection, "dialErrorLimit" | 
  * go into a private temporary folder, removed afterwards. Throws an error naming the node when it cannot be reached.
  */
 export async function runNodeCheck(node: string, c: DriftConnection, check: string, stdin: string): Promise<Drift[]> {
+    return (await runNodeCheckReport(node, c, check, stdin)).drift;
+}
+
+/** What one run of the check found: the drift, and the certificate files with their days left. */
+export interface NodeCheckReport {
+    drift: Drift[];
+    certificates: CertificateExpiry[];
+}
+
+/** runNodeCheck, with the certificates' expiry too. */
+export async function runNodeCheckReport(node: string, c: DriftConnection, check: string, stdin: string): Promise<NodeCheckReport> {
     // Serialised into the dynamic provider: everything it needs is required here.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, without this module
     const cp = require("child_process") as typeof import("child_process");
@@ -118,14 +175,30 @@ export async function runNodeCheck(node: string, c: DriftConnection, check: stri
             throw new Error(`controller node ${node} is unreachable over SSH (the drift check gave up after ${c.dialErrorLimit} attempts of ${c.perDialTimeout} s): ${last}`);
         }
         if (r.status !== 0) throw new Error(`controller node ${node}: the drift check failed (exit ${r.status}): ${String(r.stderr).trim().slice(-1000)}`);
-        return parseNodeCheck(r.stdout);
+        return { drift: parseNodeCheck(r.stdout), certificates: parseCertificateLines(r.stdout) };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
+/** Refresh's warnings about certificates near their end (the provider's process: Pulumi's log, else standard error). */
+function warnAboutCertificates(node: string, certificates: CertificateExpiry[]): void {
+    let warn: (message: string) => unknown = (message) => console.warn(`warning: ${message}`);
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, without this module
+        const log = (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log;
+        warn = (message) => log.warn(message);
+    } catch {
+        // Pulumi's SDK not resolvable from the provider: standard error, which the engine shows too.
+    }
+    for (const c of certificates) {
+        const message = certificateWarning(node, c);
+        if (message !== undefined) void warn(message);
+    }
+}
+
 function zeroRepairs(): Repairs {
-    return { ohm0: 0, firewall: 0, persistence: 0, "octavia-conf": 0 };
+    return { ohm0: 0, firewall: 0, persistence: 0, certificates: 0, "octavia-conf": 0 };
 }
 
 // Serialised by Pulumi into the state and run in the dynamic provider's process (see portHostBinding.ts).
@@ -158,9 +231,10 @@ export const nodeDriftProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async read(id: string, props: DriftInputs) {
-        const drift = await runNodeCheck(props.node, props.connection, props.check, props.checkStdin);
-        const { __provider: _omit, ...inputs } = props as DriftInputs & { __provider?: string };
-        return { id, props: { ...props, drift }, inputs: { ...inputs, drift } };
+        const { drift, certificates } = await runNodeCheckReport(props.node, props.connection, props.check, props.checkStdin);
+        warnAboutCertificates(props.node, certificates);
+        const { __provider: _omit, certificates: _old, ...inputs } = props as DriftInputs & { __provider?: string; certificates?: unknown };
+        return { id, props: { ...props, drift, certificates }, inputs: { ...inputs, drift } };
     },
 
     async delete() {
@@ -185,12 +259,14 @@ export class NodeDrift extends pulumi.dynamic.Resource {
     declare public readonly drift: pulumi.Output<Drift[]>;
     /** Repairs per concern: ControllerNode re-runs a concern's command when its count grows. */
     declare public readonly repairs: pulumi.Output<Repairs>;
+    /** The certificate files the last refresh found on the node, with their days left (none before a refresh). */
+    declare public readonly certificates: pulumi.Output<CertificateExpiry[] | undefined>;
 
     constructor(name: string, args: NodeDriftArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             nodeDriftProvider,
             name,
-            { ...args, connection: pulumi.secret(args.connection), checkStdin: pulumi.secret(args.checkStdin), drift: undefined, repairs: undefined },
+            { ...args, connection: pulumi.secret(args.connection), checkStdin: pulumi.secret(args.checkStdin), drift: undefined, repairs: undefined, certificates: undefined },
             { ...opts, additionalSecretOutputs: ["connection", "checkStdin"] },
         );
     }

@@ -11,6 +11,7 @@ import { assertAbsolutePath, UUID_RE } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { ServiceEndpoint } from "../config/schema";
+import { PASSPHRASE_RE, PKI_FILES, PkiMaterial } from "../amphora/pkiMaterial";
 
 /**
  * A setting with its value in the script, or one whose value travels on standard input. `guarded`: the value ties
@@ -24,7 +25,21 @@ export type OctaviaSetting =
     | { section: string; key: string; secret: OctaviaSecretName; guarded?: true };
 
 /** Names of the values that never appear in a command's text (see `octaviaConfStdin`). */
-export type OctaviaSecretName = "heartbeat_key";
+export type OctaviaSecretName = "heartbeat_key" | "ca_private_key_passphrase" | "server_certs_key_passphrase";
+
+/** What Octavia needs to boot amphorae in the region; each key is set only when its value is given. */
+export interface AmphoraConfValues {
+    /** [controller_worker] amp_flavor_id: the Nova flavor of the amphorae. */
+    flavorId?: string;
+    /** [controller_worker] amp_image_tag: the Glance tag of the amphora image. */
+    imageTag?: string;
+    /** [controller_worker] amp_image_owner_id: the Keystone project that owns the image. */
+    imageOwnerId?: string;
+    /** [controller_worker] amp_ssh_key_name: the Nova keypair put into the amphorae. */
+    sshKeyName?: string;
+    /** The region's PKI is delivered to this directory: the certificate keys below point into it. */
+    certificatesDir?: string;
+}
 
 export interface OctaviaConfValues {
     /** The local region: [nova] and [glance] region_name. */
@@ -40,6 +55,7 @@ export interface OctaviaConfValues {
     neutron?: ServiceEndpoint;
     nova?: ServiceEndpoint;
     glance?: ServiceEndpoint;
+    amphora?: AmphoraConfValues;
 }
 
 // Ids and addresses come from Neutron; configured values are held to the config's rules (rules.ts).
@@ -80,6 +96,52 @@ function endpointSettings(section: string, e: ServiceEndpoint | undefined): Octa
     return out;
 }
 
+/** A Keystone project id: 32 hex digits, or the dashed UUID form some deployments use. */
+const KEYSTONE_ID_RE = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function nonEmptyLine(what: string, value: string, max?: number): string {
+    assertOsloValue(what, value);
+    if (value.trim() === "") throw new Error(`${what}: must not be empty`);
+    if (max !== undefined && value.length > max) throw new Error(`${what}: must be at most ${max} characters`);
+    return value;
+}
+
+/**
+ * The keys that let Octavia boot and talk to amphorae. None is `guarded`: packages ship placeholders and devstack
+ * writes its own, so the stack overwrites them and its delete restores what was there (as with region_name). The
+ * two passphrases are referenced by name and travel on standard input (`octaviaConfStdin`).
+ */
+export function amphoraSettings(a: AmphoraConfValues | undefined): OctaviaSetting[] {
+    if (a === undefined) return [];
+    const cw = "controller_worker";
+    const out: OctaviaSetting[] = [];
+    if (a.flavorId !== undefined) out.push({ section: cw, key: "amp_flavor_id", value: nonEmptyLine("amphora.flavorId", a.flavorId) });
+    if (a.imageTag !== undefined) out.push({ section: cw, key: "amp_image_tag", value: nonEmptyLine("amphora.imageTag", a.imageTag) });
+    if (a.imageOwnerId !== undefined) {
+        if (typeof a.imageOwnerId !== "string" || !KEYSTONE_ID_RE.test(a.imageOwnerId)) {
+            throw new Error(`amphora.imageOwnerId: ${JSON.stringify(a.imageOwnerId)} is not a Keystone project id (32 hex digits or a UUID)`);
+        }
+        out.push({ section: cw, key: "amp_image_owner_id", value: a.imageOwnerId });
+    }
+    // Nova takes any one-line name of 1 to 255 characters for a keypair.
+    if (a.sshKeyName !== undefined) out.push({ section: cw, key: "amp_ssh_key_name", value: nonEmptyLine("amphora.sshKeyName", a.sshKeyName, 255) });
+    if (a.certificatesDir !== undefined) {
+        const dir = assertAbsolutePath("amphora.certificatesDir", a.certificatesDir);
+        const file = (name: string) => `${dir}/${name}`;
+        out.push(
+            { section: cw, key: "client_ca", value: file(PKI_FILES.clientCaCertificate) },
+            { section: "certificates", key: "ca_certificate", value: file(PKI_FILES.serverCaCertificate) },
+            { section: "certificates", key: "ca_private_key", value: file(PKI_FILES.serverCaPrivateKey) },
+            { section: "certificates", key: "ca_private_key_passphrase", secret: "ca_private_key_passphrase" },
+            { section: "certificates", key: "server_certs_key_passphrase", secret: "server_certs_key_passphrase" },
+            { section: "certificates", key: "signing_digest", value: "sha256" },
+            { section: "haproxy_amphora", key: "client_cert", value: file(PKI_FILES.clientCertAndKey) },
+            { section: "haproxy_amphora", key: "server_ca", value: file(PKI_FILES.serverCaCertificate) },
+        );
+    }
+    return out;
+}
+
 /** The keys of guide step 4, in file order. The heartbeat key is referenced, never embedded. */
 export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
     assertValid("bind_port (healthManager.port)", v.bindPort, rules.port);
@@ -91,6 +153,7 @@ export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
         { section: "health_manager", key: "heartbeat_key", secret: "heartbeat_key", guarded: true },
         { section: "controller_worker", key: "amp_boot_network_list", value: uuid("amp_boot_network_list", v.mgmtNetworkId), guarded: true },
         { section: "controller_worker", key: "amp_secgroup_list", value: uuid("amp_secgroup_list", v.amphoraSecurityGroupId), guarded: true },
+        ...amphoraSettings(v.amphora),
         { section: "neutron", key: "region_name", value: assertValid("centralRegion", v.centralRegion, rules.regionName) },
         ...endpointSettings("neutron", v.neutron),
         { section: "nova", key: "region_name", value: assertValid("region", v.region, rules.regionName) },
@@ -105,10 +168,26 @@ export function octaviaSettings(v: OctaviaConfValues): OctaviaSetting[] {
     return settings;
 }
 
-/** Standard input of the octavia.conf command: the secrets, as JSON, never in the command text. */
-export function octaviaConfStdin(secrets: { heartbeatKey: string }): string {
+/** The passphrases of the region's PKI, as octavia.conf holds them. */
+export type PkiPassphrases = Pick<PkiMaterial, "serverCaPassphrase" | "serverCertsKeyPassphrase">;
+
+function assertPassphrase(what: string, value: string): string {
+    if (typeof value !== "string" || !PASSPHRASE_RE.test(value)) throw new Error(`${what}: must be 32 characters of A-Z a-z 0-9 _ = - (the value is not shown)`);
+    return value;
+}
+
+/**
+ * Standard input of the octavia.conf command: the secrets, as JSON (`{"heartbeat_key": ..., and with a PKI
+ * "ca_private_key_passphrase": ..., "server_certs_key_passphrase": ...}`), never in the command text. The merge
+ * program looks each secret setting up by its name.
+ */
+export function octaviaConfStdin(secrets: { heartbeatKey: string; pki?: PkiPassphrases }): string {
     assertValid("healthManager.heartbeatKey", secrets.heartbeatKey, rules.singleLineText, { secret: true });
-    const doc: Record<OctaviaSecretName, string> = { heartbeat_key: secrets.heartbeatKey };
+    const doc: Partial<Record<OctaviaSecretName, string>> = { heartbeat_key: secrets.heartbeatKey };
+    if (secrets.pki !== undefined) {
+        doc.ca_private_key_passphrase = assertPassphrase("serverCaPassphrase", secrets.pki.serverCaPassphrase);
+        doc.server_certs_key_passphrase = assertPassphrase("serverCertsKeyPassphrase", secrets.pki.serverCertsKeyPassphrase);
+    }
     return `${JSON.stringify(doc)}\n`;
 }
 
@@ -122,7 +201,7 @@ export const OCTAVIA_CONF_MERGE_PROGRAM = nodeAsset("octavia_conf_merge.py");
 // The commands that merge the settings in (and restore the file on delete)
 
 // Read once, at module load (see assets.ts).
-const OCTAVIA_CONF_FUNCTIONS = shellPiece(nodeAsset("octavia-conf.sh"));
+export const OCTAVIA_CONF_FUNCTIONS = shellPiece(nodeAsset("octavia-conf.sh"));
 
 export interface OctaviaConfScriptParams {
     configFile: string;
@@ -133,11 +212,24 @@ export interface OctaviaConfScriptParams {
      * (a guarded value that differs then contradicts the adopted plane); equal values are kept either way.
      */
     adopt: boolean;
+    /**
+     * `publicCertificatesDigest` of the PKI the certificates command delivers: carried in the command text so that a
+     * certificate-only change (a reissued client certificate) re-runs this command, which restarts Octavia once.
+     */
+    certificatesDigest?: string;
 }
 
 /** The state file that records what the stack changed in `configFile`, one per config file. */
 export function octaviaStateFile(configFile: string): string {
     return `${NODE_PATHS.stateDir}/octavia-conf${assertAbsolutePath("octavia.configFile", configFile).replace(/\//g, "_")}.json`;
+}
+
+/**
+ * The certificates command's record for the Octavia of `configFile` (certificates.ts): while it exists, the
+ * octavia.conf delete leaves the restart to the certificates' delete, which runs after it.
+ */
+export function certificatesStateFile(configFile: string): string {
+    return `${NODE_PATHS.stateDir}/certificates${assertAbsolutePath("octavia.configFile", configFile).replace(/\//g, "_")}.json`;
 }
 
 export function octaviaBackupFile(configFile: string): string {
@@ -156,6 +248,7 @@ export function octaviaConfVars(configFile: string, restartCommand: string, sett
         TLB_SETTINGS: JSON.stringify(settings),
         TLB_RESTART: restartCommand,
         TLB_RESTART_WAIT: LIMITS.restartSeconds,
+        TLB_CERT_STATE: certificatesStateFile(configFile),
     });
 }
 
@@ -182,8 +275,12 @@ export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
         seen.add(id);
         if ("value" in s) assertOsloValue(`[${s.section}] ${s.key}`, s.value);
     }
+    if (p.certificatesDigest !== undefined && !/^[0-9a-f]{64}$/.test(p.certificatesDigest)) throw new Error("certificatesDigest: not a SHA-256 hex digest");
     const vars = [adoptAssignment(p.adopt), octaviaConfVars(configFile, p.restartCommand, p.settings)].join("\n");
-    const lib = [PRELUDE, vars, octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
+    // The restart after the certificates command changed a file: it touched this command's restart marker, and this
+    // line (a digest of the public certificates only) changes with them, so the provider runs this command's update.
+    const certificates = p.certificatesDigest === undefined ? [] : [`# certificates delivered: sha256 ${p.certificatesDigest}`];
+    const lib = [PRELUDE, vars, ...certificates, octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
     const converge = asRoot("octavia.conf", `${lib}\n\ntlb_octavia_conf_apply`);
     const remove = asRoot("octavia.conf delete", `${lib}\n\ntlb_octavia_conf_restore`);
     return { create: converge, update: converge, delete: remove };

@@ -84,7 +84,7 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 // ---------------------------------------------------------------------------------------------
 // The scripts under test, taken from the component itself (Pulumi mocks).
 
-export type Concern = "ohm0" | "firewall" | "persistence" | "octavia-conf";
+export type Concern = "ohm0" | "firewall" | "persistence" | "certificates" | "octavia-conf";
 
 export interface RegisteredCommand {
     create: string;
@@ -148,7 +148,9 @@ export async function commandsOf(args: ControllerNodeArgs): Promise<Record<Conce
     const name = `node${createHash("sha1").update(JSON.stringify(args)).digest("hex").slice(0, 8)}${registrations.length}`;
     const before = registrations.length;
     new ControllerNode(name, args);
-    await waitFor("the component's commands", 10_000, () => registrations.slice(before).filter((r) => r.type === "command:remote:Command").length === 4);
+    // The certificates command exists only with a PKI.
+    const expected = args.amphora?.pki !== undefined ? 5 : 4;
+    await waitFor("the component's commands", 10_000, () => registrations.slice(before).filter((r) => r.type === "command:remote:Command").length === expected);
     const out = {} as Record<Concern, RegisteredCommand>;
     const drift = registrations.slice(before).find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.name === `${name}-drift`);
     if (drift) {

@@ -25,6 +25,7 @@ export interface FlatNodeArgs {
     amphoraSecurityGroupId: string;
     octavia: ControllerNodeArgs["region"]["octavia"];
     adopt: boolean;
+    amphora?: ControllerNodeArgs["amphora"];
 }
 
 export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
@@ -47,5 +48,6 @@ export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNod
         mgmtNetworkId: v.mgmtNetworkId,
         amphoraSecurityGroupId: v.amphoraSecurityGroupId,
         adopt: v.adopt,
+        ...(v.amphora !== undefined ? { amphora: v.amphora } : {}),
     };
 }

@@ -38,7 +38,7 @@ describe("node programs as files", () => {
     it("every file there is read by components/node (no stray program)", () => {
         const files = fs.readdirSync(path.join(ROOT, NODE_SCRIPTS_DIR)).sort();
         expect(files).toEqual(expect.arrayContaining(["prelude.sh", "ohm0.sh", "firewall.sh", "persistence.sh", "octavia-conf.sh", "octavia_conf_merge.py", "tricircle-lbaas-o-hm0.service"]));
-        const sources = ["remote.ts", "ohm0.ts", "firewall.ts", "persistence.ts", "octaviaConf.ts", "check.ts"].map((f) => fs.readFileSync(path.join(ROOT, "components", "node", f), "utf8")).join("\n");
+        const sources = ["remote.ts", "ohm0.ts", "firewall.ts", "persistence.ts", "octaviaConf.ts", "certificates.ts", "check.ts"].map((f) => fs.readFileSync(path.join(ROOT, "components", "node", f), "utf8")).join("\n");
         for (const f of files) expect(sources, `${f} is read by components/node`).toContain(`"${f}"`);
     });
 });

@@ -22,7 +22,7 @@ const base = {
     check: "check",
     checkStdin: "{}",
 };
-const zero = { ohm0: 0, firewall: 0, persistence: 0, "octavia-conf": 0 };
+const zero = { ohm0: 0, firewall: 0, persistence: 0, certificates: 0, "octavia-conf": 0 };
 
 describe("the drift check's text and input", () => {
     it("holds no secret, carries the key's hash only on stdin, and runs nothing that writes", () => {

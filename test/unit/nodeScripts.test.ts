@@ -13,6 +13,7 @@ import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from ".
 import { nodeAsset } from "../../components/node/assets";
 import { firewallScripts } from "../../components/node/firewall";
 import { octaviaConfScripts } from "../../components/node/octaviaConf";
+import { certificatesScripts } from "../../components/node/certificates";
 import { OHm0Params, dhclientConfText, ohm0Scripts, parseOHm0Report } from "../../components/node/ohm0";
 import { persistenceHelperText, persistenceScripts, persistenceUnitText, unitExecLines } from "../../components/node/persistence";
 import { LIMITS, NODE_PATHS, asRoot, shellPiece } from "../../components/node/remote";
@@ -53,6 +54,7 @@ function allScripts(): Record<string, string> {
     add("firewall", firewallScripts(5555, false));
     add("persistence", persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }));
     add("octavia.conf", octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings: guideSettings, adopt: false }));
+    add("certificates", certificatesScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", certificatesDir: "/etc/octavia/certs" }));
     return out;
 }
 

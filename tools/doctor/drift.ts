@@ -5,7 +5,7 @@
 // refresh compares with too (the outputs and config may already be ahead of the nodes). Nothing is changed, on the
 // nodes or in the state; no secret is printed (the heartbeat key is compared by its hash, on the node).
 import { Stack } from "@pulumi/pulumi/automation";
-import { Drift, DriftConnection, driftReport, runNodeCheck } from "../../components/node/nodeDrift";
+import { CertificateExpiry, certificateExpiryLevel, Drift, DriftConnection, driftReport, runNodeCheckReport } from "../../components/node/nodeDrift";
 
 export interface NodeReport {
     /** `<ControllerNode name> (<host>:<port>)`. */
@@ -13,7 +13,19 @@ export interface NodeReport {
     /** `ok`, `drift: ...`, or `error: ...` (the node could not be checked). */
     report: string;
     drift: Drift[];
+    /** Every certificate file the check found on the node, with its days left. */
+    certificates: CertificateExpiry[];
     error?: string;
+}
+
+/** One line per certificate: `<path>: <n> days left`, marked by the same thresholds as refresh's warnings. */
+export function certificateLines(certificates: CertificateExpiry[]): string[] {
+    return certificates.map((c) => {
+        const level = certificateExpiryLevel(c.daysLeft);
+        const days = c.daysLeft === null ? "days left unknown" : c.daysLeft < 0 ? `expired ${-c.daysLeft} day(s) ago` : `${c.daysLeft} day(s) left`;
+        const mark = level === "urgent" ? " URGENT: reissue now" : level === "warn" ? " WARNING: reissue soon" : "";
+        return `${c.path}: ${days}${mark}`;
+    });
 }
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -53,11 +65,11 @@ export async function doctor(stack: Stack): Promise<NodeReport[]> {
     const reports: NodeReport[] = [];
     for (const d of await driftChecks(stack)) {
         try {
-            const drift = await runNodeCheck(d.node, d.connection, d.check, d.checkStdin);
-            reports.push({ node: d.node, report: driftReport(drift), drift });
+            const { drift, certificates } = await runNodeCheckReport(d.node, d.connection, d.check, d.checkStdin);
+            reports.push({ node: d.node, report: driftReport(drift), drift, certificates });
         } catch (e) {
             const error = (e as Error).message;
-            reports.push({ node: d.node, report: `error: ${error}`, drift: [], error });
+            reports.push({ node: d.node, report: `error: ${error}`, drift: [], certificates: [], error });
         }
     }
     return reports;

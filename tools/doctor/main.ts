@@ -1,7 +1,8 @@
 // npm run doctor [-- --stack NAME [--cwd DIR]] [--orphans [--fix]]
 //
 // A read-only report per controller node of a deployed stack: `<node>: ok` or `<node>: drift: <what differs>`
-// (tools/doctor/drift.ts), for operators who want to look without a Pulumi run. Exit status: 0 when every node is
+// (tools/doctor/drift.ts), for operators who want to look without a Pulumi run, and below it the days left of each
+// certificate file on the node (marked at refresh's thresholds, CERTIFICATE_EXPIRY_DAYS). Exit status: 0 when every node is
 // ok, 1 when any drifted, 2 when a node could not be checked (unreachable: the message names it). Repair with
 // `pulumi up --refresh` (here: `npm run stack -- up` after `npm run stack -- refresh`), see README "Drift".
 //
@@ -17,7 +18,7 @@ import { checkoutRoot } from "../lib/checkout";
 import { LAB_PASSPHRASE, requireEngine, STACK_PLUGINS, workspaceStack } from "../lib/engine";
 import { LOCAL_STACK } from "../lib/localStack";
 import { backendUrl, operatorStack } from "../lib/stacks";
-import { doctor } from "./drift";
+import { certificateLines, doctor } from "./drift";
 import { orphanDoctor } from "./orphanRepair";
 
 const ROOT = checkoutRoot();
@@ -68,7 +69,10 @@ async function main(): Promise<number> {
     }
     const reports = await doctor(stack);
     if (reports.length === 0) console.log(`doctor: stack ${stackName} has no controller nodes in its state`);
-    for (const r of reports) console.log(`${r.node}: ${r.report}`);
+    for (const r of reports) {
+        console.log(`${r.node}: ${r.report}`);
+        for (const line of certificateLines(r.certificates)) console.log(`  certificate ${line}`);
+    }
     if (reports.some((r) => r.error)) return 2;
     return reports.some((r) => r.drift.length > 0) ? 1 : 0;
 }

@@ -2,7 +2,8 @@
 # Drift check (read-only): what the o-hm0, firewall, persistence and octavia.conf scripts set up, compared with the
 # node as it is now. Changes nothing: only reads Open vSwitch's database, the kernel's links, addresses and routes,
 # the firewall (iptables -C), files and their hashes. Prints one line per difference, `DRIFT <concern> <what>`,
-# then `CHECK done`; the heartbeat key is compared by its SHA-256 (on standard input), never printed.
+# then `CHECK done`; the heartbeat key, the PKI's passphrases and its private key files are compared by their SHA-256
+# (on standard input), never printed. `CERT <path> <days-left>` lines tell how long each certificate file is valid.
 
 tlb_drift() { printf 'DRIFT %s %s\n' "$1" "$2"; }
 
@@ -94,7 +95,7 @@ tlb_check_octavia_conf() {
     tlb_drift octavia-conf "$TLB_CONF is missing"
     return 0
   fi
-  if ! out=$(tlb_merge check "$TLB_CONF" "$TLB_STATE" "$TLB_BACKUP" "$TLB_PENDING" "$TLB_SETTINGS" 2>&1); then
+  if ! out=$(tlb_merge check "$TLB_CONF" "$TLB_STATE" "$TLB_BACKUP" "$TLB_PENDING" "$TLB_SETTINGS" 2>&1 <<<"$TLB_CHECK_INPUT"); then
     tlb_drift octavia-conf "$TLB_CONF could not be checked: $(tail -n 1 <<<"$out")"
     return 0
   fi
@@ -105,10 +106,31 @@ tlb_check_octavia_conf() {
   return 0
 }
 
+# The certificate files (when the stack delivers them) by SHA-256, mode and owner, then `CERT <path> <days-left>`
+# for every certificate file found, the delivered ones and those octavia.conf points to (octavia_certificates.py).
+tlb_check_certificates() {
+  local out line rc=0
+  out=$(tlb_certs check "$TLB_CERT_CHECK" <<<"$TLB_CHECK_INPUT") || rc=$?
+  while IFS= read -r line; do
+    case $line in "DRIFT certificates "* | "CERT "* | "NOTE "*) printf '%s\n' "$line" ;; esac
+  done <<<"$out"
+  if [ "$rc" != 0 ]; then
+    if [ "$TLB_CERT_MANAGED" = 1 ]; then
+      tlb_drift certificates "the certificate files could not be checked (exit $rc)"
+    else
+      echo "NOTE the certificates octavia.conf names could not be checked (exit $rc)"
+    fi
+  fi
+  return 0
+}
+
 tlb_check_all() {
+  # Read once: the octavia.conf and certificate checks each take the digests they need from it.
+  TLB_CHECK_INPUT=$(cat)
   tlb_check_ohm0
   tlb_check_firewall
   tlb_check_persistence
+  tlb_check_certificates
   tlb_check_octavia_conf
   echo "CHECK done"
 }

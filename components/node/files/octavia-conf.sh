@@ -35,6 +35,12 @@ tlb_octavia_conf_apply() {
 tlb_octavia_conf_restore() {
   tlb_octavia_conf_prepare
   tlb_merge restore "$TLB_CONF" "$TLB_STATE" "$TLB_BACKUP" "$TLB_PENDING" "$TLB_SETTINGS"
-  tlb_restart_octavia_if_pending
+  if [ -e "$TLB_CERT_STATE" ]; then
+    # The stack's certificates are still in the directory: their command's delete runs next, restores the files the
+    # conf pointed to before, and restarts Octavia then, once for both.
+    tlb_note "the Octavia restart waits for the certificates' delete"
+  else
+    tlb_restart_octavia_if_pending
+  fi
   tlb_rmdir_if_empty "$TLB_STATE_DIR"
 }
