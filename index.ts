@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { discoverAdoption } from "./components/adoption/adoption";
+import { amphoraContext } from "./components/amphora/amphoraContext";
 import { amphoraProjectId } from "./components/cloud/amphoraProject";
 import { AmphoraSecurityGroups } from "./components/cloud/amphoraSecurityGroups";
 import { ManagementPlane } from "./components/cloud/managementPlane";
@@ -30,6 +31,7 @@ const access = neutronAccess(settings);
  */
 async function deploy() {
     const adoption = await discoverAdoption(model, access, tenantId);
+    const amphora = model.amphora && (await amphoraContext(model.amphora, model.regions.map((r) => r.name), providers.central, access, tenantId));
 
     const groups = new AmphoraSecurityGroups("lb-secgroups", {
         provider: providers.central,
@@ -52,7 +54,16 @@ async function deploy() {
     const regional = Object.fromEntries(
         model.regions.map((region) => [
             region.name,
-            new RegionalOctavia(regionResourceNames(region.name).region, { region, plane, adoption: adoption.regions[region.name] }, tagged),
+            new RegionalOctavia(
+                regionResourceNames(region.name).region,
+                {
+                    region,
+                    plane,
+                    adoption: adoption.regions[region.name],
+                    amphora: amphora && { context: amphora, provider: providers.region(region.name) },
+                },
+                tagged,
+            ),
         ]),
     );
 

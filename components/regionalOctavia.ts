@@ -1,4 +1,6 @@
+import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import { AmphoraContext, AmphoraPrerequisites } from "./amphora/amphoraPrerequisites";
 import { RegionModel } from "./config/model";
 import { ControllerNode } from "./node/controllerNode";
 import { HealthManagerPort } from "./cloud/healthManagerPort";
@@ -14,6 +16,8 @@ export interface RegionalOctaviaArgs {
     plane: ManagementPlane;
     /** What of the region's plane the cloud already holds and the stack takes over (`adopt`); none when absent. */
     adoption?: RegionAdoption;
+    /** What Octavia needs to boot amphorae (`amphora`), with the region's own provider (Nova is per region). */
+    amphora?: { context: AmphoraContext; provider: openstack.Provider };
 }
 
 /** One health manager of the region, as the stack's `regions` output reports it. */
@@ -47,6 +51,13 @@ export class RegionalOctavia extends pulumi.ComponentResource {
             { provider: plane.centralProvider, mgmt: region.mgmt, tenantId: plane.tenantId, adoption },
             { parent: this },
         );
+        const prerequisites =
+            args.amphora &&
+            new AmphoraPrerequisites(
+                names.amphora,
+                { region: region.name, provider: args.amphora.provider, context: args.amphora.context, configFile: region.octavia.configFile },
+                { parent: this },
+            );
         // Each controller with its own port: the port is bound to the controller's host, and o-hm0 takes it over there.
         const managers = region.controllers.map((controller) => ({
             controller,
@@ -85,6 +96,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                     mgmtNetworkId: mgmt.networkId,
                     amphoraSecurityGroupId: plane.groupIds.amphora,
                     adopt: plane.adopt,
+                    amphora: prerequisites && { conf: prerequisites.conf, pki: prerequisites.pki },
                 },
                 // o-hm0 takes over the port's identity on the host only once Neutron has it bound there.
                 { parent: this, dependsOn: [port] },

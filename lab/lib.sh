@@ -133,6 +133,10 @@ start_daemon() {
 start_octavia_worker() {
   local worker_args=(--config-file "$LC_ETC/octavia/octavia.conf")
   [ "${COMPUTE:-0}" = 1 ] && [ -s "$LC_ETC/octavia/amphora.conf" ] && worker_args+=(--config-file "$LC_ETC/octavia/amphora.conf")
+  # A controller node's octavia.conf as a stack merged it (amphora-plane.sh use-conf), last: its values win.
+  local node_conf
+  node_conf="$(cat "$LC_ETC/octavia/node-conf.path" 2>/dev/null || true)"
+  [ "${COMPUTE:-0}" = 1 ] && [ -n "$node_conf" ] && [ -f "$node_conf" ] && worker_args+=(--config-file "$node_conf")
   start_daemon octavia-worker octavia-worker "${worker_args[@]}"
 }
 

@@ -20,8 +20,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 case "${LOCAL_NODES_SET:-local}" in
-  local) NODES_DIR="$LC_DIR/nodes" NS_PREFIX=tlb-local VETH_PREFIX=tlbl NET=169.254.78 ;;
-  bench) NODES_DIR="$LC_DIR/nodes-bench" NS_PREFIX=tlb-bench VETH_PREFIX=tlbb NET=169.254.79 ;;
+  local) NODES_DIR="$LC_DIR/nodes" NS_PREFIX=tlb-local VETH_PREFIX=tlbl NET=169.254.78 CONF_IN_FOLDER=1 ;;
+  bench) NODES_DIR="$LC_DIR/nodes-bench" NS_PREFIX=tlb-bench VETH_PREFIX=tlbb NET=169.254.79 CONF_IN_FOLDER=0 ;;
   *) die "LOCAL_NODES_SET: local or bench, not ${LOCAL_NODES_SET}" ;;
 esac
 NODE_USER=stack
@@ -34,6 +34,12 @@ veth_node() { printf '%scn%s' "$VETH_PREFIX" "$1"; }
 addr_of() { printf '%s.%s' "$NET" $(( $1 * 4 - 2 )); }
 host_side_of() { printf '%s.%s' "$NET" $(( $1 * 4 - 3 )); }
 dir_of() { printf '%s/node%s' "$NODES_DIR" "$1"; }
+# The node's octavia.conf (its certs/ beside it). The `local` nodes keep it in the node's folder, outside the node's
+# overlays, so that this machine sees the same file at the same path and the lab's Octavia worker can read it as the
+# stack merged it (lab/amphora-plane.sh use-conf); the bench's nodes keep the guide's path, which its procedure edits.
+conf_of() {
+  if [ "$CONF_IN_FOLDER" = 1 ]; then printf '%s/octavia/octavia.conf' "$(dir_of "$1")"; else printf '/etc/octavia/octavia.conf'; fi
+}
 
 # A devstack-like octavia.conf before the stack touches it.
 baseline_conf() {
@@ -81,8 +87,8 @@ start_node() { # INDEX HOSTNAME
   ip addr add "$(host_side_of "$i")/30" dev "$vh"
   ip link set "$vh" up
   setsid ip netns exec "$ns" env NODE_DIR="$d" NODE_ADDR="$(addr_of "$i")" NODE_PREFIX=30 NODE_VETH="$vn" \
-    NODE_USER="$NODE_USER" NODE_HOSTNAME="$name" NODE_OCTAVIA_CONF=/etc/octavia/octavia.conf \
-    NODE_OCTAVIA_CONF_OWNER=0:65534 NODE_OCTAVIA_CONF_MODE=640 \
+    NODE_USER="$NODE_USER" NODE_HOSTNAME="$name" NODE_OCTAVIA_USER=octavia NODE_OCTAVIA_CONF="$(conf_of "$i")" \
+    NODE_OCTAVIA_CONF_OWNER=root:octavia NODE_OCTAVIA_CONF_MODE=640 \
     bash "$LC_SCRIPTS/node/init.sh" </dev/null >>"$d/log/init.log" 2>&1 &
   local waited=0
   until [ -s "$d/anchor.pid" ]; do
@@ -175,9 +181,9 @@ cmd_facts() {
     entry="${LC_NODES[$((i - 1))]}"
     [ "$first" = 1 ] || printf ','
     first=0
-    printf '{"hostname":"%s","region":"%s","host":"%s","hostKey":"%s","dir":"%s","namespace":"%s"}' \
+    printf '{"hostname":"%s","region":"%s","host":"%s","hostKey":"%s","dir":"%s","namespace":"%s","configFile":"%s"}' \
       "${entry%%:*}" "${entry#*:}" "$(addr_of "$i")" "$(cut -d' ' -f1-2 "$(dir_of "$i")/ssh/host_ed25519.pub")" \
-      "$(dir_of "$i")" "$(ns_of "$i")"
+      "$(dir_of "$i")" "$(ns_of "$i")" "$(conf_of "$i")"
   done
   printf ']}\n'
 }

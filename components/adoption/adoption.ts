@@ -2,6 +2,7 @@
 // what to refuse), and the program's answer: a refusal ends it before anything of the plane is registered; what is
 // taken over, and the rules kept as found, are listed in its output.
 import * as pulumi from "@pulumi/pulumi";
+import { known } from "../known";
 import { fixedRunError } from "../runError";
 import { NeutronAccess } from "../cloud/portBinding/neutronAccess";
 import { adoptedTag, stackTag } from "../cloud/tags";
@@ -9,15 +10,6 @@ import { StackModel } from "../config/model";
 import { healthManagerPortName } from "../config/names";
 import { FoundRule, readInventory } from "./inventory";
 import { planAdoption, PlaneAdoption } from "./plan";
-
-/**
- * An Output's value once known (config-derived values and lookups are known in `preview` too), or its failure: a
- * project that does not exist must end the program with its own message, not leave it waiting. `apply` never runs
- * on a failed Output, so the SDK's own promise of the value is awaited (the same the engine awaits for outputs).
- */
-function known<T>(value: pulumi.Output<T>): Promise<T> {
-    return (value as unknown as { promise(): Promise<T> }).promise();
-}
 
 function ruleText(group: string, r: FoundRule): string {
     const ports = r.port_range_min === null ? "" : ` ${r.port_range_min}${r.port_range_max !== r.port_range_min ? `-${r.port_range_max}` : ""}`;

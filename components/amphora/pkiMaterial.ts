@@ -21,6 +21,22 @@ export interface PkiMaterial {
     serverCertsKeyPassphrase: string;
 }
 
+/**
+ * The fields of a PKI that controllers receive, and nothing else: a generated PKI also holds the client CA's key,
+ * which only reissues the client certificate and stays in the state.
+ */
+export function forControllers(m: PkiMaterial): PkiMaterial {
+    return {
+        serverCaCertificate: m.serverCaCertificate,
+        serverCaPrivateKey: m.serverCaPrivateKey,
+        serverCaPassphrase: m.serverCaPassphrase,
+        clientCaCertificate: m.clientCaCertificate,
+        clientCertificate: m.clientCertificate,
+        clientPrivateKey: m.clientPrivateKey,
+        serverCertsKeyPassphrase: m.serverCertsKeyPassphrase,
+    };
+}
+
 /** The material's fields that are secrets. */
 export const PKI_SECRET_FIELDS = ["serverCaPrivateKey", "serverCaPassphrase", "clientPrivateKey", "serverCertsKeyPassphrase"] as const;
 

@@ -4,6 +4,7 @@ import { CONTROLLER_COMPONENT_KINDS, controllerComponentName, healthManagerPortN
 import { cidrsOverlap, ParsedCidr, usableHostCount } from "./cidr";
 import { RawStackConfig } from "./schema";
 import * as rules from "./rules";
+import { checkPkiMaterial } from "../amphora/pki";
 
 export type ConfigPath = (string | number)[];
 export interface ConfigIssue {
@@ -261,6 +262,28 @@ export function checkLoadBalancerProtocols(lb: Pick<LoadBalancerConfig, "listene
     return issues;
 }
 
+/**
+ * An operator's own PKI (`amphora.certificates.provided`) holds together (checkPkiMaterial), and is given for every
+ * local region or for none: a region left out would silently get a PKI of the stack's beside the operator's, and a
+ * name that is not a local region is a typo.
+ */
+export function checkProvidedPki(cfg: Pick<RawStackConfig, "regions" | "amphora">): ConfigIssue[] {
+    const provided = cfg.amphora?.certificates?.provided;
+    if (provided === undefined) return [];
+    const path: ConfigPath = ["amphora", "certificates", "provided"];
+    const regions = cfg.regions.map((r) => r.name);
+    return [
+        // Keys that decrypt and match, chains that verify, dates that hold (never a secret value in a message).
+        ...Object.entries(provided).flatMap(([name, pki]) => checkPkiMaterial(pki).map((message) => ({ path: [...path, name], message }))),
+        ...Object.keys(provided)
+            .filter((name) => !regions.includes(name))
+            .map((name) => ({ path: [...path, name], message: `"${name}" is not a local region (regions[].name: ${regions.join(", ")})` })),
+        ...regions
+            .filter((name) => !(name in provided))
+            .map((name) => ({ path, message: `no PKI for region "${name}": give one for every local region, or none (the stack then makes them)` })),
+    ];
+}
+
 export const CROSS_FIELD_CHECKS = [
     checkRegionNames,
     checkCidrOverlaps,
@@ -270,4 +293,5 @@ export const CROSS_FIELD_CHECKS = [
     checkAllowedCidrs,
     checkHostKeys,
     checkDemoReferences,
+    checkProvidedPki,
 ];

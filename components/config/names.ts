@@ -20,6 +20,19 @@ export function healthManagerPortName(region: string, hostname: string): string 
     return `octavia-health-manager-${region}-${hostname}-listen-port`;
 }
 
+/**
+ * The Nova names of a region's amphora flavor and keypair. Stack and region are in the name because one Nova may
+ * serve several regions and stacks (flavor names are unique per Nova, keypair names per user); Octavia is given the
+ * flavor's id and the keypair's name.
+ */
+export function amphoraFlavorName(stack: string, region: string): string {
+    return `tlb-amphora-${stack}-${region}`;
+}
+
+export function amphoraKeypairName(stack: string, region: string): string {
+    return `tlb-amphora-${stack}-${region}`;
+}
+
 /** Neutron keeps names to this many characters. */
 export const NEUTRON_NAME_MAX = 255;
 
@@ -29,6 +42,8 @@ export interface RegionResourceNames {
     region: string;
     /** Its management network and subnet (ManagementNetwork). */
     mgmt: string;
+    /** What Octavia needs to boot amphorae there (AmphoraPrerequisites). */
+    amphora: string;
     /** A controller's health-manager port and binding (HealthManagerPort). */
     healthManager(hostname: string): string;
     /** A controller's node component (ControllerNode). */
@@ -43,6 +58,7 @@ export function regionResourceNames(region: string): RegionResourceNames {
     return {
         region: base,
         mgmt: `${base}-mgmt`,
+        amphora: `${base}-amphora`,
         healthManager: (hostname) => `${base}-hm-${hostname}`,
         node: (hostname) => `${base}-node-${hostname}`,
     };

@@ -60,6 +60,16 @@ export const notBlank: Rule = (v) => (v.trim() === "" ? "must not be empty" : un
 /** Free text that reaches a node: the heartbeat key, the restart command. Outer blanks are kept (and quoted). */
 export const singleLineText: Rule = all(notBlank, oneLine);
 
+/** Glance tags: at most 255 characters (its schema), one line; Octavia matches the tag exactly. */
+export const imageTag: Rule = (v) => singleLineText(v) ?? (v.length > 255 ? "must be at most 255 characters (Glance's limit)" : undefined);
+
+/**
+ * Octavia's passphrases (`ca_private_key_passphrase`, `server_certs_key_passphrase`) are Fernet-shaped: 32
+ * characters of the URL-safe base64 alphabet, since Octavia base64-encodes `server_certs_key_passphrase` into a
+ * Fernet key, which needs exactly 32 bytes. Never quoted in a message: it is a secret.
+ */
+export const fernetPassphrase: Rule = (v) => (/^[A-Za-z0-9_=-]{32}$/.test(v) ? undefined : "must be 32 characters of A-Z a-z 0-9 - _ = (Octavia's Fernet-shaped passphrase)");
+
 /** C0 controls and DEL; `tab` says whether a tab counts (it does in paths, not in free text). */
 function hasControl(v: string, tab = false): boolean {
     for (const ch of v) {

@@ -115,6 +115,44 @@ const demoSchema = z.strictObject({
         .default([]),
 });
 
+/** A PEM block of one of the given labels (the deep checks, signatures and keys, are the PKI's: checkPkiMaterial). */
+const pem = (...labels: string[]) =>
+    z.string().superRefine(
+        refineWith((v) =>
+            labels.some((label) => v.includes(`-----BEGIN ${label}-----`) && v.includes(`-----END ${label}-----`))
+                ? undefined
+                : `must be PEM text (-----BEGIN ${labels.join("----- or -----BEGIN ")}-----)`,
+        ),
+    );
+
+/** An operator's own PKI for one region (the names of PkiMaterial): the stack then only distributes and checks it. */
+const providedPkiSchema = z.strictObject({
+    serverCaCertificate: pem("CERTIFICATE"),
+    serverCaPrivateKey: pem("ENCRYPTED PRIVATE KEY"),
+    serverCaPassphrase: ruled(rules.fernetPassphrase),
+    clientCaCertificate: pem("CERTIFICATE"),
+    clientCertificate: pem("CERTIFICATE"),
+    clientPrivateKey: pem("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"),
+    serverCertsKeyPassphrase: ruled(rules.fernetPassphrase),
+});
+
+/** What Octavia needs to boot amphorae, made (or checked) in every local region; each part optional. */
+const DEFAULT_CERTIFICATES = { caValidityDays: 7300, clientValidityDays: 730, rotation: 0 };
+const amphoraSchema = z.strictObject({
+    // Octavia's own floor is the anchors' 1 vCPU / 1 GB; the bounds only catch a unit slip (MB for GB).
+    flavor: z.strictObject({ vcpus: integer(1, 64), ramMb: integer(256, 1048576), diskGb: integer(1, 2048) }).optional(),
+    image: z.strictObject({ tag: ruled(rules.imageTag), owner: name(64).optional() }).optional(),
+    keypair: z.strictObject({ publicKey: ruled(rules.hostKey), user: name(255).default("octavia") }).optional(),
+    certificates: z
+        .strictObject({
+            caValidityDays: integer(1, 36500).default(DEFAULT_CERTIFICATES.caValidityDays),
+            clientValidityDays: integer(1, 36500).default(DEFAULT_CERTIFICATES.clientValidityDays),
+            rotation: integer(0, 1_000_000).default(DEFAULT_CERTIFICATES.rotation),
+            provided: z.record(z.string(), providedPkiSchema).optional(),
+        })
+        .optional(),
+});
+
 export const rawConfigSchema = z.strictObject({
     centralRegion: regionName.default("CentralRegion"),
     // Octavia's [service_auth] project, a name or id: Keystone's names are at most 64 characters (ids 32 hex
@@ -152,6 +190,8 @@ export const rawConfigSchema = z.strictObject({
         })
         .default({ user: "stack", port: 22, hostKeys: {} }),
     regions: z.array(regionSchema).min(1, "at least one local region is required"),
+    // `amphora: {}` (Pulumi.yaml's declared default) leaves Octavia's amphora settings alone, as an absent key does.
+    amphora: z.preprocess((v) => (isEmptyObject(v) ? undefined : v), amphoraSchema.optional()),
     // `demo: {}` is "no demo": Pulumi.yaml must declare a default for the key (the CLI requires a declared key
     // without one), and an empty object is the only default that means nothing.
     demo: z.preprocess((v) => (isEmptyObject(v) ? undefined : v), demoSchema.optional()),
@@ -164,6 +204,7 @@ function isEmptyObject(value: unknown): boolean {
 /** The configuration as the schema hands it over: defaults filled in, CIDRs parsed. */
 export type RawStackConfig = z.infer<typeof rawConfigSchema>;
 export type ServiceEndpoint = z.infer<typeof serviceEndpointSchema>;
+export type RawAmphora = z.infer<typeof amphoraSchema>;
 
 type JsonSchemaNode = {
     type?: string;

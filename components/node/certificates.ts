@@ -42,7 +42,7 @@ const ENCRYPTED_KEY_RE = pemBlock("ENCRYPTED PRIVATE KEY");
 const PLAIN_KEY_RE = pemBlock("(?:RSA |EC )?PRIVATE KEY");
 
 /** Holds the material to its shape; messages name the field, never a value. */
-export function checkPkiMaterial(pki: PkiMaterial): PkiMaterial {
+export function assertPkiFiles(pki: PkiMaterial): PkiMaterial {
     const need = (field: keyof PkiMaterial, ok: boolean, expected: string) => {
         if (!ok) throw new Error(`amphora PKI: ${field} is not ${expected} (the value is not shown)`);
     };
@@ -61,7 +61,7 @@ const withNewline = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
 
 /** Each file's content, by file name. */
 export function certificateFiles(pki: PkiMaterial): Record<string, string> {
-    checkPkiMaterial(pki);
+    assertPkiFiles(pki);
     return {
         [PKI_FILES.serverCaCertificate]: withNewline(pki.serverCaCertificate),
         [PKI_FILES.serverCaPrivateKey]: withNewline(pki.serverCaPrivateKey),
@@ -95,7 +95,7 @@ export function privateCertificateDigests(pki: PkiMaterial): Record<string, stri
  * command's text carries so that it re-runs after a certificate change (see the top of this file).
  */
 export function publicCertificatesDigest(pki: PkiMaterial): string {
-    checkPkiMaterial(pki);
+    assertPkiFiles(pki);
     return sha256(JSON.stringify([pki.serverCaCertificate, pki.clientCaCertificate, pki.clientCertificate]));
 }
 

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeCheckScript, nodeCheckStdin } from "./check";
-import { certificatesScripts, certificatesStdin, checkPkiMaterial, publicCertificateDigests, publicCertificatesDigest } from "./certificates";
+import { certificatesScripts, certificatesStdin, assertPkiFiles, publicCertificateDigests, publicCertificatesDigest } from "./certificates";
 import { Concern, NodeDrift, repairMarker, Repairs } from "./nodeDrift";
 import { AmphoraConfValues, octaviaConfStdin, octaviaSettings } from "./octaviaConf";
 import { PkiMaterial } from "../amphora/pkiMaterial";
@@ -133,7 +133,7 @@ export class ControllerNode extends pulumi.ComponentResource {
         // that the host carries exactly that address by the time octavia.conf is merged.
         const amphoraConf = pulumi.output(args.amphora?.conf);
         // The PKI is secret as a whole (keys and passphrases); only digests of its public certificates leave it.
-        const pki = args.amphora?.pki === undefined ? undefined : pulumi.secret(args.amphora.pki).apply(checkPkiMaterial);
+        const pki = args.amphora?.pki === undefined ? undefined : pulumi.secret(args.amphora.pki).apply(assertPkiFiles);
         const certificatesDir = amphoraConf.apply((a) => {
             if (pki !== undefined && a?.certificatesDir === undefined) throw new Error(`${name}: amphora.pki is given without amphora.conf.certificatesDir, where it goes`);
             return a?.certificatesDir;

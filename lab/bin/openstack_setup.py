@@ -14,7 +14,7 @@ catalog: regions, services, endpoints in all three regions (every region
 compute: waits for the Nova services and OVS agents, maps the compute hosts
   into cell1, one aggregate/availability zone per compute host, flavors
   m1.tiny (id 1) and m1.nano (id 42), a tiny image; then the amphora plane
-  (boot network, security group, image tag) and amphora.conf with its ids.
+  (boot network, security group, the amphora image) and amphora.conf with its ids.
 
 Settings come from the environment start.sh passes: LC_HOST, LC_REGIONS,
 LC_PASSWORD, COMPUTE (1 or 0), LC_COMPUTE_HOSTS, LC_COMPUTE_AZS, LC_DATA,
@@ -100,9 +100,11 @@ def write_amphora_conf(etc, net_id, sg_id):
                 f"amp_boot_network_list = {net_id}\n"
                 f"amp_secgroup_list = {sg_id}\n")
     os.replace(path + ".tmp", path)
-    # amphora-plane.sh's backup of a plane it replaced: this start has put the cloud's own back.
-    if os.path.exists(path + ".before"):
-        os.remove(path + ".before")
+    # amphora-plane.sh's backups of what it replaced: this start has put the cloud's own plane back. The node conf it
+    # points the worker at (node-conf.path) stays: that node keeps its merged file across a restart of the cloud.
+    for backup in (path + ".before", os.path.join(etc, "octavia", "node-conf.path.before")):
+        if os.path.exists(backup):
+            os.remove(backup)
 
 
 def catalog(conn, env):
@@ -207,7 +209,7 @@ def amphora_plane(conn, env):
     """The local cloud's own amphora boot network and security group, in
     project service (where Octavia, as user octavia, boots amphorae: Nova
     resolves security groups and non-shared networks in that project), and
-    the "amphora" tag on the image; their ids go to amphora.conf."""
+    the amphora image; the plane's ids go to amphora.conf."""
     idn = conn.identity
     domain = idn.find_domain("default") or idn.find_domain("Default")
     svc = idn.find_project("service", domain_id=domain.id)
@@ -227,11 +229,35 @@ def amphora_plane(conn, env):
                 protocol="tcp", port_range_min=port, port_range_max=port,
                 project_id=svc.id)
         say("amphora security group lc-amp-sec-grp (project service)")
-    img = conn.image.find_image(env["IMAGE_NAME"])
-    if "amphora" not in (img.tags or []):
-        conn.image.add_tag(img, "amphora")
-        say(f"image {img.name} tagged amphora")
+    amphora_image(conn, env, svc)
     write_amphora_conf(env["LC_ETC"], net.id, sg.id)
+
+
+AMPHORA_IMAGE = "amphora-x64-haproxy"
+AMPHORA_TAG = "amphora"
+
+
+def amphora_image(conn, env, svc):
+    """The amphora image as the anchors make it: its own image, owned by
+    Octavia's project (service), tagged "amphora", and the only one with the
+    tag (the stack's preview check wants exactly one). Earlier labs tagged the
+    demo's image instead: the tag moves."""
+    img = next(iter(conn.image.images(name=AMPHORA_IMAGE, owner=svc.id)), None)
+    if img is None:
+        path = os.path.join(env["LC_DATA"], "tiny-image.raw")
+        write_tiny_image(path)
+        img = conn.create_image(AMPHORA_IMAGE, filename=path, disk_format="raw", container_format="bare",
+                                visibility="private", wait=True)
+        # Created as admin; the anchors upload it as Octavia's project, which owner_id alone expresses.
+        conn.image.update_image(img, owner=svc.id)
+        say(f"image {AMPHORA_IMAGE} (project service)")
+    if AMPHORA_TAG not in (img.tags or []):
+        conn.image.add_tag(img, AMPHORA_TAG)
+        say(f"image {AMPHORA_IMAGE} tagged {AMPHORA_TAG}")
+    for other in conn.image.images(tag=AMPHORA_TAG):
+        if other.id != img.id:
+            conn.image.remove_tag(other, AMPHORA_TAG)
+            say(f"image {other.name}: {AMPHORA_TAG} tag moved to {AMPHORA_IMAGE}")
 
 
 def main(argv, env):

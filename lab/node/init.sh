@@ -8,8 +8,10 @@
 # Used by the host-test harness (test/host/harness.ts) and by the local cloud's nodes (nodes.sh).
 #
 #   ip netns exec NS env NODE_DIR=... NODE_ADDR=169.254.78.2 NODE_PREFIX=30 NODE_VETH=... NODE_USER=stack \
-#     [NODE_HOSTNAME=controller-1] [NODE_OCTAVIA_CONF=/etc/octavia/octavia.conf NODE_OCTAVIA_CONF_OWNER=0:65534 \
-#      NODE_OCTAVIA_CONF_MODE=640] bash init.sh
+#     [NODE_HOSTNAME=controller-1] [NODE_OCTAVIA_USER=octavia] [NODE_OCTAVIA_CONF=/etc/octavia/octavia.conf \
+#      NODE_OCTAVIA_CONF_OWNER=0:65534 NODE_OCTAVIA_CONF_MODE=640] bash init.sh
+# NODE_OCTAVIA_USER: a system user (and group) Octavia runs as, as packages make it (`root:octavia 0640` then names
+# it in NODE_OCTAVIA_CONF_OWNER).
 # Expects $NODE_DIR/ssh/host_ed25519 and $NODE_DIR/ssh/authorized_keys, and, with NODE_OCTAVIA_CONF,
 # $NODE_DIR/octavia.conf.baseline. A restart of a stopped node (same folder) keeps what the node wrote, as a reboot
 # keeps the disk: only /run starts empty.
@@ -52,6 +54,9 @@ usermod -p '*' "$NODE_USER" # not locked: sshd without PAM refuses locked accoun
 mkdir -p "/var/lib/$NODE_USER" && chown "$NODE_USER:" "/var/lib/$NODE_USER"
 printf '%s ALL=(root) NOPASSWD: ALL\n' "$NODE_USER" >"/etc/sudoers.d/$NODE_USER"
 chmod 0440 "/etc/sudoers.d/$NODE_USER"
+if [ -n "${NODE_OCTAVIA_USER:-}" ] && ! id "$NODE_OCTAVIA_USER" >/dev/null 2>&1; then
+  useradd --system --user-group -M -d /var/lib/octavia -s /usr/sbin/nologin "$NODE_OCTAVIA_USER"
+fi
 if [ -n "${NODE_OCTAVIA_CONF:-}" ] && [ ! -e "$D/octavia.conf.installed" ]; then
   mkdir -p "$(dirname "$NODE_OCTAVIA_CONF")"
   cp "$D/octavia.conf.baseline" "$NODE_OCTAVIA_CONF"

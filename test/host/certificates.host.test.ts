@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { certificateFiles } from "../../components/node/certificates";
 import { parseCertificateLines, parseNodeCheck } from "../../components/node/nodeDrift";
 import { PkiMaterial } from "../../components/amphora/pkiMaterial";
-import { issueClientCertificate, testPki } from "../support/testPki";
+import { generateRegionPki, reissueClientCertificate } from "../../components/amphora/pki";
+import { forControllers } from "../../components/amphora/pkiMaterial";
+import { testPki } from "../support/testPki";
 import { BASELINE_OCTAVIA_CONF, Concern, HostNode, OCTAVIA_CONF, RegisteredCommand, commandsOf, driftCheckOf, expectOk, nodeArgs, restartCount, Lab } from "./harness";
 
 
@@ -59,8 +61,9 @@ describe("certificates", () => {
         await node.sh(`mkdir -m 0755 ${CERT_DIR} && echo devstack-ca >${CERT_DIR}/server_ca.cert.pem && chmod 0644 ${CERT_DIR}/server_ca.cert.pem && echo other >${CERT_DIR}/other.pem`);
         const before = await listing(node, CERT_DIR);
         const confBefore = (await node.sh(`cat ${OCTAVIA_CONF}`)).stdout;
-        const fixture = testPki();
-        const pki = fixture.material;
+        // The stack's own PKI (components/amphora/pki.ts), as RegionPki makes it.
+        const generated = await generateRegionPki({ region: "RegionOne", caValidityDays: 3650, clientValidityDays: 365 });
+        const pki = forControllers(generated);
         const commands = await commandsOf(argsWith(node, pki));
 
         // No secret in any command text.
@@ -104,8 +107,8 @@ describe("certificates", () => {
         expect(days).toEqual({ [`${CERT_DIR}/server_ca.cert.pem`]: 3649, [`${CERT_DIR}/client_ca.cert.pem`]: 3649, [`${CERT_DIR}/client.cert-and-key.pem`]: 364 });
 
         // A client certificate reissued in place (20 days): the file changes and Octavia restarts exactly once.
-        const reissued = issueClientCertificate(pki.clientCaCertificate, fixture.clientCaPrivateKey, { days: 20 });
-        const pki2 = { ...pki, clientCertificate: reissued.certificate, clientPrivateKey: reissued.privateKey };
+        const pki2 = forControllers(await reissueClientCertificate(generated, { region: "RegionOne", caValidityDays: 3650, clientValidityDays: 20 }));
+        expect([pki2.serverCaCertificate, pki2.clientCaCertificate]).toEqual([pki.serverCaCertificate, pki.clientCaCertificate]);
         const commands2 = await commandsOf(argsWith(node, pki2));
         expect(commands2["octavia-conf"].update).not.toBe(commands["octavia-conf"].update);
         const updated = await run(node, commands2, "update");
@@ -154,7 +157,7 @@ describe("certificates", () => {
 
     it("Octavia's own code, as Octavia's user: signs an amphora certificate with the delivered CA and reaches a mutual-TLS agent; other CA, wrong id and expiry fail", async () => {
         const node = await startNode();
-        const pki = testPki().material;
+        const pki = forControllers(await generateRegionPki({ region: "RegionOne", caValidityDays: 3650, clientValidityDays: 365 }));
         const commands = await commandsOf(argsWith(node, pki));
         await run(node, commands, "create");
         const program = fs.readFileSync(path.join(__dirname, "..", "python", "octavia_pki_proof.py"), "utf8");

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PkiMaterial } from "../../components/amphora/pkiMaterial";
 import { nodeCheckScript, nodeCheckStdin } from "../../components/node/check";
-import { certificateFiles, certificatesScripts, certificatesStdin, checkPkiMaterial, publicCertificatesDigest } from "../../components/node/certificates";
+import { certificateFiles, certificatesScripts, certificatesStdin, assertPkiFiles, publicCertificatesDigest } from "../../components/node/certificates";
 import { ControllerNode } from "../../components/node/controllerNode";
 import { CERTIFICATE_EXPIRY_DAYS, certificateExpiryLevel, certificateWarning, parseCertificateLines } from "../../components/node/nodeDrift";
 import { AmphoraConfValues, OCTAVIA_CONF_MERGE_PROGRAM, OctaviaSetting, amphoraSettings, octaviaConfScripts, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
@@ -136,10 +136,10 @@ describe("certificate files", () => {
     });
 
     it("refuses malformed material naming the field, never the value", () => {
-        expect(() => checkPkiMaterial({ ...PKI, serverCaPrivateKey: PKI.clientPrivateKey })).toThrow(/serverCaPrivateKey is not one encrypted PKCS#8 PEM key \(the value is not shown\)/);
-        expect(() => checkPkiMaterial({ ...PKI, clientPrivateKey: PKI.serverCaPrivateKey })).toThrow(/clientPrivateKey/);
-        expect(() => checkPkiMaterial({ ...PKI, clientCertificate: "nope" })).toThrow(/clientCertificate/);
-        expect(() => checkPkiMaterial({ ...PKI, serverCertsKeyPassphrase: "too-short" })).toThrow(/serverCertsKeyPassphrase/);
+        expect(() => assertPkiFiles({ ...PKI, serverCaPrivateKey: PKI.clientPrivateKey })).toThrow(/serverCaPrivateKey is not one encrypted PKCS#8 PEM key \(the value is not shown\)/);
+        expect(() => assertPkiFiles({ ...PKI, clientPrivateKey: PKI.serverCaPrivateKey })).toThrow(/clientPrivateKey/);
+        expect(() => assertPkiFiles({ ...PKI, clientCertificate: "nope" })).toThrow(/clientCertificate/);
+        expect(() => assertPkiFiles({ ...PKI, serverCertsKeyPassphrase: "too-short" })).toThrow(/serverCertsKeyPassphrase/);
     });
 
     it("the drift check: public digests in its text, private ones and passphrase hashes on standard input", () => {

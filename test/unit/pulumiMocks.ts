@@ -6,6 +6,8 @@ import * as ipaddr from "ipaddr.js";
 import * as path from "path";
 import { Inventory } from "../../components/adoption/inventory";
 import { fakeCloud } from "./fakeCloud";
+import { PkiMaterial } from "../../components/amphora/pkiMaterial";
+import { testPki } from "../support/testPki";
 
 // Internal to the SDK (no typings): drains the queue of outstanding registrations; the mock monitor.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -109,6 +111,8 @@ export function nthAddress(cidr: string, n: number): string {
     return ipaddr.fromByteArray(out).toString();
 }
 
+let mockPki: PkiMaterial | undefined;
+
 /** What a mocked OpenStack would compute for a resource (ids, MACs, fixed IPs from the port's own subnet). */
 function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<string, { cidr: string; used: number }>, counter: number): Record<string, any> {
     const inputs = plain(args.inputs);
@@ -131,6 +135,12 @@ function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<strin
     }
     if (args.type === "pulumi-nodejs:dynamic/neutron:PortHostBinding") {
         return { ...args.inputs, boundHostId: inputs.hostId };
+    }
+    if (args.type === "pulumi-nodejs:dynamic/amphora:RegionPki") {
+        // A TEST FIXTURE PKI (openssl, RSA 2048, once per worker): the mocks run no dynamic provider. The stack's own
+        // generator has its tests (pki.test.ts) and is what the host and e2e suites deliver.
+        mockPki ??= testPki({ region: inputs.region }).material;
+        return { ...args.inputs, material: { ...mockPki, clientCaPrivateKey: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nmock\n-----END ENCRYPTED PRIVATE KEY-----\n", clientCaPassphrase: "c".repeat(32) } };
     }
     return args.inputs;
 }

@@ -15,6 +15,8 @@ export interface LocalNode {
     /** The node's folder on this machine (its overlays, logs, restart log under run/). */
     dir: string;
     namespace: string;
+    /** The node's octavia.conf: in its folder, the same path on the node and on this machine. */
+    configFile: string;
 }
 
 export interface NodeFacts {
@@ -38,8 +40,26 @@ export function nodeFacts(root: string, set: "local" | "bench" = "local"): NodeF
 
 type Config = Record<string, unknown>;
 
-/** Pulumi.local.yaml's config with every region's controllers and the SSH settings of the local nodes. */
-export function localStackConfig(root: string, facts: NodeFacts): Config {
+/** The region whose Octavia the lab runs: its worker boots amphorae in RegionOne's Nova ([nova] region_name). */
+export const LAB_OCTAVIA_REGION = "RegionOne";
+
+/**
+ * The local nodes run no Octavia and no systemd: their "restart Octavia" is a line in the node's own /run (which the
+ * e2e suites count), and, in the lab Octavia's region, a restart of the lab's worker reading the node's merged
+ * octavia.conf (lab/node/restart-octavia.sh), so that its amphorae boot on what the stack made.
+ */
+export function localRestartCommand(root: string, region: string, configFile: string, labWorker: boolean): string {
+    const count = "echo restarted >>/run/octavia-restarts.log";
+    if (!labWorker || region !== LAB_OCTAVIA_REGION) return count;
+    return `${count} && bash ${path.join(root, "lab", "node", "restart-octavia.sh")} ${configFile}`;
+}
+
+/**
+ * Pulumi.local.yaml's config with every region's controllers and the SSH settings of the local nodes. `labWorker`:
+ * the nodes' restart in the lab Octavia's region restarts the lab's worker on the node's octavia.conf (the `local`
+ * stack; the bench's nodes leave the worker alone, as the guide's procedure it is compared with does).
+ */
+export function localStackConfig(root: string, facts: NodeFacts, options: { labWorker?: boolean } = {}): Config {
     const file = yaml.load(fs.readFileSync(path.join(root, "Pulumi.local.yaml"), "utf8")) as { config: Config };
     const config = structuredClone(file.config);
     const regions = config["tricircle-lbaas:regions"] as Array<{ name: string; controllers?: unknown[]; octavia?: Record<string, unknown> }>;
@@ -47,8 +67,12 @@ export function localStackConfig(root: string, facts: NodeFacts): Config {
         const nodes = facts.nodes.filter((n) => n.region === region.name);
         if (nodes.length === 0) continue;
         region.controllers = nodes.map((n) => ({ host: n.host, hostname: n.hostname }));
-        // The nodes have no systemd; a restart is a line in the node's own /run, which the e2e suite counts.
-        region.octavia = { ...(region.octavia ?? {}), restartCommand: "echo restarted >>/run/octavia-restarts.log" };
+        region.octavia = { ...(region.octavia ?? {}), configFile: nodes[0].configFile, restartCommand: localRestartCommand(root, region.name, nodes[0].configFile, options.labWorker ?? false) };
+    }
+    const amphora = config["tricircle-lbaas:amphora"] as { keypair?: Record<string, unknown> } | undefined;
+    if (amphora?.keypair !== undefined) {
+        // The amphorae's key: the local nodes' own SSH key, so that whoever runs the lab can log in to them.
+        amphora.keypair = { ...amphora.keypair, publicKey: fs.readFileSync(`${facts.privateKeyFile}.pub`, "utf8").trim() };
     }
     config["tricircle-lbaas:ssh"] = {
         ...(config["tricircle-lbaas:ssh"] ?? {}),
@@ -56,6 +80,12 @@ export function localStackConfig(root: string, facts: NodeFacts): Config {
         hostKeys: Object.fromEntries(facts.nodes.map((n) => [n.host, n.hostKey])),
     };
     return config;
+}
+
+/** The `tricircle-lbaas:` keys of a stack's config, without the namespace (as the program's schema reads them). */
+export function rawNamespaceOf(config: Config): Record<string, any> {
+    const prefix = "tricircle-lbaas:";
+    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), structuredClone(v)]));
 }
 
 /** The secrets of the local stack, read from the nodes' key files (never written to the stack file in clear). */

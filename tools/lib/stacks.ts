@@ -47,7 +47,7 @@ export async function labStack(root: string, program: InlineProgramArgs["program
         program,
         envVars: { OS_CLIENT_CONFIG_FILE: process.env.OS_CLIENT_CONFIG_FILE },
     });
-    writeStackFile(workDir, LOCAL_STACK, localStackConfig(root, facts));
+    writeStackFile(workDir, LOCAL_STACK, localStackConfig(root, facts, { labWorker: true }));
     for (const [key, value] of Object.entries(localStackSecrets(facts))) {
         await stack.setConfig(key, { value, secret: true }, true);
     }

@@ -85,6 +85,26 @@ export async function neutronSession(
     // BINDING_RETRY, written out: the serialised provider carries no module scope.
     policy: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 },
 ): Promise<NeutronSession> {
+    return catalogSession(access, region, { type: "network", name: "Neutron", version: "/v2.0" }, policy);
+}
+
+/** A service of the Keystone catalog: its type, its name for messages, and the API version its paths start under. */
+export interface CatalogService {
+    type: string;
+    name: string;
+    version: string;
+}
+
+/**
+ * The same for any service of the catalog (`neutronSession` is this for the network service): Glance, for the
+ * amphora image check, with the same credentials, retries and messages.
+ */
+export async function catalogSession(
+    access: NeutronAccess,
+    region: string,
+    service: CatalogService,
+    policy: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 },
+): Promise<NeutronSession> {
     // Required here, not imported: the serialised provider carries no module scope.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const http = require("http");
@@ -130,26 +150,26 @@ export async function neutronSession(
     const token = auth.headers["x-subject-token"];
     const catalog: any[] = JSON.parse(auth.body).token.catalog ?? [];
     const endpoint = catalog
-        .filter((s) => s.type === "network")
+        .filter((s) => s.type === service.type)
         .flatMap((s) => s.endpoints)
         .find((e: any) => (e.region_id ?? e.region) === region && e.interface === access.interface);
     if (!endpoint) {
-        throw new Error(`no ${access.interface} network endpoint for region "${region}" in the Keystone catalog`);
+        throw new Error(`no ${access.interface} ${service.type} endpoint for region "${region}" in the Keystone catalog`);
     }
     const endpointUrl = String(endpoint.url).replace(/\/+$/, "");
-    const root = /\/v2\.0$/.test(endpointUrl) ? endpointUrl : `${endpointUrl}/v2.0`;
+    const root = endpointUrl.endsWith(service.version) ? endpointUrl : `${endpointUrl}${service.version}`;
     return {
         root,
         async request(method: "GET" | "PUT", path: string, body?: unknown): Promise<any> {
             const url = `${root}${path}`;
-            const res = await withBackoff(`Neutron ${method} ${path} in ${region}`, policy, async () => {
+            const res = await withBackoff(`${service.name} ${method} ${path} in ${region}`, policy, async () => {
                 const r = await request(url, method, { "X-Auth-Token": token }, body);
-                if (r.status >= 500) throw httpAnswer(r.status, `Neutron answered ${r.status}: ${r.body.slice(0, 200)}`);
+                if (r.status >= 500) throw httpAnswer(r.status, `${service.name} answered ${r.status}: ${r.body.slice(0, 200)}`);
                 return r;
             });
             if (res.status === 404) return undefined;
             if (res.status < 200 || res.status > 299) {
-                throw new Error(`Neutron ${method} ${url} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
+                throw new Error(`${service.name} ${method} ${url} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
             }
             return JSON.parse(res.body);
         },
