@@ -197,11 +197,20 @@ export function newPassphrase(): string {
     return randomBytes(24).toString("base64url");
 }
 
+/**
+ * Where the two libraries are, resolved when the program loads this module. RegionPki's provider runs serialised in
+ * a provider process whose working directory is wherever the engine runs (a runner's work folder, not necessarily
+ * the project), so a bare `require("@peculiar/x509")` there would not find the project's node_modules; the absolute
+ * paths travel with the serialised code instead. They are only used when a PKI is generated or reissued, which
+ * happens in an `up` that serialised the provider afresh from this checkout.
+ */
+const LIBRARY_PATHS = { reflectMetadata: require.resolve("reflect-metadata"), x509: require.resolve("@peculiar/x509") };
+
 /** @peculiar/x509 (which wants reflect-metadata loaded first) and Node's WebCrypto, which does its cryptography. */
 function libraries() {
     /* eslint-disable @typescript-eslint/no-require-imports */
-    require("reflect-metadata");
-    const x509 = require("@peculiar/x509") as typeof import("@peculiar/x509");
+    require(LIBRARY_PATHS.reflectMetadata);
+    const x509 = require(LIBRARY_PATHS.x509) as typeof import("@peculiar/x509");
     const nodeCrypto = require("crypto") as typeof import("crypto");
     /* eslint-enable @typescript-eslint/no-require-imports */
     const webcrypto = nodeCrypto.webcrypto as unknown as Crypto;

@@ -249,7 +249,12 @@ describe("the guide's demo on the local cloud, amphorae on the stack's managemen
             expect(openstack("CentralRegion", "subnet", "show", out.regions[r].mgmtSubnetId).project_id).toBe(serviceProjectId);
         }
         plane("set", out.regions.RegionOne.mgmtNetworkId, out.securityGroups.amphora);
-        expect(JSON.parse(plane("show"))).toEqual({ amp_boot_network_list: out.regions.RegionOne.mgmtNetworkId, amp_secgroup_list: out.securityGroups.amphora });
+        // `set` also drops any node's octavia.conf the worker read (a `local` stack's): the demo's plane alone counts.
+        expect(JSON.parse(plane("show"))).toEqual({
+            amp_boot_network_list: out.regions.RegionOne.mgmtNetworkId,
+            amp_secgroup_list: out.securityGroups.amphora,
+            node_conf: "",
+        });
     });
 
     it("2. scenario 1 (one network, one region) deploys whole; its amphora boots on the stack's plane, after the region's Octavia", async () => {

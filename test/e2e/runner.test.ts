@@ -105,10 +105,13 @@ beforeAll(() => {
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(projectDir, "Pulumi.yaml"));
     fs.writeFileSync(path.join(work, "passphrase"), `e2e-runner-passphrase-${process.pid}\n`, { mode: 0o600 });
 
-    // The guide's topology of Pulumi.local.yaml, without controllers and demo, under this stack's own names.
+    // The guide's topology of Pulumi.local.yaml, without controllers and demo, under this stack's own names. The
+    // amphora prerequisites go too: local's keypair takes its key from the local nodes (npm run stack adds it), and
+    // test/e2e/amphora.test.ts covers them.
     const local = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
     const config: Record<string, unknown> = { ...local.config };
     delete config["tricircle-lbaas:demo"];
+    delete config["tricircle-lbaas:amphora"];
     const regions = config["tricircle-lbaas:regions"] as Array<{ name: string; mgmt: Record<string, string>; controllers?: unknown }>;
     expect(regions.map((r) => r.name)).toEqual(["RegionOne", "RegionTwo"]);
     config["tricircle-lbaas:regions"] = regions.map((r, i) => ({
