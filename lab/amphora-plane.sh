@@ -2,15 +2,20 @@
 # What the local Octavia worker reads besides its own octavia.conf (cloud started with --with-compute): the amphorae's
 # boot network and security group in .local-cloud/etc/octavia/amphora.conf, and, read last so that it wins, a
 # controller node's octavia.conf as a stack merged it (its flavor, image, keypair, PKI and plane), named by the
-# pointer file node-conf.path. The worker reads them at its start only.
+# pointer file node-conf.path: its [controller_worker], [certificates] and [haproxy_amphora] sections only (lib.sh
+# start_octavia_worker). The worker reads them at its start only.
 #
 #   lab/amphora-plane.sh show               # the two ids and the node conf, as JSON
 #   lab/amphora-plane.sh set NET_ID SG_ID   # point the plane at a stack's own (e.g. its outputs); no node conf
 #   lab/amphora-plane.sh use-conf PATH      # read a node's merged octavia.conf too (its restart command calls this)
-#   lab/amphora-plane.sh reset              # back to what was there before the first set/use-conf
+#   lab/amphora-plane.sh forget-conf        # read no node's conf any more
+#   lab/amphora-plane.sh reset              # back to what was there before the first set
 #
-# The first set/use-conf keeps what it replaces (amphora.conf.before, node-conf.path.before; a later one keeps that
-# first backup) and restarts octavia-worker; `reset` puts the backup back and restarts it. Idempotent; bounded (the
+# `set` is the suites' lever: the first keeps what it replaces (amphora.conf.before, node-conf.path.before; a later
+# one keeps that first backup) and restarts octavia-worker; `reset` puts the backup back and restarts it. use-conf
+# and forget-conf are a node's Octavia restarting on its own file: they keep no backup (a `reset` after a suite's
+# node must not take the `local` stack's node away, nor bring a suite's node back), so a suite that makes a node
+# restart the worker puts back the node conf it found itself. Idempotent; bounded (the
 # worker's stop waits 20 s, then SIGKILL; its start is checked after 3 s). start.sh writes the cloud's own plane at
 # every start, so a restart of the cloud also resets the plane. The lab's worker stands in for the controller's own
 # Octavia, which on a real node reads the merged file itself (the local nodes run no Octavia).
@@ -70,11 +75,18 @@ use_conf() {
   [[ "$conf" = /* ]] || die "node conf: an absolute path, not $conf"
   [ -f "$conf" ] || die "node conf: $conf does not exist"
   [ -s "$CONF" ] || die "$CONF missing: is the cloud running with --with-compute?"
-  keep_before
   printf '%s\n' "$conf" >"$POINTER.tmp"
   mv -f "$POINTER.tmp" "$POINTER"
   restart_worker
-  log "octavia-worker reads $conf last"
+  log "octavia-worker reads the amphora sections of $conf last"
+}
+
+forget_conf() {
+  if [ -e "$POINTER" ]; then
+    rm -f "$POINTER"
+    restart_worker
+  fi
+  log "octavia-worker reads no node's conf"
 }
 
 reset_plane() {
@@ -94,6 +106,7 @@ case "${1:-}" in
   show) show ;;
   set) [ $# -eq 3 ] || die "usage: $0 set NET_ID SG_ID"; set_plane "$2" "$3" ;;
   use-conf) [ $# -eq 2 ] || die "usage: $0 use-conf PATH"; use_conf "$2" ;;
+  forget-conf) forget_conf ;;
   reset) reset_plane ;;
-  *) die "usage: $0 show | set NET_ID SG_ID | use-conf PATH | reset" ;;
+  *) die "usage: $0 show | set NET_ID SG_ID | use-conf PATH | forget-conf | reset" ;;
 esac

@@ -133,11 +133,26 @@ start_daemon() {
 start_octavia_worker() {
   local worker_args=(--config-file "$LC_ETC/octavia/octavia.conf")
   [ "${COMPUTE:-0}" = 1 ] && [ -s "$LC_ETC/octavia/amphora.conf" ] && worker_args+=(--config-file "$LC_ETC/octavia/amphora.conf")
-  # A controller node's octavia.conf as a stack merged it (amphora-plane.sh use-conf), last: its values win.
-  local node_conf
+  # A controller node's octavia.conf as a stack merged it (amphora-plane.sh use-conf), last: its values win. Only its
+  # amphora sections are taken: the rest of a node's file ([DEFAULT] transport_url, [database], keystone) describes
+  # that node's cloud, not this one (the host harness's baseline names the guide's example addresses), and the lab's
+  # worker must never dial those.
+  local node_conf amphora_only="$LC_ETC/octavia/node-amphora.conf"
   node_conf="$(cat "$LC_ETC/octavia/node-conf.path" 2>/dev/null || true)"
-  [ "${COMPUTE:-0}" = 1 ] && [ -n "$node_conf" ] && [ -f "$node_conf" ] && worker_args+=(--config-file "$node_conf")
+  rm -f "$amphora_only"
+  if [ "${COMPUTE:-0}" = 1 ] && [ -n "$node_conf" ] && [ -f "$node_conf" ]; then
+    # It carries the PKI's passphrases, as the node's file does: readable by root only.
+    (umask 077; amphora_sections <"$node_conf" >"$amphora_only")
+    worker_args+=(--config-file "$amphora_only")
+  fi
   start_daemon octavia-worker octavia-worker "${worker_args[@]}"
+}
+
+# The sections of an octavia.conf on stdin that say how to boot an amphora: what the stack merges for its flavor,
+# image, keypair, plane and PKI.
+amphora_sections() {
+  awk '/^[[:space:]]*\[/ { s = $0; gsub(/[][[:space:]]/, "", s); keep = (s == "controller_worker" || s == "certificates" || s == "haproxy_amphora") }
+       keep { print }'
 }
 
 # Prints the last lines of NAME's log to stderr (for failures).

@@ -16,7 +16,8 @@ start_ovs() {
   start_daemon ovsdb-server env OVS_RUNDIR="$rd" OVS_DBDIR="$LC_DATA/ovs" OVS_LOGDIR="$LC_LOG" \
     ovsdb-server "$db" --remote="punix:$rd/db.sock" \
     --pidfile="$rd/ovsdb-server.pid" --unixctl="$rd/ovsdb-server.ctl" -vconsole:info
-  wait_until ovsdb-server 30 test -S "$rd/db.sock"
+  # Ready when it answers, not when the socket exists: a cloud stopped by a crash or a reboot leaves its db.sock.
+  wait_until ovsdb-server 30 ovs_vsctl --no-wait --timeout=2 show
   ovs_vsctl --no-wait init
   start_daemon ovs-vswitchd env OVS_RUNDIR="$rd" OVS_DBDIR="$LC_DATA/ovs" OVS_LOGDIR="$LC_LOG" \
     ovs-vswitchd "unix:$rd/db.sock" --pidfile="$rd/ovs-vswitchd.pid" \
