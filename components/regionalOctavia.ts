@@ -1,5 +1,7 @@
+import { createHash } from "crypto";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import { AmphoraAgentConfig } from "./amphora/amphoraAgentConfig";
 import { AmphoraContext, AmphoraPrerequisites } from "./amphora/amphoraPrerequisites";
 import { RegionModel } from "./config/model";
 import { ControllerNode } from "./node/controllerNode";
@@ -81,10 +83,10 @@ export class RegionalOctavia extends pulumi.ComponentResource {
         const controllerIpPortList = pulumi
             .all(managers.map((m) => m.port.ip))
             .apply((ips) => ips.map((ip) => `${ip}:${plane.heartbeatPort}`).join(","));
-        const nodes = managers.map(({ controller, port }) => ({
-            controller,
-            port,
-            node: new ControllerNode(
+        // One controller at a time: each node's Octavia restart waits for the previous node's (see restartAfter).
+        let previous: ControllerNode | undefined;
+        const nodes = managers.map(({ controller, port }) => {
+            const node = new ControllerNode(
                 names.node(controller.hostname),
                 {
                     controller,
@@ -97,11 +99,27 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                     amphoraSecurityGroupId: plane.groupIds.amphora,
                     adopt: plane.adopt,
                     amphora: prerequisites && { conf: prerequisites.conf, pki: prerequisites.pki },
+                    restartAfter: previous ? [previous.octaviaConf] : [],
                 },
                 // o-hm0 takes over the port's identity on the host only once Neutron has it bound there.
                 { parent: this, dependsOn: [port] },
-            ),
-        }));
+            );
+            previous = node;
+            return { controller, port, node };
+        });
+        // Running amphorae keep the agent settings they booted with: once every controller of the region has the new
+        // key or list and has restarted, the region's Octavia tells them (AmphoraAgentConfig says why).
+        const first = region.controllers[0];
+        if (first !== undefined) {
+            const plane = pulumi
+                .all([first.access.heartbeatKey, controllerIpPortList])
+                .apply(([key, list]) => createHash("sha256").update(JSON.stringify([key, list]), "utf8").digest("hex"));
+            new AmphoraAgentConfig(
+                names.agentConfig,
+                { region: region.name, access: args.plane.neutronAccess, plane, mgmtCidr: region.mgmt.cidr },
+                { parent: this, dependsOn: nodes.map(({ node }) => node.octaviaConf) },
+            );
+        }
         this.mgmtNetworkId = mgmt.networkId;
         this.mgmtSubnetId = mgmt.subnetId;
         this.healthManagers = pulumi.all(

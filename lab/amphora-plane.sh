@@ -2,8 +2,8 @@
 # What the local Octavia worker reads besides its own octavia.conf (cloud started with --with-compute): the amphorae's
 # boot network and security group in .local-cloud/etc/octavia/amphora.conf, and, read last so that it wins, a
 # controller node's octavia.conf as a stack merged it (its flavor, image, keypair, PKI and plane), named by the
-# pointer file node-conf.path: its [controller_worker], [certificates] and [haproxy_amphora] sections only (lib.sh
-# start_octavia_worker). The worker reads them at its start only.
+# pointer file node-conf.path: its [controller_worker], [certificates], [haproxy_amphora] and [health_manager]
+# sections only (lib.sh start_octavia_worker). The worker reads them at its start only.
 #
 #   lab/amphora-plane.sh show               # the two ids and the node conf, as JSON
 #   lab/amphora-plane.sh set NET_ID SG_ID   # point the plane at a stack's own (e.g. its outputs); no node conf

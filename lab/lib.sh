@@ -148,10 +148,12 @@ start_octavia_worker() {
   start_daemon octavia-worker octavia-worker "${worker_args[@]}"
 }
 
-# The sections of an octavia.conf on stdin that say how to boot an amphora: what the stack merges for its flavor,
-# image, keypair, plane and PKI.
+# The sections of an octavia.conf on stdin that say how to boot and talk to an amphora: what the stack merges for its
+# flavor, image, keypair, plane and PKI, and [health_manager], whose key and controller list the worker renders into
+# an amphora's agent configuration (at boot, and when the stack pushes a new one). The worker listens on nothing of
+# it: bind_ip and bind_port are the health manager's, which the lab does not run from a node's file.
 amphora_sections() {
-  awk '/^[[:space:]]*\[/ { s = $0; gsub(/[][[:space:]]/, "", s); keep = (s == "controller_worker" || s == "certificates" || s == "haproxy_amphora") }
+  awk '/^[[:space:]]*\[/ { s = $0; gsub(/[][[:space:]]/, "", s); keep = (s == "controller_worker" || s == "certificates" || s == "haproxy_amphora" || s == "health_manager") }
        keep { print }'
 }
 

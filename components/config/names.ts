@@ -44,6 +44,8 @@ export interface RegionResourceNames {
     mgmt: string;
     /** What Octavia needs to boot amphorae there (AmphoraPrerequisites). */
     amphora: string;
+    /** The push of the controllers' agent settings to the region's running amphorae (AmphoraAgentConfig). */
+    agentConfig: string;
     /** A controller's health-manager port and binding (HealthManagerPort). */
     healthManager(hostname: string): string;
     /** A controller's node component (ControllerNode). */
@@ -59,6 +61,7 @@ export function regionResourceNames(region: string): RegionResourceNames {
         region: base,
         mgmt: `${base}-mgmt`,
         amphora: `${base}-amphora`,
+        agentConfig: `${base}-amphora-agent-config`,
         healthManager: (hostname) => `${base}-hm-${hostname}`,
         node: (hostname) => `${base}-node-${hostname}`,
     };

@@ -105,6 +105,9 @@ export function urnSafeName(maxLength = 255): Rule {
 /** Region ids: Keystone's `region.id` is at most 255 characters; they land in URNs, port names and octavia.conf. */
 export const regionName: Rule = urnSafeName(255);
 
+/** A stack's identity on a node, `<project>/<stack>`: what Pulumi allows in both names (letters, digits, - _ .). */
+export const stackIdentity: Rule = (v) => (/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/.test(v) ? undefined : "must be <project>/<stack> (letters, digits, - _ .)");
+
 // ---------------------------------------------------------------------------------------------
 // Numbers
 

@@ -54,6 +54,19 @@ export interface ControllerNodeArgs {
     adopt: boolean;
     /** What Octavia needs to boot amphorae in the node's region (`amphora`), when the stack makes it. */
     amphora?: { conf: pulumi.Input<AmphoraConfValues>; pki?: pulumi.Input<PkiMaterial> };
+    /**
+     * What must be over before this node's certificates or octavia.conf change (each may restart Octavia): the
+     * previous controller of the region's `octaviaConf` (RegionalOctavia chains them). So a region's controllers
+     * restart one after the other, each restart finished (bounded by the restart's time limit) before the next
+     * begins, and at every moment but a single node's restart one of the region's health managers listens. The
+     * engine deletes in the reverse order, so a destroy goes node by node too. Regions stay in parallel.
+     */
+    restartAfter?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The stack the node serves, `<project>/<stack>` (default: this program's project and stack). A node another
+     * stack serves is refused by the o-hm0 create and delete before they change anything (OHm0Params.owner).
+     */
+    owner?: string;
 }
 
 /**
@@ -92,6 +105,8 @@ export class ControllerNode extends pulumi.ComponentResource {
     public readonly ip: pulumi.Output<string>;
     /** The MAC o-hm0 actually has on the host. */
     public readonly mac: pulumi.Output<string>;
+    /** The command that merges octavia.conf and restarts Octavia: done once this node's restart is over. */
+    public readonly octaviaConf: pulumi.Resource;
 
     constructor(name: string, args: ControllerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         checkControllerNodeArgs(args);
@@ -117,6 +132,7 @@ export class ControllerNode extends pulumi.ComponentResource {
         // The connection itself is an update, not a replacement, for the provider; a different
         // host must instead undo everything on the old one first, hence these triggers.
         const nodeIdentity = [controller.host, controller.sshPort];
+        const owner = args.owner ?? `${pulumi.getProject()}/${pulumi.getStack()}`;
 
         const ohm0Params = pulumi.all([args.port.id, args.port.mac, args.port.ip]).apply(([portId, mac, ip]) => ({
             bridge: controller.ovsBridge,
@@ -127,6 +143,7 @@ export class ControllerNode extends pulumi.ComponentResource {
             addressing: region.mgmt.addressing,
             hostname: controller.hostname,
             adopt: args.adopt,
+            owner,
         }));
 
         // bind_ip is the port's address, known before o-hm0 exists (so previews show it); the o-hm0 script has verified
@@ -220,6 +237,7 @@ export class ControllerNode extends pulumi.ComponentResource {
             { dependsOn: [ohm0] },
         );
 
+        const restartAfter = args.restartAfter ?? [];
         const observed = ohm0.stdout.apply(parseOHm0Report);
         this.ip = observed.ip;
         this.mac = observed.mac;
@@ -235,7 +253,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                           certificatesScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, certificatesDir: dir as string }),
                       ),
                       { triggers: [...nodeIdentity, octavia.configFile], stdin: pulumi.secret(pki.apply(certificatesStdin)) },
-                      { dependsOn: [ohm0], additionalSecretOutputs: ["stdin"] },
+                      { dependsOn: [ohm0, ...restartAfter], additionalSecretOutputs: ["stdin"] },
                   );
 
         const confScripts = pulumi.all([settings, publicPki]).apply(([s, pub]) =>
@@ -247,7 +265,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                 ...(pub !== undefined ? { certificatesDigest: pub.digest } : {}),
             }),
         );
-        remote(
+        this.octaviaConf = remote(
             "octavia-conf",
             confScripts,
             {
@@ -258,7 +276,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                         .apply(([heartbeatKey, m]) => octaviaConfStdin({ heartbeatKey, ...(m !== undefined ? { pki: m } : {}) })),
                 ),
             },
-            { dependsOn: [ohm0, firewall, persistence, ...(certificates ? [certificates] : [])], additionalSecretOutputs: ["stdin"] },
+            { dependsOn: [ohm0, firewall, persistence, ...(certificates ? [certificates] : []), ...restartAfter], additionalSecretOutputs: ["stdin"] },
         );
 
         this.registerOutputs({ ip: this.ip, mac: this.mac });

@@ -28,6 +28,12 @@ export interface OHm0Params {
      * Without it such an o-hm0 is refused. An o-hm0 carrying another port is refused either way.
      */
     adopt: boolean;
+    /**
+     * The stack that configures the node, `<project>/<stack>`. A node serves one stack: a second stack naming the
+     * same host would move o-hm0 to its own port and rewrite octavia.conf under the first, so the o-hm0 create and
+     * delete refuse a node that another stack serves (NODE_PATHS.owner), before they change anything.
+     */
+    owner: string;
 }
 
 export interface OHm0Checked {
@@ -40,6 +46,7 @@ export interface OHm0Checked {
     addressing: Addressing;
     hostname: string;
     adopt: boolean;
+    owner: string;
 }
 
 export function checkOHm0Params(p: OHm0Params): OHm0Checked {
@@ -60,6 +67,7 @@ export function checkOHm0Params(p: OHm0Params): OHm0Checked {
         addressing: p.addressing,
         hostname: p.hostname ?? "",
         adopt: p.adopt,
+        owner: assertValid("owner (the stack)", p.owner, rules.stackIdentity),
     };
 }
 
@@ -102,6 +110,8 @@ export function ohm0Vars(c: OHm0Checked, ovsWaitSeconds: number): string {
         TLB_DHCLIENT_LOG: NODE_PATHS.dhclientLog,
         TLB_OHM0_ORIGIN: NODE_PATHS.ohm0Origin,
         TLB_FW_FOUND: NODE_PATHS.firewallFound,
+        TLB_OWNER: c.owner,
+        TLB_OWNER_FILE: NODE_PATHS.owner,
     })}`;
 }
 

@@ -29,6 +29,12 @@ export const NODE_PATHS = {
      * o-hm0 create writes it before changing anything; the o-hm0 delete removes o-hm0 only when it says `made`.
      */
     ohm0Origin: "/var/lib/tricircle-lbaas/o-hm0.origin",
+    /**
+     * The stack this node serves (`<project>/<stack>`): its o-hm0 and its octavia.conf keys are that stack's. The o-hm0
+     * create refuses a node that names another stack before it changes anything and writes it once o-hm0 is there;
+     * the o-hm0 delete removes it when it names its own stack.
+     */
+    owner: "/var/lib/tricircle-lbaas/owner",
     /** The tables (iptables, ip6tables) in which an operator's equivalent heartbeat rule was found and reused. */
     firewallFound: "/var/lib/tricircle-lbaas/firewall.found",
     helper: "/usr/local/sbin/tricircle-lbaas-o-hm0",

@@ -7,7 +7,8 @@
 // certificate with it (`cert_expiration`) and hands the client CA to the boot.
 //
 // Steps: an image without the tag fails the preview naming the key before anything is made; up; the amphora is on
-// the stack's own objects; a client certificate rotation is an in-place update with one restart; destroy leaves no
+// the stack's own objects; a client certificate rotation is an in-place update with one restart; a heartbeat key
+// rotation reaches the running amphora through Octavia's agent-config push; destroy leaves no
 // flavor, keypair or certificate behind and the node's octavia.conf as it was.
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
@@ -26,7 +27,9 @@ const STACK = "e2e-amphora";
 const P = "e2e-amphora-";
 const PLANE = path.join(ROOT, "lab", "amphora-plane.sh");
 const IMAGE = "amphora-x64-haproxy";
-const HEARTBEAT_KEY = crypto.randomBytes(24).toString("hex");
+const HEARTBEAT_KEYS = [crypto.randomBytes(24).toString("hex"), crypto.randomBytes(24).toString("hex")];
+let heartbeatKey = HEARTBEAT_KEYS[0];
+const WORKER_LOG = path.join(ROOT, ".local-cloud", "log", "octavia-worker.log");
 const FLAVOR = `tlb-amphora-${STACK}-RegionOne`;
 const KEYPAIR = `tlb-amphora-${STACK}-RegionOne`;
 
@@ -90,7 +93,7 @@ function stackConfig(): Record<string, unknown> {
 
 async function configure(): Promise<void> {
     writeStackFile(workDir, STACK, stackConfig());
-    await stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: HEARTBEAT_KEY, secret: true }, true);
+    await stack.setConfig("tricircle-lbaas:healthManager.heartbeatKey", { value: heartbeatKey, secret: true }, true);
     await stack.setConfig("tricircle-lbaas:ssh.privateKey", { value: fs.readFileSync(lab.clientKey, "utf8"), secret: true }, true);
 }
 
@@ -228,7 +231,34 @@ describe("amphora prerequisites on the local cloud, booted by Octavia on the sta
         expect(restarts()).toBe(restartsBefore + 1);
     });
 
-    it("4. no key or passphrase of the PKI reaches the state or the engine's output", async () => {
+    it("4. a heartbeat key rotation: the node restarts with the new key, then the region's Octavia pushes it to the running amphora", async () => {
+        const out = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+        const [{ id: ampId }] = openstack("RegionOne", "loadbalancer", "amphora", "list", "--loadbalancer", out.loadBalancers[`${P}lb1`].id) as Array<{ id: string }>;
+        const logFrom = fs.statSync(WORKER_LOG).size;
+        const restartsBefore = restarts();
+        heartbeatKey = HEARTBEAT_KEYS[1];
+        await configure();
+        const run = await up();
+        const push = [...run.ops].filter(([k]) => k.endsWith(`::region-RegionOne-amphora-agent-config`));
+        expect(push).toEqual([["pulumi-nodejs:dynamic/amphora:AmphoraAgentConfig::region-RegionOne-amphora-agent-config", "update"]]);
+        expect(restarts()).toBe(restartsBefore + 1);
+        expect(fs.readFileSync(confPath, "utf8")).toContain(`heartbeat_key = ${heartbeatKey}`);
+        // The worker (on the node's merged conf) takes the push for exactly this amphora.
+        const started = Date.now();
+        let log = "";
+        const finished = `Finished amphora agent configuration update, amphora's id was: ${ampId}`;
+        while (!log.includes(finished) && Date.now() - started < 60_000) {
+            await new Promise((r) => setTimeout(r, 200));
+            log = fs.readFileSync(WORKER_LOG, "utf8").slice(logFrom);
+        }
+        expect(log).toContain(`Start amphora agent configuration update, amphora's id is: ${ampId}`);
+        expect(log).toContain(finished);
+        console.log(`key rotation: the worker finished the amphora's agent update ${((Date.now() - started) / 1000).toFixed(1)} s after up returned`);
+        // RegionTwo has no controller: nothing of it changes.
+        expect([...run.ops.keys()].filter((k) => k.includes("RegionTwo"))).toEqual([]);
+    });
+
+    it("5. no key or passphrase of the PKI, and no heartbeat key, reaches the state or the engine's output", async () => {
         const certs = path.join(confDir, "octavia", "certs");
         const keyLine = fs.readFileSync(path.join(certs, PKI_FILES.serverCaPrivateKey), "utf8").split("\n")[1];
         const passphrase = /ca_private_key_passphrase = (\S+)/.exec(fs.readFileSync(confPath, "utf8"))![1];
@@ -239,13 +269,13 @@ describe("amphora prerequisites on the local cloud, booted by Octavia on the sta
         const state = files(path.join(backend, ".pulumi")).filter((f) => f.endsWith(".json")).map((f) => fs.readFileSync(f, "utf8")).join("\n");
         expect(state).toContain("dynamic/amphora:RegionPki");
         expect(state).toContain("ciphertext");
-        for (const secret of [keyLine, passphrase]) {
+        for (const secret of [keyLine, passphrase, ...HEARTBEAT_KEYS]) {
             expect(state).not.toContain(secret);
             expect(engineOutput).not.toContain(secret);
         }
     });
 
-    it("5. destroy: no flavor, keypair or certificate left, the node's octavia.conf as it was", async () => {
+    it("6. destroy: no flavor, keypair or certificate left, the node's octavia.conf as it was", async () => {
         await stack.destroy({ onOutput: (s) => (engineOutput += s) });
         destroyed = true;
         expect(leftovers()).toEqual([]);

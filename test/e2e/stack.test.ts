@@ -62,7 +62,9 @@ function stackConfig(): Record<string, unknown> {
             name: r.name,
             mgmt: { network: `e2e-lb-mgmt-net${i + 1}`, subnet: `e2e-lb-mgmt-subnet${i + 1}`, cidr: r.cidr },
             controllers: r.nodes.map((n) => ({ host: n.sshHost, hostname: hostname(n) })),
-            octavia: { restartCommand: `echo restarted >>/run/${RESTART_LOG}` },
+            // A restart that takes a second, with its start and end on the node's clock (the host's): a region's
+            // restarts must not overlap.
+            octavia: { restartCommand: `echo "start $(date +%s.%N)" >>/run/${RESTART_LOG} && sleep 1 && echo "end $(date +%s.%N)" >>/run/${RESTART_LOG}` },
         })),
     };
 }
@@ -126,10 +128,39 @@ async function octaviaConf(n: HostNode): Promise<Record<string, string>> {
     return JSON.parse((await n.exec(["python3", "-c", py, BASELINE_NODE_CONF.path], { check: true })).stdout);
 }
 
-const restarts = (n: HostNode) => {
+/** The node's Octavia restarts, as [start, end] in seconds, oldest first. */
+function restartWindows(n: HostNode): Array<[number, number]> {
     const p = path.join(n.dir, "run", RESTART_LOG);
-    return fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").filter(Boolean).length : 0;
-};
+    const lines = fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").filter(Boolean) : [];
+    const windows: Array<[number, number]> = [];
+    for (const line of lines) {
+        const [what, at] = line.split(" ");
+        if (what === "start") windows.push([Number(at), NaN]);
+        else windows[windows.length - 1][1] = Number(at);
+    }
+    return windows;
+}
+
+const restarts = (n: HostNode) => restartWindows(n).filter(([, end]) => !Number.isNaN(end)).length;
+
+/**
+ * The restarts of a region's nodes since `before` (restart counts per node): each over before the next began, so at
+ * every moment but a single node's restart one of the region's health managers listens. Returns the shortest pause
+ * between two of them, in seconds.
+ */
+function expectOneAtATime(region: HostNode[], before: Map<HostNode, number>): number {
+    const windows = region.flatMap((n) => restartWindows(n).slice(before.get(n) ?? 0)).sort((a, b) => a[0] - b[0]);
+    expect(windows.length, "restarts in the region").toBeGreaterThanOrEqual(2);
+    let shortest = Infinity;
+    for (let i = 1; i < windows.length; i++) {
+        expect(windows[i - 1][1], `restart ${i} ended`).not.toBeNaN();
+        expect(windows[i][0], `restart ${i + 1} began before restart ${i} ended`).toBeGreaterThanOrEqual(windows[i - 1][1]);
+        shortest = Math.min(shortest, windows[i][0] - windows[i - 1][1]);
+    }
+    return shortest;
+}
+
+const restartCounts = (ns: HostNode[]) => new Map(ns.map((n) => [n, restartWindows(n).length]));
 
 /** The node's snapshot without the restart log, which counts restarts and is nothing the stack undoes. */
 async function nodeState(n: HostNode): Promise<NodeSnapshot> {
@@ -248,13 +279,19 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         heartbeatKey = heartbeatKeys[1];
         await configure();
         const run = await up();
-        // Per node: its octavia.conf command, and its NodeDrift, which records the new key's hash (nothing on the node).
-        expect(run.summary).toMatchObject({ update: 4 });
+        // Per node: its octavia.conf command, and its NodeDrift, which records the new key's hash (nothing on the node);
+        // per region, the push of the new key to its running amphorae (none here).
+        expect(run.summary).toMatchObject({ update: 6 });
         expect([...run.ops].sort()).toEqual(
             [...run.ops]
-                .filter(([k, op]) => (/command:remote:Command::.*-octavia-conf$/.test(k) || /dynamic:Resource::.*-drift$/.test(k)) && op === "update")
+                .filter(
+                    ([k, op]) =>
+                        (/command:remote:Command::.*-octavia-conf$/.test(k) || /dynamic:Resource::.*-drift$/.test(k) || /AmphoraAgentConfig::.*-amphora-agent-config$/.test(k)) &&
+                        op === "update",
+                )
                 .sort(),
         );
+        expect([...run.ops].filter(([k]) => k.endsWith("-amphora-agent-config"))).toHaveLength(2);
         expect([...run.ops].filter(([k]) => k.endsWith("-octavia-conf"))).toHaveLength(2);
         for (const [i, n] of [nodes.r1a, nodes.r2].entries()) {
             expect(restarts(n)).toBe(before[i] + 1);
@@ -262,10 +299,14 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         }
     });
 
-    it("5. a controller added to a region gets its port, binding and node, and its peer's list is updated", async () => {
+    it("5. a controller added to a region gets its port, binding and node, and its peer's list is updated, one restart after the other", async () => {
         plan[0].nodes.push(nodes.r1b);
         await configure();
+        const before = restartCounts([nodes.r1a, nodes.r1b]);
         const run = await up();
+        // r1a restarts for the new list, r1b for its first octavia.conf: one after the other.
+        const pause = expectOneAtATime([nodes.r1a, nodes.r1b], before);
+        console.log(`controller added: RegionOne's two restarts one after the other, ${pause.toFixed(2)} s apart`);
         expect(byType(run, "openstack:networking/port:Port")).toEqual([[expect.stringContaining(hostname(nodes.r1b)), "create"]]);
         expect(byType(run, "command:remote:Command").filter(([, op]) => op === "create")).toHaveLength(4);
         expect(byType(run, "command:remote:Command").filter(([k, op]) => op === "update" && k.endsWith("-octavia-conf"))).toHaveLength(1);
@@ -304,11 +345,12 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         await preview({ expectNoChanges: true });
     });
 
-    it("7. an unreachable controller fails up within the SSH bound; the next up after the fix converges", async () => {
+    it("7. an unreachable controller fails up within the SSH bound, while the other region rotates its key node by node; the next up after the fix converges", async () => {
         // The node drops SSH silently, as a firewall or a dead host does: every dial waits for its timeout.
         await nodes.r2.sh("iptables -w -I INPUT -p tcp --dport 22 -j DROP");
         heartbeatKey = heartbeatKeys[2];
         await configure();
+        const before = restartCounts([nodes.r1a, nodes.r1b]);
         const t0 = Date.now();
         const failure = await up().then(
             () => undefined,
@@ -322,9 +364,17 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         // SSH_DIAL_POLICY: 3 dials of 10 s, plus backoff; the other region's node is updated meanwhile.
         expect(seconds).toBeLessThan(90);
         expect((await octaviaConf(nodes.r1a))["health_manager.heartbeat_key"]).toBe(heartbeatKey);
+        // RegionOne's two controllers took the new key one after the other.
+        expect((await octaviaConf(nodes.r1b))["health_manager.heartbeat_key"]).toBe(heartbeatKey);
+        const pause = expectOneAtATime([nodes.r1a, nodes.r1b], before);
+        console.log(`key rotation: RegionOne's two restarts one after the other, ${pause.toFixed(2)} s apart`);
 
         const fixed = await up();
-        expect(fixed.summary.update).toBe(1);
+        // The node's octavia.conf, then its region's push, which waited for it.
+        expect([...fixed.ops].filter(([, op]) => op !== "same").map(([k]) => k.split("::")[1]).sort()).toEqual([
+            `region-RegionTwo-amphora-agent-config`,
+            `region-RegionTwo-node-${hostname(nodes.r2)}-octavia-conf`,
+        ]);
         expect((await octaviaConf(nodes.r2))["health_manager.heartbeat_key"]).toBe(heartbeatKey);
         await preview({ expectNoChanges: true });
     });

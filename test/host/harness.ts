@@ -305,6 +305,10 @@ export class HostNode {
     /** Baselines must not catch IPv6 duplicate address detection half-way. */
     async settle(): Promise<void> {
         await waitFor(`${this.ns} addresses to settle`, 10_000, async () => !(await this.exec(["ip", "-o", "addr", "show", "tentative"])).stdout.trim());
+        // sshd's processes of a session that has just ended exit a moment after the client saw it end (later on a
+        // loaded machine): give them up to 5 s. A session still open after that shows in the snapshot, as it should.
+        const deadline = Date.now() + 5_000;
+        while ((await this.processNames()).filter((n) => n === "sshd").length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     }
 
     async startOvs(): Promise<void> {

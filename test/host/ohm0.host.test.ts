@@ -133,7 +133,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
 
         // The boot unit, its helper and the enablement symlink.
         expect(await node.readFile(NODE_PATHS.unitFile)).toBe(persistenceUnitText());
-        const ohm0Params = { bridge: "br-int", portId: PORT.id, mac: PORT.mac, ip: PORT.ip, prefixLength: 24, addressing: "static" as const, hostname: args.controller.hostname, adopt: false };
+        const ohm0Params = { bridge: "br-int", portId: PORT.id, mac: PORT.mac, ip: PORT.ip, prefixLength: 24, addressing: "static" as const, hostname: args.controller.hostname, adopt: false, owner: "tricircle-lbaas/host-test" };
         expect(await node.readFile(NODE_PATHS.helper)).toBe(persistenceHelperText({ ohm0: ohm0Params, heartbeatPort: 5555 }));
         expect(after.files[NODE_PATHS.helper]).toMatch(/^f 755 0:0 /);
         expect(after.files[`/etc/systemd/system/multi-user.target.wants/${NODE_PATHS.unitName}`]).toBe(`l 777 0:0 -> ${NODE_PATHS.unitFile}`);
@@ -161,6 +161,38 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         expect(await node.snapshot()).toEqual(baseline);
         expect(restartCount(node)).toBe(2);
         await runPhase(node, commands, "delete", DELETE_ORDER);
+        expect(await node.snapshot()).toEqual(baseline);
+    });
+
+    it("a node serves one stack: another stack's o-hm0 create and delete are refused before they change anything, until the owner's delete releases the node", async () => {
+        const node = await startNode();
+        const baseline = await node.snapshot();
+        const ours = await commandsOf(nodeArgs(node));
+        // A second stack naming the same host, with its own health-manager port.
+        const other = "tricircle-lbaas/other-stack";
+        const theirs = await commandsOf(nodeArgs(node, { owner: other, portId: "5b0c7e1d-2a3f-4b6c-8d9e-0f1a2b3c4d5e", portMac: "fa:16:3e:5a:6b:7d", portIp: "192.168.10.8" }));
+
+        await runPhase(node, ours, "create", CREATE_ORDER);
+        expect(await node.readFile(NODE_PATHS.owner)).toBe("tricircle-lbaas/host-test\n");
+        const served = await node.snapshot();
+        for (const phase of ["create", "update", "delete"] as const) {
+            const r = await node.ssh(theirs.ohm0[phase], { input: theirs.ohm0.stdin });
+            expect(r.code, `the other stack's o-hm0 ${phase}`).not.toBe(0);
+            expect(r.stderr).toContain(`serves the stack tricircle-lbaas/host-test`);
+            expect(r.stderr).toContain(`the stack ${other} changes nothing here`);
+            expect(await node.snapshot(), `after the other stack's o-hm0 ${phase}`).toEqual(served);
+        }
+        expect(globalAddresses(served, "o-hm0")).toEqual([`${PORT.ip}/24`]);
+
+        // The owner's delete releases the node; then the other stack may serve it, and its delete leaves it as it was.
+        await runPhase(node, ours, "delete", DELETE_ORDER);
+        expect(await node.snapshot()).toEqual(baseline);
+        await runPhase(node, theirs, "create", CREATE_ORDER);
+        expect(await node.readFile(NODE_PATHS.owner)).toBe(`${other}\n`);
+        expect(globalAddresses(await node.snapshot(), "o-hm0")).toEqual(["192.168.10.8/24"]);
+        const refused = await node.ssh(ours.ohm0.create, { input: ours.ohm0.stdin });
+        expect(refused.stderr).toContain(`serves the stack ${other}`);
+        await runPhase(node, theirs, "delete", DELETE_ORDER);
         expect(await node.snapshot()).toEqual(baseline);
     });
 

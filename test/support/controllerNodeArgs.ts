@@ -26,6 +26,8 @@ export interface FlatNodeArgs {
     octavia: ControllerNodeArgs["region"]["octavia"];
     adopt: boolean;
     amphora?: ControllerNodeArgs["amphora"];
+    /** The stack the node serves; by default the program's own (`<project>/<stack>` of the mocks). */
+    owner?: string;
 }
 
 export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNodeArgs> = {}): ControllerNodeArgs {
@@ -49,5 +51,6 @@ export function controllerNodeArgs(defaults: FlatNodeArgs, over: Partial<FlatNod
         amphoraSecurityGroupId: v.amphoraSecurityGroupId,
         adopt: v.adopt,
         ...(v.amphora !== undefined ? { amphora: v.amphora } : {}),
+        ...(v.owner !== undefined ? { owner: v.owner } : {}),
     };
 }

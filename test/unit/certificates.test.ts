@@ -144,7 +144,7 @@ describe("certificate files", () => {
 
     it("the drift check: public digests in its text, private ones and passphrase hashes on standard input", () => {
         const script = nodeCheckScript({
-            ohm0: { bridge: "br-int", portId: "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d", mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false },
+            ohm0: { bridge: "br-int", portId: "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d", mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit" },
             heartbeatPort: 5555,
             configFile: "/etc/octavia/octavia.conf",
             settings: octaviaSettings(values(AMPHORA)),

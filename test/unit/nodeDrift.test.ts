@@ -6,7 +6,7 @@ import { driftReport, nodeDriftProvider, parseNodeCheck, repairMarker } from "..
 import { octaviaSettings } from "../../components/node/octaviaConf";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
-const ohm0 = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static" as const, hostname: "node1", adopt: false };
+const ohm0 = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static" as const, hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit" };
 const settings = octaviaSettings({
     region: "RegionOne",
     centralRegion: "CentralRegion",

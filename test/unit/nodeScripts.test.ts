@@ -26,7 +26,7 @@ const HEARTBEAT_KEY = "unit-test-heartbeat-key#;=\"'\\$";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-private-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl node1";
 
-const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false };
+const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit" };
 const dhcpParams: OHm0Params = { ...staticParams, addressing: "dhcp" };
 
 const guideSettings = octaviaSettings({
@@ -368,6 +368,14 @@ describe("ControllerNode (Pulumi mocks)", () => {
 
     it("refuses an adopt that is not a boolean", () => {
         expect(() => ohm0Scripts({ ...staticParams, adopt: "yes" as unknown as boolean })).toThrow(/adopt/);
+    });
+
+    it("names the stack that serves the node in the o-hm0 scripts, and refuses an owner that is not <project>/<stack>", () => {
+        expect(ohm0Scripts(staticParams).create).toContain("TLB_OWNER='tricircle-lbaas/unit'");
+        for (const bad of ["", "local", "a/b/c", "p/s p", "p/s'", `p/${"s".repeat(101)}`]) {
+            expect(() => ohm0Scripts({ ...staticParams, owner: bad }), JSON.stringify(bad)).toThrow(/owner \(the stack\)/);
+        }
+        expect(ohm0Scripts({ ...staticParams, owner: "my-project_1/prod.eu-2" }).delete).toContain("TLB_OWNER='my-project_1/prod.eu-2'");
     });
 
     it("keeps the heartbeat key and the private key secret, and out of every command text", async () => {

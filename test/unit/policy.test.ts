@@ -492,7 +492,7 @@ async function recordProgram(program: () => void): Promise<RecordedResource[]> {
         {
             newResource(args) {
                 const id = `${args.name}-id`;
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id });
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id, dependencies: [] });
                 return { id, state: args.inputs };
             },
             call(args) {

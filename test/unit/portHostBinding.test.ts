@@ -2,12 +2,12 @@
 // FAKE Keystone and Neutron on loopback (a small HTTP server below, no OpenStack): what is asked of which API, with
 // which credentials. The real services are the e2e suite's (test/e2e/portHostBinding.test.ts, credentialRotation).
 import * as http from "http";
-import { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { neutronAccessFrom } from "../../components/cloud/openstackAuth";
 import { neutronBindingProvider } from "../../components/cloud/portBinding/bindingProvider";
 import { NeutronAccess, sameAccess } from "../../components/cloud/portBinding/neutronAccess";
+import { LoopbackServer } from "./loopbackServer";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 
@@ -18,21 +18,11 @@ interface Request {
 }
 
 /** Keystone (password auth against `password`) and one region's Neutron port API, recording every request. */
-class FakeCloud {
+class FakeCloud extends LoopbackServer {
     password = "old-password";
     boundHost = "";
     requests: Request[] = [];
-    private server = http.createServer((req, res) => this.answer(req, res));
 
-    async start(): Promise<void> {
-        await new Promise<void>((done) => this.server.listen(0, "127.0.0.1", done));
-    }
-    stop(): Promise<void> {
-        return new Promise((done) => this.server.close(() => done()));
-    }
-    get url(): string {
-        return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    }
     access(password: string): NeutronAccess {
         return neutronAccessFrom({ authUrl: `${this.url}/v3`, userName: "binder", password, projectName: "admin", interface: "public", insecure: false });
     }
@@ -43,7 +33,7 @@ class FakeCloud {
         return this.requests.filter((r) => r.path === "/v3/auth/tokens");
     }
 
-    private answer(req: http.IncomingMessage, res: http.ServerResponse) {
+    protected answer(req: http.IncomingMessage, res: http.ServerResponse) {
         let body = "";
         req.on("data", (chunk: Buffer) => (body += chunk.toString()));
         req.on("end", () => {

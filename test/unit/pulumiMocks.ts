@@ -25,6 +25,8 @@ export interface RecordedResource {
     importId?: string;
     /** The `retainOnDelete` option. */
     retainOnDelete?: boolean;
+    /** The names of what the SDK told the engine the resource waits for: explicit dependsOn and input dependencies. */
+    dependencies: string[];
 }
 
 export interface StackRun {
@@ -246,7 +248,7 @@ export async function runStack(
                 // An imported object keeps its id; the others get one made from their name.
                 const id = args.id || (UUID_TYPES.has(args.type) ? uuidFor(args.name) : `${args.name}-id`);
                 if (args.type === "openstack:networking/subnet:Subnet") subnets.set(id, { cidr: plain(args.inputs).cidr, used: 0 });
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id, ...registered.get(`${args.type}::${args.name}`) });
+                resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, id, dependencies: [], ...registered.get(`${args.type}::${args.name}`) });
                 return { id, state: computedState(args, subnets, counter) };
             },
             call(args) {
@@ -269,12 +271,16 @@ export async function runStack(
     );
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
     const register = MockMonitor.prototype.registerResource;
-    const registered = new Map<string, { importId?: string; retainOnDelete?: boolean }>();
+    const registered = new Map<string, { importId?: string; retainOnDelete?: boolean; dependencies: string[] }>();
     MockMonitor.prototype.registerResource = function (req: any, callback: any) {
         const urn: string = this.newUrn(req.getParent(), req.getType(), req.getName());
         if (urns.has(urn)) duplicateUrns.push(urn);
         urns.add(urn);
-        registered.set(`${req.getType()}::${req.getName()}`, { importId: req.getImportid() || undefined, retainOnDelete: req.getRetainondelete?.() || undefined });
+        registered.set(`${req.getType()}::${req.getName()}`, {
+            importId: req.getImportid() || undefined,
+            retainOnDelete: req.getRetainondelete?.() || undefined,
+            dependencies: (req.getDependenciesList() as string[]).map((u) => u.split("::").pop() as string),
+        });
         return register.call(this, req, callback);
     };
     const restoreStacks = withoutStackTraces();

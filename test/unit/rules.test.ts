@@ -229,7 +229,7 @@ describe("cross-field rules (pure)", () => {
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 const NET_ID = "8acc6c02-66aa-4c0a-92bb-2a7a9c184ab1";
 const SG_ID = "e4282699-43fd-4cb5-a709-cfaf213640f5";
-const ohm0 = (over: Partial<OHm0Params>) => ohm0Scripts({ bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, ...over });
+const ohm0 = (over: Partial<OHm0Params>) => ohm0Scripts({ bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit", ...over });
 const settings = (over: Record<string, unknown>) =>
     octaviaSettings({ region: "RegionOne", centralRegion: "CentralRegion", bindIp: "192.168.10.6", bindPort: 5555, controllerIpPortList: "192.168.10.6:5555", mgmtNetworkId: NET_ID, amphoraSecurityGroupId: SG_ID, ...over });
 const conf = (over: Record<string, unknown>) => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: settings({}), adopt: false, ...over });

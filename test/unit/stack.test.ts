@@ -1,6 +1,7 @@
 // MOCK tests: the engine and OpenStack are Pulumi mocks (see pulumiMocks.ts); they check what the program registers.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_RETRIES } from "../../components/cloud/providers";
+import { regionResourceNames } from "../../components/config/names";
 import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig, uuidFor } from "./pulumiMocks";
 
@@ -195,6 +196,59 @@ describe("other topologies", () => {
         expect(hosts).toEqual(["node3a", "node3b"]);
         const regions = run.outputs.regions as Record<string, any>;
         expect(regions.RegionThree.healthManagers.map((h: any) => h.hostname)).toEqual(["node3a", "node3b"]);
+    });
+
+    it("a region's controllers restart one after the other, in their order; other regions do not wait", async () => {
+        const ns = guideNamespace();
+        const three = ["node3a", "node3b", "node3c"];
+        ns.regions.push({ name: "RegionThree", mgmt: { cidr: "192.168.30.0/24" }, controllers: three.map((h, i) => ({ host: `10.7.20.${120 + i}`, hostname: h })) });
+        const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
+        const deps = (name: string) => run.byName(name).dependencies;
+        const conf = (h: string) => `${regionResourceNames("RegionThree").node(h)}-octavia-conf`;
+        // The next node's restart (octavia.conf) waits for the previous node's; the first waits for no other node.
+        expect(deps(conf("node3b"))).toContain(conf("node3a"));
+        expect(deps(conf("node3c"))).toContain(conf("node3b"));
+        expect(deps(conf("node3c"))).not.toContain(conf("node3a"));
+        const otherNodes = (name: string) => deps(name).filter((d) => d.endsWith("-octavia-conf"));
+        expect(otherNodes(conf("node3a"))).toEqual([]);
+        // The guide's regions, one controller each, and RegionThree's first node start at once.
+        for (const r of guideNamespace().regions) {
+            for (const c of r.controllers ?? []) expect(otherNodes(`${regionResourceNames(r.name).node(c.hostname)}-octavia-conf`)).toEqual([]);
+        }
+        // The push to the region's running amphorae waits for every node of the region, and for none of another.
+        const push = run.byName(regionResourceNames("RegionThree").agentConfig);
+        expect(push.dependencies.filter((d) => d.endsWith("-octavia-conf")).sort()).toEqual(three.map(conf));
+        expect(isSecret(push.inputs.plane)).toBe(true);
+        expect(isSecret(push.inputs.access)).toBe(true);
+        expect(plain(push.inputs)).toMatchObject({ region: "RegionThree", mgmtCidr: "192.168.30.0/24" });
+    });
+
+    it("the push of the agent settings: one per region with controllers, its digest moves with the heartbeat key and the controllers, never shows the key", async () => {
+        const digest = async (ns: ReturnType<typeof guideNamespace>) => {
+            const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
+            const pushes = run.ofType("pulumi-nodejs:dynamic/amphora:AmphoraAgentConfig");
+            expect(JSON.stringify(pushes.map((p) => plain(p.inputs)))).not.toContain(ns.healthManager.heartbeatKey);
+            return Object.fromEntries(pushes.map((p) => [plain(p.inputs).region, plain(p.inputs).plane as string]));
+        };
+        const base = await digest(guideNamespace());
+        expect(Object.keys(base).sort()).toEqual(["RegionOne", "RegionTwo"]);
+        expect(base.RegionOne).toMatch(/^[0-9a-f]{64}$/);
+        // Another key: both regions push.
+        const rotatedNs = guideNamespace();
+        rotatedNs.healthManager.heartbeatKey = `${TEST_HEARTBEAT_KEY}-2`;
+        const rotated = await digest(rotatedNs);
+        expect(rotated.RegionOne).not.toBe(base.RegionOne);
+        expect(rotated.RegionTwo).not.toBe(base.RegionTwo);
+        // A controller added to RegionOne: its list changes, RegionTwo's does not.
+        const added = guideNamespace();
+        added.regions[0].controllers = [...(added.regions[0].controllers ?? []), { host: "10.7.20.130", hostname: "node1b" }];
+        const grown = await digest(added);
+        expect(grown.RegionOne).not.toBe(base.RegionOne);
+        expect(grown.RegionTwo).toBe(base.RegionTwo);
+        // A region without controllers has nothing to push.
+        const ns = guideNamespace();
+        ns.regions[1].controllers = [];
+        expect(Object.keys(await digest(ns))).toEqual(["RegionOne"]);
     });
 
     it("allowedCidrs open to the world, as the guide does, with IPv6 rules", async () => {

@@ -171,7 +171,8 @@ export async function catalogSession(
             if (res.status < 200 || res.status > 299) {
                 throw new Error(`${service.name} ${method} ${url} in ${region} answered ${res.status}: ${res.body.slice(0, 500)}`);
             }
-            return JSON.parse(res.body);
+            // An accepted request may answer with no body at all (Octavia's 202 to an amphora's config push).
+            return res.body.trim() === "" ? {} : JSON.parse(res.body);
         },
     };
 }

@@ -306,9 +306,29 @@ tlb_ohm0_verify() {
   printf 'OHM0 ip=%s prefix=%s mac=%s\n' "${addresses%/*}" "${addresses#*/}" "$mac"
 }
 
+# A node serves one stack: another stack's o-hm0 and octavia.conf keys are not this one's to move or rewrite.
+tlb_owner_found() {
+  if [ -f "$TLB_OWNER_FILE" ]; then head -n 1 -- "$TLB_OWNER_FILE"; fi
+}
+tlb_owner_check() {
+  local found
+  found=$(tlb_owner_found)
+  if [ -n "$found" ] && [ "$found" != "$TLB_OWNER" ]; then
+    tlb_fail "$(tlb_host) serves the stack $found (its o-hm0 and octavia.conf keys), so the stack $TLB_OWNER changes nothing here: name this controller in one stack only. The claim goes when $found is destroyed or no longer names this host; if that stack no longer exists anywhere, remove $TLB_OWNER_FILE on the node"
+  fi
+}
+tlb_owner_claim() {
+  printf '%s\n' "$TLB_OWNER" | tlb_install_file 644 "$TLB_OWNER_FILE"
+}
+tlb_owner_release() {
+  [ "$(tlb_owner_found)" = "$TLB_OWNER" ] && tlb_remove_file "$TLB_OWNER_FILE"
+  return 0
+}
+
 tlb_ohm0_up() {
   tlb_need ovs-vsctl ovs-appctl ip awk
   [ "$TLB_ADDRESSING" = dhcp ] && tlb_need dhclient
+  tlb_owner_check
   tlb_ovs_ready
   tlb_check_hostname
   tlb_check_mac_unused
@@ -317,6 +337,7 @@ tlb_ohm0_up() {
   tlb_ohm0_link
   tlb_ohm0_address
   tlb_ohm0_verify
+  tlb_owner_claim
 }
 
 # What the unit's ExecStop does: give the address back, keep the port.
@@ -344,6 +365,7 @@ tlb_ohm0_release() {
 
 tlb_ohm0_remove() {
   local current origin
+  tlb_owner_check
   origin=$(tlb_ohm0_origin)
   tlb_ohm0_release
   rm -f -- "$TLB_DHCLIENT_PID" "$TLB_DHCLIENT_LOG"
@@ -365,6 +387,7 @@ tlb_ohm0_remove() {
     fi
   fi
   tlb_remove_file "$TLB_OHM0_ORIGIN"
+  tlb_owner_release
   tlb_rmdir_if_empty "$TLB_RUN_DIR"
   tlb_rmdir_if_empty "$TLB_STATE_DIR"
   tlb_rmdir_if_empty "$TLB_CONFIG_DIR"

@@ -1,0 +1,113 @@
+// The push of the controllers' agent settings to a region's running amphorae (components/amphora/agentConfigProvider.ts):
+// which amphorae are the region's, and what a push asks of Octavia. Octavia itself is the e2e suite's
+// (test/e2e/amphora.test.ts); here a FAKE Keystone and Octavia on loopback answer the token request, the amphora
+// list in pages and the config PUTs, failing the ones a test names.
+import * as http from "http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { amphoraeInRegion, ListedAmphora, pushAgentConfig } from "../../components/amphora/agentConfigProvider";
+import { LoopbackServer } from "./loopbackServer";
+
+const amp = (id: string, lb_network_ip: string | null, over: Partial<ListedAmphora> = {}): ListedAmphora => ({ id, status: "ALLOCATED", loadbalancer_id: `lb-${id}`, lb_network_ip, ...over });
+
+describe("the amphorae of a region", () => {
+    it("are the ALLOCATED ones with a load balancer and a management address in the region's subnet, sorted by id", () => {
+        const listed = [
+            amp("b", "192.168.10.20"),
+            amp("a", "192.168.10.255"),
+            amp("other-region", "192.168.20.5"),
+            amp("spare", "192.168.10.21", { status: "READY", loadbalancer_id: null }),
+            amp("deleted", "192.168.10.22", { status: "DELETED" }),
+            amp("booting", "192.168.10.23", { status: "BOOTING" }),
+            amp("no-lb", "192.168.10.24", { loadbalancer_id: null }),
+            amp("no-address", null),
+            amp("garbage", "not-an-ip"),
+            amp("edge-below", "192.168.9.255"),
+            amp("edge-above", "192.168.11.0"),
+        ];
+        expect(amphoraeInRegion(listed, "192.168.10.0/24").map((a) => a.id)).toEqual(["a", "b"]);
+    });
+
+    it("works for IPv6 management subnets, and never mixes the families", () => {
+        const listed = [amp("v6", "fd00:10::6"), amp("v6-out", "fd00:11::6"), amp("v4", "192.168.10.5")];
+        expect(amphoraeInRegion(listed, "fd00:10::/64").map((a) => a.id)).toEqual(["v6"]);
+        expect(amphoraeInRegion(listed, "192.168.10.0/24").map((a) => a.id)).toEqual(["v4"]);
+    });
+});
+
+/** FAKE Keystone and Octavia: a token with a load-balancer endpoint for RegionOne, amphorae in pages of 2. */
+class FakeOctavia extends LoopbackServer {
+    amphorae: ListedAmphora[] = [];
+    /** Amphorae whose config PUT answers 409. */
+    refuse = new Set<string>();
+    puts: string[] = [];
+
+    protected answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+        const url = new URL(req.url ?? "/", this.url);
+        req.resume();
+        req.on("end", () => {
+            if (req.method === "POST" && url.pathname === "/v3/auth/tokens") {
+                const catalog = [{ type: "load-balancer", endpoints: [{ region_id: "RegionOne", interface: "public", url: `${this.url}/` }] }];
+                res.writeHead(201, { "Content-Type": "application/json", "X-Subject-Token": "fake-token" }).end(JSON.stringify({ token: { catalog } }));
+                return;
+            }
+            if (req.headers["x-auth-token"] !== "fake-token") return void res.writeHead(401).end();
+            if (req.method === "GET" && url.pathname === "/v2/octavia/amphorae") {
+                const marker = url.searchParams.get("marker");
+                const start = marker === null ? 0 : this.amphorae.findIndex((a) => a.id === marker) + 1;
+                const page = this.amphorae.slice(start, start + 2);
+                const links = start + 2 < this.amphorae.length ? [{ rel: "next", href: `${this.url}/v2/octavia/amphorae?limit=2&marker=${page[page.length - 1].id}` }] : [];
+                res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ amphorae: page, amphorae_links: links }));
+                return;
+            }
+            const m = /^\/v2\/octavia\/amphorae\/([^/]+)\/config$/.exec(url.pathname);
+            if (req.method === "PUT" && m) {
+                this.puts.push(m[1]);
+                if (this.refuse.has(m[1])) return void res.writeHead(409, { "Content-Type": "application/json" }).end(JSON.stringify({ faultstring: "Invalid state PENDING_UPDATE" }));
+                return void res.writeHead(202).end();
+            }
+            res.writeHead(404).end();
+        });
+    }
+}
+
+describe("a push (FAKE Keystone and Octavia on loopback)", () => {
+    const fake = new FakeOctavia();
+    const inputs = () => ({
+        region: "RegionOne",
+        access: { authUrl: `${fake.url}/v3`, authBody: "{}", interface: "public", insecure: false },
+        plane: "digest",
+        mgmtCidr: "192.168.10.0/24",
+    });
+    beforeAll(() => fake.start());
+    afterAll(() => fake.stop());
+
+    it("reads every page of the list and asks Octavia to configure each amphora of the region, once", async () => {
+        fake.amphorae = [amp("a1", "192.168.10.11"), amp("x", "192.168.20.11"), amp("a2", "192.168.10.12"), amp("a3", "192.168.10.13"), amp("spare", "192.168.10.14", { status: "READY" })];
+        fake.puts = [];
+        fake.refuse.clear();
+        expect(await pushAgentConfig(inputs())).toEqual(["a1", "a2", "a3"]);
+        expect(fake.puts.sort()).toEqual(["a1", "a2", "a3"]);
+    });
+
+    it("tries every amphora, then fails naming each one that refused, with its load balancer", async () => {
+        fake.amphorae = [amp("a1", "192.168.10.11"), amp("a2", "192.168.10.12"), amp("a3", "192.168.10.13")];
+        fake.puts = [];
+        fake.refuse = new Set(["a1", "a3"]);
+        const failure = await pushAgentConfig(inputs()).then(
+            () => undefined,
+            (e: Error) => e.message,
+        );
+        expect(fake.puts.sort()).toEqual(["a1", "a2", "a3"]);
+        expect(failure).toContain("region RegionOne: 2 of 3 amphorae did not take the new agent configuration");
+        expect(failure).toMatch(/amphora a1 \(load balancer lb-a1\): .*409/);
+        expect(failure).toMatch(/amphora a3 \(load balancer lb-a3\): .*409/);
+        expect(failure).not.toContain("amphora a2");
+    });
+
+    it("with no amphora in the region, pushes nothing and succeeds", async () => {
+        fake.amphorae = [amp("x", "192.168.20.11")];
+        fake.puts = [];
+        expect(await pushAgentConfig(inputs())).toEqual([]);
+        expect(fake.puts).toEqual([]);
+    });
+});
