@@ -197,9 +197,27 @@ export function checkAllowedCidrs(cfg: Pick<RawStackConfig, "securityGroups">): 
 /** A pinned key must belong to a controller: the map is keyed by `controllers[].host`, exactly as written there. */
 export function checkHostKeys(cfg: Pick<RawStackConfig, "regions" | "ssh">): ConfigIssue[] {
     const hosts = new Set(cfg.regions.flatMap((r) => r.controllers.map((c) => c.host)));
-    return Object.keys(cfg.ssh.hostKeys)
+    const stray = Object.keys(cfg.ssh.hostKeys)
         .filter((host) => !hosts.has(host))
         .map((host) => ({ path: ["ssh", "hostKeys", host], message: `no controller has host "${host}"` }));
+    // Whoever answers at an unpinned address would be trusted with the heartbeat key and the PKI: by default every
+    // controller's key is pinned, and the message says how to get it.
+    if (cfg.ssh.hostKeyPolicy === "accept-new") return stray;
+    const unpinned = cfg.regions.flatMap((r) =>
+        r.controllers
+            .filter((c) => cfg.ssh.hostKeys[c.host] === undefined)
+            .map((c) => {
+                const port = c.port ?? cfg.ssh.port;
+                return {
+                    path: ["ssh", "hostKeys", c.host],
+                    message:
+                        `the controller ${c.host} (region ${r.name}) has no pinned host key: set it to the key part of what ` +
+                        `\`ssh-keyscan -t ed25519${port === 22 ? "" : ` -p ${port}`} ${c.host}\` prints (check it against the node's ` +
+                        `/etc/ssh/ssh_host_ed25519_key.pub), or set ssh.hostKeyPolicy to "accept-new" to pin the first key seen`,
+                };
+            }),
+    );
+    return [...stray, ...unpinned];
 }
 
 export function checkDemoReferences(cfg: Pick<RawStackConfig, "regions" | "demo">): ConfigIssue[] {

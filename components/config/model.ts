@@ -31,7 +31,10 @@ export interface ControllerModel {
     ovsBridge: string;
     sshUser: string;
     sshPort: number;
-    /** The pinned host key (`ssh.hostKeys[host]`), if any. */
+    /**
+     * The pinned host key (`ssh.hostKeys[host]`). Absent only with `ssh.hostKeyPolicy: accept-new` (the checks refuse
+     * it otherwise): the node's first key is then recorded in the state (HostKeyPin).
+     */
     hostKey?: string;
     access: NodeAccess;
 }

@@ -187,8 +187,11 @@ export const rawConfigSchema = z.strictObject({
             port: port.default(22),
             privateKey: ruled(rules.notBlank).optional(),
             hostKeys: z.record(z.string(), ruled(rules.hostKey)).default({}),
+            // "pinned": every controller's key is in hostKeys. "accept-new": a controller without one has the first key
+            // it shows recorded in the state and pinned from then on (OpenSSH's StrictHostKeyChecking=accept-new).
+            hostKeyPolicy: z.enum(["pinned", "accept-new"]).default("pinned"),
         })
-        .default({ user: "stack", port: 22, hostKeys: {} }),
+        .default({ user: "stack", port: 22, hostKeys: {}, hostKeyPolicy: "pinned" }),
     regions: z.array(regionSchema).min(1, "at least one local region is required"),
     // `amphora: {}` (Pulumi.yaml's declared default) leaves Octavia's amphora settings alone, as an absent key does.
     amphora: z.preprocess((v) => (isEmptyObject(v) ? undefined : v), amphoraSchema.optional()),

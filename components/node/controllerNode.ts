@@ -10,6 +10,7 @@ import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { firewallScripts } from "./firewall";
 import { octaviaConfScripts } from "./octaviaConf";
+import { HostKeyPin } from "./hostKeyPin";
 import { ohm0Scripts, parseOHm0Report } from "./ohm0";
 import { persistenceScripts } from "./persistence";
 import { RemoteScripts } from "./remote";
@@ -119,14 +120,17 @@ export class ControllerNode extends pulumi.ComponentResource {
             void pulumi.log.warn(`${name}: the pinned host key of ${controller.host} is ssh-rsa; pin its ed25519 or ECDSA key if the connection fails`, this);
         }
 
+        // The host key: pinned in the config, or (ssh.hostKeyPolicy accept-new) the first one the node showed.
+        const hostKey: pulumi.Input<string> =
+            controller.hostKey ?? new HostKeyPin(`${name}-host-key`, { host: controller.host, port: controller.sshPort }, { parent: this }).hostKey;
         // One connection for the commands and the drift check: the provider verifies the pinned host key natively
         // (ssh.FixedHostKey), so no script-level check is needed.
-        const connection = pulumi.output(controller.access.sshPrivateKey).apply((privateKey) => ({
+        const connection = pulumi.all([controller.access.sshPrivateKey, hostKey]).apply(([privateKey, key]) => ({
             host: controller.host,
             port: controller.sshPort,
             user: controller.sshUser,
             privateKey,
-            ...(controller.hostKey !== undefined ? { hostKey: controller.hostKey } : {}),
+            hostKey: key,
             ...SSH_DIAL_POLICY,
         }));
         // The connection itself is an update, not a replacement, for the provider; a different

@@ -38,7 +38,9 @@ function stackConfig(): Record<string, unknown> {
         "tricircle-lbaas:centralRegion": "CentralRegion",
         "tricircle-lbaas:securityGroups": { amphora: "e2e-drift-lb-mgmt-sec-grp", healthManager: "e2e-drift-lb-health-mgr-sec-grp" },
         "tricircle-lbaas:healthManager": { port: 5555 },
-        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: { [node.sshHost]: node.hostKey } },
+        // No key in the config: the node's first key is pinned in the state (accept-new), and the commands, the
+        // refresh's check and the doctor all connect with it.
+        "tricircle-lbaas:ssh": { user: TEST_USER, hostKeyPolicy: "accept-new" },
         "tricircle-lbaas:regions": [
             {
                 name: "RegionOne",
@@ -138,6 +140,10 @@ describe("drift on a controller node, with the real engine", () => {
         const reports = await doctor(stack);
         expect(reports.map((r) => r.report)).toEqual(["ok"]);
         expect(reports[0].node).toContain(node.sshHost);
+        // The key the stack pinned is the node's own.
+        const resources = ((await stack.exportStack()).deployment as { resources: Array<{ type: string; outputs?: Record<string, unknown> }> }).resources;
+        const pins = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/node:HostKeyPin");
+        expect(pins.map((p) => p.outputs?.hostKey)).toEqual([node.hostKey.split(" ").slice(0, 2).join(" ")]);
     });
 
     it.each(CASES)("$name: shown by preview --refresh, reported by the doctor, repaired by up --refresh", async (c) => {

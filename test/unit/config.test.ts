@@ -74,6 +74,19 @@ const INVALID: [string, Mutation, string, RegExp][] = [
     ["bad OVS bridge name", (ns) => (ns.regions[0].controllers[0].ovsBridge = "br int; reboot"), "regions[0].controllers[0].ovsBridge", /interface name/],
     ["host key for an unknown host", (ns) => (ns.ssh.hostKeys = { "10.9.9.9": HOST_KEY }), 'ssh.hostKeys["10.9.9.9"]', /no controller/],
     ["malformed host key", (ns) => (ns.ssh.hostKeys = { "10.7.20.110": "not a key" }), 'ssh.hostKeys["10.7.20.110"]', /OpenSSH public key/],
+    ["unknown host key policy", (ns) => (ns.ssh.hostKeyPolicy = "accept-all"), "ssh.hostKeyPolicy", /"pinned"\|"accept-new"/],
+    [
+        "a controller without a pinned key, by default",
+        (ns) => (delete ns.ssh.hostKeyPolicy, (ns.ssh.hostKeys = { "10.7.20.110": HOST_KEY })),
+        'ssh.hostKeys["10.7.20.114"]',
+        /the controller 10\.7\.20\.114 \(region RegionTwo\) has no pinned host key: .*`ssh-keyscan -t ed25519 10\.7\.20\.114`.*"accept-new"/,
+    ],
+    [
+        "a controller on another SSH port without a pinned key",
+        (ns) => ((ns.ssh.hostKeyPolicy = "pinned"), (ns.ssh.hostKeys = { "10.7.20.114": HOST_KEY }), (ns.regions[0].controllers[0].port = 2222)),
+        'ssh.hostKeys["10.7.20.110"]',
+        /`ssh-keyscan -t ed25519 -p 2222 10\.7\.20\.110`/,
+    ],
     ["demo backend in an unknown region", (ns) => ((ns.demo = guideDemo()), (ns.demo.backends[0].region = "RegionNine")), "demo.backends[0].region", /unknown region "RegionNine"/],
     ["demo backend on an unknown network", (ns) => ((ns.demo = guideDemo()), (ns.demo.backends[1].network = "net9")), "demo.backends[1].network", /unknown demo network/],
     ["demo load balancer in an unknown region", (ns) => ((ns.demo = guideDemo()), (ns.demo.loadBalancers[0].region = "Nowhere")), "demo.loadBalancers[0].region", /unknown region/],
@@ -182,6 +195,15 @@ describe("defaults and the typed model", () => {
         expect(model.regions[1].controllers[0]).toMatchObject({ sshUser: "ubuntu", sshPort: 2222, hostKey: HOST_KEY });
     });
 
+    it("pins by default: every controller keyed passes without a policy, and accept-new lets a key be absent", () => {
+        const ns = guideNamespace();
+        delete ns.ssh.hostKeyPolicy;
+        ns.ssh.hostKeys = { "10.7.20.110": HOST_KEY, "10.7.20.114": HOST_KEY };
+        expect(parseStackConfig(ns).regions.map((r) => r.controllers[0].hostKey)).toEqual([HOST_KEY, HOST_KEY]);
+        ns.ssh = { ...ns.ssh, hostKeyPolicy: "accept-new", hostKeys: { "10.7.20.114": HOST_KEY } };
+        expect(parseStackConfig(ns).regions.map((r) => r.controllers[0].hostKey)).toEqual([undefined, HOST_KEY]);
+    });
+
     it("decodes the engine's flat namespace, JSON for structures and text for strings", () => {
         expect(rawNamespaceConfig({ "tricircle-lbaas:centralRegion": "Central", "tricircle-lbaas:regions": '[{"name":"R"}]', "openstack:cloud": "x" })).toEqual({
             centralRegion: "Central",
@@ -222,7 +244,7 @@ describe("cross-field rules (pure)", () => {
 
     it("secrets only when controllers exist", () => {
         const hm = { port: 5555 };
-        const ssh = { user: "stack", port: 22, hostKeys: {} };
+        const ssh = { user: "stack", port: 22, hostKeys: {}, hostKeyPolicy: "pinned" as const };
         expect(checkSecretsPresent({ regions: [region("A", "10.0.0.0/24")], healthManager: hm, ssh })).toEqual([]);
         expect(checkSecretsPresent({ regions: [region("A", "10.0.0.0/24", ["h"])], healthManager: hm, ssh }).map((i) => formatPath(i.path))).toEqual([
             "healthManager.heartbeatKey",

@@ -18,7 +18,8 @@ export function guideNamespace(): Record<string, any> {
     return {
         centralRegion: "CentralRegion",
         healthManager: { port: 5555, heartbeatKey: TEST_HEARTBEAT_KEY },
-        ssh: { user: "stack", privateKey: TEST_PRIVATE_KEY },
+        // The guide pins no host key: its nodes are reached as they answer the first time, then pinned.
+        ssh: { user: "stack", privateKey: TEST_PRIVATE_KEY, hostKeyPolicy: "accept-new" },
         regions: [
             {
                 name: "RegionOne",

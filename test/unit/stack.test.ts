@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_RETRIES } from "../../components/cloud/providers";
 import { regionResourceNames } from "../../components/config/names";
-import { guideConfig, guideNamespace, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
+import { guideConfig, guideNamespace, HOST_KEY, SECRET_KEYS, TEST_HEARTBEAT_KEY, TEST_PRIVATE_KEY } from "./fixtures";
 import { isSecret, OPENSTACK_SETTINGS, plain, runStack, stackConfig, uuidFor } from "./pulumiMocks";
 
 const T = {
@@ -221,6 +221,17 @@ describe("other topologies", () => {
         expect(isSecret(push.inputs.plane)).toBe(true);
         expect(isSecret(push.inputs.access)).toBe(true);
         expect(plain(push.inputs)).toMatchObject({ region: "RegionThree", mgmtCidr: "192.168.30.0/24" });
+    });
+
+    it("accept-new: a controller without a pinned key gets a HostKeyPin of its address, and its commands connect with the pin's key", async () => {
+        const ns = guideNamespace();
+        ns.ssh.hostKeys = { "10.7.20.114": HOST_KEY };
+        const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
+        const pins = run.ofType("pulumi-nodejs:dynamic/node:HostKeyPin");
+        expect(pins.map((p) => [p.name, plain(p.inputs).host, plain(p.inputs).port])).toEqual([[`${regionResourceNames("RegionOne").node("node1")}-host-key`, "10.7.20.110", 22]]);
+        const ohm0 = run.byName(`${regionResourceNames("RegionOne").node("node1")}-ohm0`);
+        expect(ohm0.dependencies).toContain(pins[0].name);
+        expect(plain(run.byName(`${regionResourceNames("RegionTwo").node("node2")}-ohm0`).inputs).connection.hostKey).toBe(HOST_KEY);
     });
 
     it("the push of the agent settings: one per region with controllers, its digest moves with the heartbeat key and the controllers, never shows the key", async () => {
