@@ -51,6 +51,7 @@ interface Shape {
     regions: { name: number; cidr: number; dhcp: boolean; controllers: { hostname: number; host: number; bridge: number; user?: number; port?: number; pin: boolean }[]; octavia: { path: number; restart: number; endpoint: number } }[];
     sshUser: number;
     sshPort: number;
+    keyPolicy: number;
     hmPort: number;
     heartbeat: number;
     tcpPorts: number[];
@@ -60,6 +61,8 @@ interface Shape {
 }
 
 const index = (n: number) => fc.nat(n - 1);
+/** `ssh.hostKeyPolicy` as written: absent (pinned), pinned, or accept-new. */
+const KEY_POLICIES = [undefined, "pinned", "accept-new"] as const;
 const shape: fc.Arbitrary<Shape> = fc.record({
     regions: fc.array(
         fc.record({
@@ -83,6 +86,7 @@ const shape: fc.Arbitrary<Shape> = fc.record({
     ),
     sshUser: index(USERS.length),
     sshPort: index(PORTS.length),
+    keyPolicy: index(KEY_POLICIES.length),
     hmPort: index(PORTS.length),
     heartbeat: index(HEARTBEAT_KEYS.length),
     tcpPorts: fc.subarray([1, 22, 80, 9443, 65535], { minLength: 1 }),
@@ -135,6 +139,7 @@ function build(s: Shape): Namespace {
             },
         };
     });
+    const unpinned = regions.some((r) => r.controllers.some((c) => hostKeys[c.host] === undefined));
     const ns: Namespace = {
         centralRegion: "CentralRegion",
         securityGroups: {
@@ -143,7 +148,14 @@ function build(s: Shape): Namespace {
             allowedCidrs: [[], ["0.0.0.0/0", "::/0"], ["10.0.0.0/8"]][s.sources],
         },
         healthManager: { port: PORTS[s.hmPort], heartbeatKey: HEARTBEAT_KEYS[s.heartbeat] },
-        ssh: { user: USERS[s.sshUser], port: PORTS[s.sshPort], privateKey: TEST_PRIVATE_KEY, hostKeys },
+        ssh: {
+            user: USERS[s.sshUser],
+            port: PORTS[s.sshPort],
+            privateKey: TEST_PRIVATE_KEY,
+            hostKeys,
+            // A controller left unpinned is valid only with accept-new; with every one pinned, any policy is.
+            ...(unpinned ? { hostKeyPolicy: "accept-new" } : KEY_POLICIES[s.keyPolicy] === undefined ? {} : { hostKeyPolicy: KEY_POLICIES[s.keyPolicy] }),
+        },
         regions,
     };
     if (s.demo) {
@@ -201,6 +213,12 @@ const MUTATIONS: Mutation[] = [
     [
         (ns) => firstController(ns) >= 0,
         (ns) => (ns.ssh.hostKeys = { [ns.regions[firstController(ns)].controllers[0].host]: HOST_KEYS.ed25519.slice(0, 50) }),
+        (ns) => `ssh.hostKeys["${ns.regions[firstController(ns)].controllers[0].host}"]`,
+    ],
+    // A controller without a pinned key under the default policy.
+    [
+        (ns) => firstController(ns) >= 0,
+        (ns) => (delete ns.ssh.hostKeyPolicy, delete ns.ssh.hostKeys[ns.regions[firstController(ns)].controllers[0].host]),
         (ns) => `ssh.hostKeys["${ns.regions[firstController(ns)].controllers[0].host}"]`,
     ],
     always("regions[0].octavia.configFile", (ns) => (ns.regions[0].octavia.configFile = "octavia.conf")),
