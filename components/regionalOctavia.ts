@@ -111,12 +111,12 @@ export class RegionalOctavia extends pulumi.ComponentResource {
         // key or list and has restarted, the region's Octavia tells them (AmphoraAgentConfig says why).
         const first = region.controllers[0];
         if (first !== undefined) {
-            const plane = pulumi
+            const digest = pulumi
                 .all([first.access.heartbeatKey, controllerIpPortList])
                 .apply(([key, list]) => createHash("sha256").update(JSON.stringify([key, list]), "utf8").digest("hex"));
             new AmphoraAgentConfig(
                 names.agentConfig,
-                { region: region.name, access: args.plane.neutronAccess, plane, mgmtCidr: region.mgmt.cidr },
+                { region: region.name, access: plane.neutronAccess, plane: digest, mgmtCidr: region.mgmt.cidr },
                 { parent: this, dependsOn: nodes.map(({ node }) => node.octaviaConf) },
             );
         }

@@ -92,12 +92,17 @@ export async function pushAgentConfig(inputs: AgentConfigInputs): Promise<string
     return targets.map((a) => a.id);
 }
 
+/** Whether the amphorae already have what `news` would push: the same settings, region and subnet. */
+export function samePush(olds: AgentConfigInputs, news: AgentConfigInputs): boolean {
+    return olds.plane === news.plane && olds.region === news.region && olds.mgmtCidr === news.mgmtCidr;
+}
+
 // Pulumi serialises this object and the functions it calls into the state and runs them in a separate provider
 // process, without this module around them: they require what they need at call time and capture nothing else.
 export const agentConfigProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: AgentConfigOutputs, news: AgentConfigInputs) {
         // Compared here, never shown: the engine prints the secret inputs as [secret].
-        const changes = olds.plane !== news.plane || olds.region !== news.region || olds.mgmtCidr !== news.mgmtCidr || !sameAccess(olds.access, news.access);
+        const changes = !samePush(olds, news) || !sameAccess(olds.access, news.access);
         return { changes, replaces: [] };
     },
 
@@ -108,7 +113,7 @@ export const agentConfigProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async update(_id: string, olds: AgentConfigOutputs, news: AgentConfigInputs) {
-        if (olds.plane === news.plane && olds.region === news.region && olds.mgmtCidr === news.mgmtCidr) {
+        if (samePush(olds, news)) {
             // Only the credentials changed: the amphorae already have this configuration.
             return { outs: { ...news, pushedTo: olds.pushedTo } };
         }

@@ -18,9 +18,6 @@ export interface HostKeyPinOutputs extends HostKeyPinInputs {
     fingerprint: string;
 }
 
-/** Key types in the order the pin prefers them: ssh-rsa last, as its SHA-1 signatures are refused by new OpenSSH. */
-export const PIN_KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
-
 /** `SHA256:<base64 without padding>` of a key line's blob, as OpenSSH shows fingerprints. */
 export function hostKeyFingerprint(line: string): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- serialised into the dynamic provider
@@ -30,12 +27,14 @@ export function hostKeyFingerprint(line: string): string {
 }
 
 /**
- * The key the node at host:port shows, by the preferred type (PIN_KEY_TYPES), asked with the system's ssh-keyscan
+ * The key the node at host:port shows, by the preferred type (ssh-rsa last, as its SHA-1 signatures are refused by
+ * new OpenSSH), asked with the system's ssh-keyscan
  * (the machine that runs `pulumi` has OpenSSH's client, which the drift check uses too). Bounded: 10 s.
  */
 export function scanHostKey(host: string, port: number): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- serialised into the dynamic provider
     const cp = require("child_process") as typeof import("child_process");
+    // rules.HOST_KEY_TYPES, in its order of preference, written out: the serialised provider carries no module scope.
     const types = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
     const r = cp.spawnSync("ssh-keyscan", ["-T", "10", "-p", String(port), "-t", "ed25519,ecdsa,rsa", "--", host], { encoding: "utf8", timeout: 20_000, killSignal: "SIGKILL" });
     if (r.error) throw new Error(`ssh.hostKeyPolicy accept-new: could not run ssh-keyscan for ${host}:${port}: ${r.error.message}`);
