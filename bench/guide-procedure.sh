@@ -16,7 +16,7 @@
 #
 # Differences from the guide, all on purpose:
 # - every name gets a suffix (BENCH_SUFFIX, random by default) so that runs never collide;
-# - `--host $(hostname)` is the node's own host name (controller-r1, controller-r2: the guide's node1 and node2;
+# - `--host $(hostname)` is the node's own host name (bench-controller-r1, bench-controller-r2: the guide's node1 and node2;
 #   node2's port binds in RegionTwo), taken from the node facts, where the guide runs the CLI on the node itself;
 # - the node steps run from this machine, one `ssh node sudo ...` per command line of the guide;
 # - the guide's MGMT_PORT_IP line yields nothing with this openstackclient (see the note it records): the address

@@ -6,6 +6,7 @@ import { AmphoraContext, AmphoraPrerequisites } from "./amphora/amphoraPrerequis
 import { RegionModel } from "./config/model";
 import { ControllerNode } from "./node/controllerNode";
 import { HealthManagerPort } from "./cloud/healthManagerPort";
+import { PortActive } from "./cloud/portBinding/portActive";
 import { ManagementNetwork } from "./cloud/managementNetwork";
 import { RegionAdoption } from "./adoption/plan";
 import { ManagementPlane } from "./cloud/managementPlane";
@@ -105,6 +106,19 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [port] },
             );
             previous = node;
+            // Neutron's word that the controller's L2 agent wired o-hm0: without it no heartbeat reaches this node.
+            new PortActive(
+                names.portActive(controller.hostname),
+                {
+                    portId: port.portId,
+                    hostId: controller.hostname,
+                    region: region.name,
+                    access: plane.neutronAccess,
+                    node: `${names.node(controller.hostname)} (${controller.host}:${controller.sshPort})`,
+                    wiredAs: node.mac,
+                },
+                { parent: this },
+            );
             return { controller, port, node };
         });
         // Running amphorae keep the agent settings they booted with: once every controller of the region has the new

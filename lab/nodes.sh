@@ -3,30 +3,31 @@
 # br-int, iptables, a `stack` user with passwordless sudo, /etc/octavia/octavia.conf as packages install it), reached
 # from this machine over a veth pair on a link-local /30. The `local` stack configures them over SSH like any node.
 #
-#   lab/nodes.sh start     # idempotent; makes keys once, starts the nodes that do not run
+#   lab/nodes.sh start     # idempotent; makes keys once, starts the nodes that do not run, each with its L2 agent
 #   lab/nodes.sh stop      # ends every process of every node, removes namespaces and veths
 #   lab/nodes.sh wipe      # stop + remove the nodes' folders (keys, disks): next start is new
-#   lab/nodes.sh status    # one line per node; exits 1 when one is down
+#   lab/nodes.sh status    # one line per node; exits 1 when one (or its L2 agent) is down
 #   lab/nodes.sh facts     # JSON for the stack: nodes (host, hostname, region, hostKey), key paths
 #
 # A stopped node keeps its folder: its next start is a reboot (files stay, /run, o-hm0 and the firewall are gone).
 # LOCAL_NODES_SET=bench gives a second, independent pair for the benchmark (the `local` stack keeps its own):
-#   set     namespaces    addresses           folder
-#   local   tlb-local-N   169.254.78.0/24     .local-cloud/nodes/
-#   bench   tlb-bench-N   169.254.79.0/24     .local-cloud/nodes-bench/
-# (the host tests use 169.254.77.0/24).
+#   set     namespaces    addresses           folder                     hostnames
+#   local   tlb-local-N   169.254.78.0/24     .local-cloud/nodes/        controller-r1, controller-r2
+#   bench   tlb-bench-N   169.254.79.0/24     .local-cloud/nodes-bench/  bench-controller-r1, bench-controller-r2
+# (the host tests use 169.254.77.0/24). Each node's hostname is its Neutron host: the sets differ, so that their L2
+# agents (lab/node-agent.sh) never report the same host.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 case "${LOCAL_NODES_SET:-local}" in
-  local) NODES_DIR="$LC_DIR/nodes" NS_PREFIX=tlb-local VETH_PREFIX=tlbl NET=169.254.78 CONF_IN_FOLDER=1 ;;
-  bench) NODES_DIR="$LC_DIR/nodes-bench" NS_PREFIX=tlb-bench VETH_PREFIX=tlbb NET=169.254.79 CONF_IN_FOLDER=0 ;;
+  local) NODES_DIR="$LC_DIR/nodes" NS_PREFIX=tlb-local VETH_PREFIX=tlbl NET=169.254.78 CONF_IN_FOLDER=1 HOST_PREFIX= ;;
+  bench) NODES_DIR="$LC_DIR/nodes-bench" NS_PREFIX=tlb-bench VETH_PREFIX=tlbb NET=169.254.79 CONF_IN_FOLDER=0 HOST_PREFIX=bench- ;;
   *) die "LOCAL_NODES_SET: local or bench, not ${LOCAL_NODES_SET}" ;;
 esac
 NODE_USER=stack
 # hostname:region, one per node; the index (1-based) gives namespace, veth and addresses.
-LC_NODES=("controller-r1:RegionOne" "controller-r2:RegionTwo")
+LC_NODES=("${HOST_PREFIX}controller-r1:RegionOne" "${HOST_PREFIX}controller-r2:RegionTwo")
 
 ns_of() { printf '%s-%s' "$NS_PREFIX" "$1"; }
 veth_host() { printf '%sch%s' "$VETH_PREFIX" "$1"; }
@@ -34,6 +35,7 @@ veth_node() { printf '%scn%s' "$VETH_PREFIX" "$1"; }
 addr_of() { printf '%s.%s' "$NET" $(( $1 * 4 - 2 )); }
 host_side_of() { printf '%s.%s' "$NET" $(( $1 * 4 - 3 )); }
 dir_of() { printf '%s/node%s' "$NODES_DIR" "$1"; }
+node_name() { local entry="${LC_NODES[$(($1 - 1))]}"; printf '%s' "${entry%%:*}"; }
 # The node's octavia.conf (its certs/ beside it). The `local` nodes keep it in the node's folder, outside the node's
 # overlays, so that this machine sees the same file at the same path and the lab's Octavia worker can read it as the
 # stack merged it (lab/amphora-plane.sh use-conf); the bench's nodes keep the guide's path, which its procedure edits.
@@ -73,8 +75,12 @@ node_alive() { # INDEX
 start_node() { # INDEX HOSTNAME
   local i=$1 name=$2 d ns vh vn
   d="$(dir_of "$i")"; ns="$(ns_of "$i")"; vh="$(veth_host "$i")"; vn="$(veth_node "$i")"
-  if node_alive "$i"; then log "node $name ($ns, $(addr_of "$i")): running"; return 0; fi
-  stop_node "$i" # leftovers of a node that died
+  if node_alive "$i"; then
+    log "node $name ($ns, $(addr_of "$i")): running"
+    start_agent "$i" "$name"
+    return 0
+  fi
+  stop_node "$i" "$name" # leftovers of a node that died
   mkdir -p "$d/ssh" "$d/log"
   chmod 0755 "$NODES_DIR" "$d" # the SSH user reads authorized_keys by this path
   [ -f "$d/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "$name-host" -f "$d/ssh/host_ed25519"
@@ -101,6 +107,12 @@ start_node() { # INDEX HOSTNAME
     if [ "$waited" -gt 75 ]; then tail -n 20 "$d/log/sshd.log" >&2; die "sshd of node $name does not answer"; fi
   done
   log "node $name ($ns): started, ssh $NODE_USER@$(addr_of "$i")"
+  start_agent "$i" "$name"
+}
+
+# The node's Neutron L2 agent (host = its hostname), which binds and wires its health-manager port.
+start_agent() { # INDEX HOSTNAME
+  "$LC_SCRIPTS/node-agent.sh" start "$2" "$(dir_of "$1")/run" "$(host_side_of "$1")"
 }
 
 node_ssh() { # INDEX COMMAND...
@@ -110,9 +122,10 @@ node_ssh() { # INDEX COMMAND...
     -o ConnectTimeout=5 -o LogLevel=ERROR "$NODE_USER@$(addr_of "$i")" "$@"
 }
 
-stop_node() { # INDEX
+stop_node() { # INDEX HOSTNAME
   local i=$1 ns pids sig
   ns="$(ns_of "$i")"
+  "$LC_SCRIPTS/node-agent.sh" stop "$2"
   if ip netns list | grep -q "^$ns\b"; then
     for sig in TERM KILL; do
       pids="$(ip netns pids "$ns" || true)"
@@ -150,7 +163,7 @@ cmd_start() {
 
 cmd_stop() {
   local i
-  for i in $(seq 1 "${#LC_NODES[@]}"); do stop_node "$i"; done
+  for i in $(seq 1 "${#LC_NODES[@]}"); do stop_node "$i" "$(node_name "$i")"; done
   log "nodes stopped"
 }
 
@@ -164,7 +177,7 @@ cmd_status() {
   local i entry rc=0
   for i in $(seq 1 "${#LC_NODES[@]}"); do
     entry="${LC_NODES[$((i - 1))]}"
-    if node_alive "$i" && node_ssh "$i" true; then
+    if node_alive "$i" && node_ssh "$i" true && "$LC_SCRIPTS/node-agent.sh" status "${entry%%:*}"; then
       echo "${entry%%:*} ${entry#*:} $(addr_of "$i") up"
     else
       echo "${entry%%:*} ${entry#*:} $(addr_of "$i") down"; rc=1

@@ -48,6 +48,8 @@ export interface RegionResourceNames {
     agentConfig: string;
     /** A controller's health-manager port and binding (HealthManagerPort). */
     healthManager(hostname: string): string;
+    /** The wait for that port to be ACTIVE once o-hm0 carries it (PortActive). */
+    portActive(hostname: string): string;
     /** A controller's node component (ControllerNode). */
     node(hostname: string): string;
 }
@@ -63,6 +65,7 @@ export function regionResourceNames(region: string): RegionResourceNames {
         amphora: `${base}-amphora`,
         agentConfig: `${base}-amphora-agent-config`,
         healthManager: (hostname) => `${base}-hm-${hostname}`,
+        portActive: (hostname) => `${base}-hm-${hostname}-active`,
         node: (hostname) => `${base}-node-${hostname}`,
     };
 }

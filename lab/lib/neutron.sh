@@ -32,7 +32,7 @@ write_ovs_agent_conf() {
     # (unlike sudo) keeps OVS_RUNDIR for the ovs-* commands it runs.
     render neutron/ovs-agent.ini host="$h" n="$n" int_bridge="$(ovs_int_bridge "$n")" \
       tun_bridge="$(ovs_tun_bridge "$n")" local_ip="${LC_COMPUTE_IPS[$i]}" of_port="$((6632 + n))" \
-      LC_RABBIT_URL LC_DATA LC_RUN LC_HOST >"$LC_ETC/neutron/ovs-agent-$h.ini"
+      ovsdb_sock="$LC_RUN/ovs/db.sock" of_address="$LC_HOST" LC_RABBIT_URL LC_DATA >"$LC_ETC/neutron/ovs-agent-$h.ini"
   done
 }
 

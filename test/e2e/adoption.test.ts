@@ -224,7 +224,7 @@ describe("taking over the guide's plane made by hand", () => {
         engine.requireEngine(ROOT, STACK_PLUGINS);
         requireLocalCloud();
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
-        lab = await Lab.create();
+        lab = await Lab.create({ neutronAgents: true });
         for (const r of REGIONS) nodes.push(await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: r.hostname }));
         freshNode = await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: `${P}ctl-r2-new` });
         made = guideByHand();

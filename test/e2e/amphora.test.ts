@@ -135,7 +135,7 @@ describe("amphora prerequisites on the local cloud, booted by Octavia on the sta
         // Outside the node's overlays: the node writes it, and the lab's worker on this machine reads the same file.
         confDir = fs.mkdtempSync(path.join(os.tmpdir(), "tlb-e2e-amphora-"));
         confPath = path.join(confDir, "octavia", "octavia.conf");
-        lab = await Lab.create();
+        lab = await Lab.create({ neutronAgents: true });
         // Octavia's configuration as the packages install it: root:octavia 0640, so the certificates go to user octavia.
         node = await lab.node({ hostname: `${P}ctl-r1`, octaviaConf: { path: confPath, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: octaviaGid() } });
         ({ stack, backend, workDir } = await indexStack(STACK));

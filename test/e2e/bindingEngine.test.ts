@@ -8,13 +8,16 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PortHostBinding } from "../../components/cloud/portBinding/portHostBinding";
 import { inlineStack, requireEngine } from "./engine";
-import { localNeutronAccess, openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
+import { labAgentHosts, localNeutronAccess, openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
 
 const suffix = randomBytes(3).toString("hex");
 let networkId = "";
 let portId = "";
 let stack: Stack;
 let backend = "";
+// Hosts with a live L2 agent: a binding counts only once one took the port.
+let host1 = "";
+let host2 = "";
 
 const program = async () => {
     const config = new pulumi.Config();
@@ -33,10 +36,11 @@ describe("PortHostBinding with the real engine against the local cloud", () => {
     beforeAll(async () => {
         requireEngine();
         requireLocalCloud();
+        [host1, host2] = labAgentHosts();
         networkId = openstack("CentralRegion", "network", "create", `e2e-engine-${suffix}`).id;
         openstack("CentralRegion", "subnet", "create", "--network", networkId, "--subnet-range", "198.18.0.0/28", "--gateway", "none", `e2e-engine-${suffix}`);
         portId = openstack("CentralRegion", "port", "create", "--network", networkId, "--device-owner", "Octavia:health-mgr", `e2e-engine-${suffix}`).id;
-        ({ stack, backend } = await inlineStack(program, { "tricircle-lbaas-e2e:portId": { value: portId }, "tricircle-lbaas-e2e:hostId": { value: "node1" } }));
+        ({ stack, backend } = await inlineStack(program, { "tricircle-lbaas-e2e:portId": { value: portId }, "tricircle-lbaas-e2e:hostId": { value: host1 } }));
     });
 
     afterAll(async () => {
@@ -54,20 +58,20 @@ describe("PortHostBinding with the real engine against the local cloud", () => {
     it("up binds in the local region; a second preview has no changes; refresh finds no drift", async () => {
         const up = await stack.up();
         expect(up.summary.resourceChanges?.create).toBe(2);
-        expect((await stack.outputs()).boundHostId?.value, JSON.stringify(up.outputs)).toBe("node1");
-        expect(boundHost()).toBe("node1");
+        expect((await stack.outputs()).boundHostId?.value, JSON.stringify(up.outputs)).toBe(host1);
+        expect(boundHost()).toBe(host1);
         await stack.preview({ expectNoChanges: true });
         const refresh = await stack.refresh();
         expect(refresh.summary.resourceChanges?.update ?? 0).toBe(0);
     });
 
     it("a host change is an in-place update, not a replacement", async () => {
-        await stack.setConfig("tricircle-lbaas-e2e:hostId", { value: "node1b" });
+        await stack.setConfig("tricircle-lbaas-e2e:hostId", { value: host2 });
         const preview = await stack.preview();
         expect(preview.changeSummary.update).toBe(1);
         expect(preview.changeSummary.replace ?? 0).toBe(0);
         await stack.up();
-        expect(boundHost()).toBe("node1b");
+        expect(boundHost()).toBe(host2);
     });
 
     it("keeps the Keystone password out of the state in plain text", () => {

@@ -119,7 +119,7 @@ describe("drift on a controller node, with the real engine", () => {
         engine.requireEngine(ROOT, STACK_PLUGINS);
         requireLocalCloud();
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
-        lab = await Lab.create();
+        lab = await Lab.create({ neutronAgents: true });
         node = await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: "e2e-drift-ctl" });
         ({ stack, backend, workDir } = await indexStack(STACK));
         writeStackFile(workDir, STACK, stackConfig());

@@ -7,6 +7,7 @@ import { NeutronAccess } from "../../components/cloud/portBinding/neutronAccess"
 import { vi } from "vitest";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { ThrowAwayStack, throwAwayStack } from "../../tools/lib/engine";
+import { nodeFacts } from "../../tools/lib/localStack";
 
 export const ROOT = path.join(__dirname, "..", "..");
 export const CLOUDS_YAML = path.join(ROOT, ".local-cloud", "clouds.yaml");
@@ -17,6 +18,16 @@ export function requireLocalCloud(): void {
         throw new Error(`the local cloud is not set up (${CLOUDS_YAML} missing): run bash lab/start.sh`);
     }
     execFileSync("bash", [path.join(ROOT, "lab", "health.sh")], { stdio: "pipe", timeout: 120_000 });
+}
+
+/**
+ * Two hosts a port can really be bound to: the lab's controller nodes (lab/nodes.sh), each with a live L2 agent
+ * (lab/node-agent.sh). Binding a spare port to them plugs nothing in: only o-hm0 carrying the port would.
+ */
+export function labAgentHosts(): [string, string] {
+    const [a, b] = nodeFacts(ROOT).nodes.map((n) => n.hostname);
+    if (a === undefined || b === undefined) throw new Error("the lab has fewer than two controller nodes: run bash lab/nodes.sh start");
+    return [a, b];
 }
 
 /** The `openstack` CLI as the local admin, parsed from JSON. */

@@ -189,7 +189,7 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         engine.requireEngine(ROOT, STACK_PLUGINS);
         requireLocalCloud();
         process.env.OS_CLIENT_CONFIG_FILE = CLOUDS_YAML;
-        lab = await Lab.create();
+        lab = await Lab.create({ neutronAgents: true });
         const node = async (name: string) => {
             const n = await lab.node({ octaviaConf: BASELINE_NODE_CONF, hostname: name });
             hostnames.set(n, name);

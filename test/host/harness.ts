@@ -185,13 +185,17 @@ export interface DhcpOptions {
 }
 
 export interface NodeOptions {
-    /** The node's own host name (a UTS namespace); default: this machine's. */
+    /**
+     * The node's own host name (a UTS namespace); default: this machine's. In a lab made with `neutronAgents` it is
+     * also the Neutron host of the node's L2 agent, and required.
+     */
     hostname?: string;
     /** octavia.conf as it is before the stack touches it; mode/owner as given. */
     octaviaConf?: { path: string; content: string; mode: number; uid: number; gid: number };
 }
 
 const NODE_SCRIPTS = path.join(__dirname, "..", "..", "lab", "node");
+const NODE_AGENT = path.join(__dirname, "..", "..", "lab", "node-agent.sh");
 
 export class HostNode {
     readonly sshHost: string;
@@ -199,6 +203,8 @@ export class HostNode {
     readonly knownHosts: string;
     hostKey = "";
     private anchorPid = 0;
+    /** The Neutron host of the node's L2 agent, when the lab runs one. */
+    private agentHost: string | undefined;
 
     constructor(
         readonly lab: Lab,
@@ -299,6 +305,13 @@ export class HostNode {
         } catch (e) {
             const sshdLog = fs.existsSync(path.join(d, "log", "sshd.log")) ? fs.readFileSync(path.join(d, "log", "sshd.log"), "utf8") : "(no sshd log)";
             throw new Error(`${(e as Error).message}\nssh: ${last?.stderr}\nsshd log:\n${sshdLog}\ninit log:\n${fs.readFileSync(path.join(d, "log", "init.log"), "utf8")}`);
+        }
+        if (this.lab.neutronAgents) {
+            if (!opts.hostname) throw new Error("a lab with neutronAgents needs every node's hostname (its Neutron host)");
+            this.agentHost = opts.hostname;
+            // The local cloud's Neutron then binds the node's health-manager port and marks it ACTIVE, as on a real
+            // controller (lab/node-agent.sh says how).
+            await run("bash", [NODE_AGENT, "start", opts.hostname, path.join(d, "run"), this.hostSide], { check: true, timeoutMs: 120_000 });
         }
     }
 
@@ -428,6 +441,7 @@ export class HostNode {
     }
 
     async destroy(): Promise<void> {
+        if (this.agentHost !== undefined) await run("bash", [NODE_AGENT, "stop", this.agentHost], { timeoutMs: 120_000 });
         for (const signal of ["SIGTERM", "SIGKILL"] as const) {
             const pids = (await run("ip", ["netns", "pids", this.ns])).stdout.split("\n").filter(Boolean);
             for (const pid of pids) {
@@ -543,15 +557,20 @@ export class Lab {
     readonly prefix: string;
     readonly clientKey: string;
 
-    private constructor(readonly dir: string) {
+    private constructor(
+        readonly dir: string,
+        /** Every node runs a Neutron L2 agent of the local cloud (lab/node-agent.sh), whose host is its hostname. */
+        readonly neutronAgents: boolean,
+    ) {
         this.prefix = `tlb${process.pid}`;
         this.clientKey = path.join(dir, "id_ed25519");
     }
 
-    static async create(): Promise<Lab> {
+    /** `neutronAgents`: for suites against the local cloud, whose stacks bind health-manager ports to the nodes. */
+    static async create(opts: { neutronAgents?: boolean } = {}): Promise<Lab> {
         if (process.getuid?.() !== 0) throw new Error("the host suite needs root (network and mount namespaces)");
         await sweepStale();
-        const lab = new Lab(fs.mkdtempSync(path.join(os.tmpdir(), `tlb-host-${process.pid}-`)));
+        const lab = new Lab(fs.mkdtempSync(path.join(os.tmpdir(), `tlb-host-${process.pid}-`)), opts.neutronAgents === true);
         await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tricircle-lbaas-host-test", "-f", lab.clientKey], { check: true });
         return lab;
     }

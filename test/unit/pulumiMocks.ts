@@ -136,7 +136,10 @@ function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<strin
         return { ...args.inputs, stdout, stderr: "" };
     }
     if (args.type === "pulumi-nodejs:dynamic/neutron:PortHostBinding") {
-        return { ...args.inputs, boundHostId: inputs.hostId };
+        return { ...args.inputs, boundHostId: inputs.hostId, vifType: "ovs" };
+    }
+    if (args.type === "pulumi-nodejs:dynamic/neutron:PortActive") {
+        return { ...args.inputs, status: "ACTIVE" };
     }
     if (args.type === "pulumi-nodejs:dynamic/amphora:RegionPki") {
         // A TEST FIXTURE PKI (openssl, RSA 2048, once per worker): the mocks run no dynamic provider. The stack's own

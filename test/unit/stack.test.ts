@@ -13,6 +13,7 @@ const T = {
     subnet: "openstack:networking/subnet:Subnet",
     port: "openstack:networking/port:Port",
     binding: "pulumi-nodejs:dynamic/neutron:PortHostBinding",
+    active: "pulumi-nodejs:dynamic/neutron:PortActive",
 };
 
 /** The provider URN's resource name, e.g. `openstack-CentralRegion`. */
@@ -111,6 +112,24 @@ describe("the guide's topology (two regions, one controller each)", () => {
             [uuidFor("region-RegionOne-hm-node1-port"), "RegionOne", "node1"],
             [uuidFor("region-RegionTwo-hm-node2-port"), "RegionTwo", "node2"],
         ]);
+    });
+
+    it("waits, per controller, for its port to be ACTIVE once the node's o-hm0 carries it, in the local region", async () => {
+        const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
+        const waits = run.ofType(T.active);
+        expect(waits.map((w) => [w.name, plain(w.inputs).portId, plain(w.inputs).region, plain(w.inputs).hostId])).toEqual([
+            ["region-RegionOne-hm-node1-active", uuidFor("region-RegionOne-hm-node1-port"), "RegionOne", "node1"],
+            ["region-RegionTwo-hm-node2-active", uuidFor("region-RegionTwo-hm-node2-port"), "RegionTwo", "node2"],
+        ]);
+        for (const w of waits) {
+            const hostname = plain(w.inputs).hostId;
+            const region = plain(w.inputs).region;
+            // Checked after o-hm0 exists (its MAC is what the wait is keyed on), with the binding's secret credentials.
+            expect(w.dependencies).toContain(`region-${region}-node-${hostname}-ohm0`);
+            expect(plain(w.inputs).wiredAs).toMatch(/^fa:16:3e:/);
+            expect(plain(w.inputs).node).toMatch(new RegExp(`^region-${region}-node-${hostname} \\(.+:22\\)$`));
+            expect(isSecret(w.inputs.access)).toBe(true);
+        }
     });
 
     it("exports the contract's outputs", async () => {

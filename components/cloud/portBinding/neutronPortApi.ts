@@ -1,5 +1,6 @@
 // The port API of one region's Neutron, as the binding provider calls it: a Keystone token and the catalog's network
 // endpoint for the region, then GET and PUT of one port, each riding out a short outage with a bounded backoff.
+import { NeutronAgent } from "./bindingCheck";
 import { NeutronAccess } from "./neutronAccess";
 
 /** How long the binding provider keeps trying one request through a short outage (see BINDING_RETRY). */
@@ -177,18 +178,30 @@ export async function catalogSession(
     };
 }
 
+/** One region's Neutron as the port providers use it: a port by id, and the region's agents. */
+export interface NeutronPortApi {
+    /** The port after `method`, or undefined on 404. */
+    call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any>;
+    /** Every agent of the region (`GET /v2.0/agents`: admin only, as setting a binding host is). */
+    agents(): Promise<NeutronAgent[]>;
+}
+
 /** The port API of a region's Neutron: `call` returns the port, or undefined on 404. */
 export async function neutronPortApi(
     access: NeutronAccess,
     region: string,
     // BINDING_RETRY, written out: the serialised provider carries no module scope.
     policy: RetryPolicy = { budgetMs: 60_000, firstDelayMs: 500, maxDelayMs: 5_000 },
-): Promise<{ call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> }> {
+): Promise<NeutronPortApi> {
     const session = await neutronSession(access, region, policy);
     return {
         async call(method: "GET" | "PUT", portId: string, body?: unknown): Promise<any> {
             const answer = await session.request(method, `/ports/${encodeURIComponent(portId)}`, body);
             return answer?.port;
+        },
+        async agents(): Promise<NeutronAgent[]> {
+            const answer = await session.request("GET", "/agents");
+            return answer?.agents ?? [];
         },
     };
 }

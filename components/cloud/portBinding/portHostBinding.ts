@@ -18,7 +18,9 @@ export interface PortHostBindingArgs {
 /**
  * `openstack --os-region-name <region> port set --host <hostname> <port>` as a resource: create binds, a host
  * change rebinds in place, a credential change is stored in place (the port untouched), delete unbinds, refresh
- * reads the binding back. The provider's own Port resource can
+ * reads the binding back. A binding is done only when a live L2 agent of that host took the port (`binding:vif_type`
+ * neither `binding_failed` nor `unbound`); otherwise it is undone and the step fails naming the region's live agents
+ * and the host most likely meant, and a refresh that finds it failed makes the next `up` ask again. The provider's own Port resource can
  * only set the binding through the central region's Neutron, which is not where Tricircle needs it.
  */
 export class PortHostBinding extends pulumi.dynamic.Resource {
@@ -26,12 +28,14 @@ export class PortHostBinding extends pulumi.dynamic.Resource {
     declare public readonly hostId: pulumi.Output<string>;
     declare public readonly region: pulumi.Output<string>;
     declare public readonly boundHostId: pulumi.Output<string>;
+    /** `binding:vif_type` as last seen: the mechanism that bound the port (`ovs`, `bridge`, ...). */
+    declare public readonly vifType: pulumi.Output<string>;
 
     constructor(name: string, args: PortHostBindingArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             neutronBindingProvider,
             name,
-            { ...args, access: pulumi.secret(args.access), boundHostId: undefined },
+            { ...args, access: pulumi.secret(args.access), boundHostId: undefined, vifType: undefined },
             { ...opts, additionalSecretOutputs: ["access"] },
             "neutron",
             "PortHostBinding",
