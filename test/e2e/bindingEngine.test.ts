@@ -74,6 +74,19 @@ describe("PortHostBinding with the real engine against the local cloud", () => {
         expect(boundHost()).toBe(host2);
     });
 
+    it("a host no live agent reports fails up, naming the agents, and leaves the port bound as before", async () => {
+        await stack.setConfig("tricircle-lbaas-e2e:hostId", { value: `${host2}.example.org` });
+        let output = "";
+        await expect(stack.up({ onOutput: (s) => (output += s) })).rejects.toThrow();
+        expect(output).toContain(`to host "${host2}.example.org" (binding:vif_type binding_failed)`);
+        expect(output).toContain(`Did you mean "${host2}"?`);
+        expect(boundHost()).toBe(host2);
+        expect(openstack("RegionOne", "port", "show", portId)["binding_vif_type"]).toBe("ovs");
+        expect((await stack.outputs()).boundHostId?.value).toBe(host2);
+        await stack.setConfig("tricircle-lbaas-e2e:hostId", { value: host2 });
+        await stack.preview({ expectNoChanges: true });
+    });
+
     it("keeps the Keystone password out of the state in plain text", () => {
         // The state file itself: the Automation API's export decrypts secrets (--show-secrets).
         const stateDir = path.join(backend, ".pulumi", "stacks", "tricircle-lbaas-e2e");

@@ -3,7 +3,9 @@
 // cloud. For each kind of drift: `preview --refresh` shows it (the node's NodeDrift and the drifted concern's command
 // change) and changes nothing, `npm run doctor`'s check reports it, `up --refresh` repairs it, and the node is then
 // equal to its state right after the first `up` (a node never touched since); `preview --refresh
-// --expect-no-changes` passes again and the doctor says `ok`. A replayed reboot needs no repair.
+// --expect-no-changes` passes again and the doctor says `ok`. A replayed reboot needs no repair. The node runs the
+// cloud's L2 agent, so its health-manager port is ACTIVE while o-hm0 carries it, and a port the agent no longer wires
+// is drift too.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -12,12 +14,12 @@ import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { unitExecLines } from "../../components/node/persistence";
 import { NODE_PATHS } from "../../components/node/remote";
 import { COMMON_DRIFT_CASES, DriftCase } from "../support/driftCases";
-import { doctor } from "../../tools/doctor/drift";
+import { doctor, portReports } from "../../tools/doctor/drift";
 import * as engine from "../../tools/lib/engine";
 import { STACK_PLUGINS } from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
 import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, withoutOvsRowIds } from "../host/harness";
-import { CLOUDS_YAML, indexStack, requireLocalCloud, ROOT } from "./localCloud";
+import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-drift";
 const RESTART_LOG = "octavia-restarts.log";
@@ -100,6 +102,23 @@ async function settledState(): Promise<NodeSnapshot> {
     return snap;
 }
 
+/** The node's health-manager port, from the stack's outputs. */
+async function hmPortId(): Promise<string> {
+    const regions = (await stack.outputs()).regions.value as Record<string, { healthManagers: Array<{ portId: string }> }>;
+    return regions.RegionOne.healthManagers[0].portId;
+}
+
+/** Waits (30 s at most) until Neutron shows the port with `status`. */
+async function waitForStatus(portId: string, status: string): Promise<void> {
+    let seen = "";
+    for (let i = 0; i < 60; i++) {
+        seen = openstack("RegionOne", "port", "show", portId).status;
+        if (seen === status) return;
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`port ${portId} is still ${seen}, not ${status}, after 30 s`);
+}
+
 /** The concern of a remote command, from its resource name (`<node>-<concern>`). */
 const concernOf = (name: string) => ["octavia-conf", "ohm0", "firewall", "persistence"].find((c) => name.endsWith(`-node-e2e-drift-ctl-${c}`));
 
@@ -139,6 +158,7 @@ describe("drift on a controller node, with the real engine", () => {
         await previewRefresh({ expectNoChanges: true });
         const reports = await doctor(stack);
         expect(reports.map((r) => r.report)).toEqual(["ok"]);
+        expect((await portReports(stack)).map((p) => p.report)).toEqual([`port ${await hmPortId()}: ACTIVE`]);
         expect(reports[0].node).toContain(node.sshHost);
         // The key the stack pinned is the node's own.
         const resources = ((await stack.exportStack()).deployment as { resources: Array<{ type: string; outputs?: Record<string, unknown> }> }).resources;
@@ -168,6 +188,26 @@ describe("drift on a controller node, with the real engine", () => {
         expect([...up.ops].filter(([name]) => concernOf(name) !== undefined).map(([name, op]) => `${concernOf(name)} ${op}`)).toEqual([`${c.concern} update`]);
         expect(await settledState()).toEqual(untouched);
         expect((await doctor(stack)).map((r) => r.report)).toEqual(["ok"]);
+        await previewRefresh({ expectNoChanges: true });
+    });
+
+    it("a port the agent no longer wires: refresh shows it, the doctor reports it, up --refresh waits until it is ACTIVE again", async () => {
+        const portId = await hmPortId();
+        // Without o-hm0 on br-int the node's agent reports the device gone and Neutron marks the port DOWN.
+        await node.sh("ovs-vsctl --timeout=10 del-port br-int o-hm0");
+        await waitForStatus(portId, "DOWN");
+        const preview = await previewRefresh();
+        expect([...preview.ops].filter(([name]) => name.endsWith("-hm-e2e-drift-ctl-active")).map(([, op]) => op)).toEqual(["update"]);
+        const [port] = await portReports(stack);
+        expect(port.report).toMatch(new RegExp(`^drift: port ${portId} is DOWN, not ACTIVE \\(binding:host_id "e2e-drift-ctl", binding:vif_type ovs\\)$`));
+        expect(port.node).toContain(node.sshHost);
+
+        const up = await upRefresh();
+        expect([...up.ops].filter(([name]) => name.endsWith("-active")).map(([, op]) => op)).toEqual(["update"]);
+        // up returned only once Neutron said ACTIVE again.
+        expect(openstack("RegionOne", "port", "show", portId).status).toBe("ACTIVE");
+        expect((await portReports(stack)).map((p) => p.report)).toEqual([`port ${portId}: ACTIVE`]);
+        expect(await settledState()).toEqual(untouched);
         await previewRefresh({ expectNoChanges: true });
     });
 

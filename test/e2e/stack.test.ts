@@ -252,6 +252,9 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
             const port = openstack(r.name, "port", "show", hm.portId);
             expect(port.device_owner).toBe("Octavia:health-mgr");
             expect(port.binding_host_id).toBe(hostname(n));
+            // Bound by the node's own L2 agent, and wired by it once o-hm0 carries the port: `up` waited for ACTIVE.
+            expect(port.binding_vif_type).toBe("ovs");
+            expect(port.status).toBe("ACTIVE");
             const ohm0 = await nodeOhm0(n);
             expect(ohm0).toEqual({ ip: port.fixed_ips[0].ip_address, mac: port.mac_address, ifaceId: hm.portId });
             expect(hm).toMatchObject({ hostname: hostname(n), ip: ohm0.ip, mac: ohm0.mac });

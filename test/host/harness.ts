@@ -425,7 +425,13 @@ export class HostNode {
             routes: [...routes4, ...routes6]
                 .map((r) => [r.type ?? "unicast", r.dst, r.gateway ?? "", r.dev ?? "", r.table ?? "main"].join(" "))
                 .sort(),
-            ovsShow: (await this.exec(["ovs-vsctl", "--timeout=10", "show"], { check: true })).stdout,
+            // Without what the node's L2 agent (a lab with neutronAgents) decides on its own: whether it holds its
+            // OpenFlow connection at this instant, and the local VLAN it tags a port with (a new one each time o-hm0
+            // is plugged again). No script sets either.
+            ovsShow: (await this.exec(["ovs-vsctl", "--timeout=10", "show"], { check: true })).stdout
+                .split("\n")
+                .filter((line) => !/^\s*is_connected: /.test(line) && !(this.lab.neutronAgents && /^\s*tag: \d+$/.test(line)))
+                .join("\n"),
             ovsInterfaces: (
                 await this.exec(["ovs-vsctl", "--timeout=10", "--format=json", "--columns=_uuid,name,type,mac,external_ids,options", "list", "Interface"], {
                     check: true,

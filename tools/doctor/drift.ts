@@ -5,6 +5,8 @@
 // refresh compares with too (the outputs and config may already be ahead of the nodes). Nothing is changed, on the
 // nodes or in the state; no secret is printed (the heartbeat key is compared by its hash, on the node).
 import { Stack } from "@pulumi/pulumi/automation";
+import { NeutronAccess } from "../../components/cloud/portBinding/neutronAccess";
+import { neutronPortApi } from "../../components/cloud/portBinding/neutronPortApi";
 import { CertificateExpiry, certificateExpiryLevel, Drift, DriftConnection, driftReport, runNodeCheckReport } from "../../components/node/nodeDrift";
 
 export interface NodeReport {
@@ -46,11 +48,16 @@ interface DriftState {
     checkStdin: string;
 }
 
+type StateResource = { urn: string; type: string; outputs?: Record<string, unknown> };
+
+async function stateResources(stack: Stack): Promise<StateResource[]> {
+    return ((await stack.exportStack()).deployment as { resources?: StateResource[] }).resources ?? [];
+}
+
 /** The NodeDrift resources of a stack's state, with what their check needs. */
 export async function driftChecks(stack: Stack): Promise<DriftState[]> {
-    const deployment = (await stack.exportStack()).deployment as { resources?: Array<{ urn: string; type: string; outputs?: Record<string, unknown> }> };
     const out: DriftState[] = [];
-    for (const r of deployment.resources ?? []) {
+    for (const r of await stateResources(stack)) {
         if (r.type !== "pulumi-nodejs:dynamic:Resource" || !r.urn.endsWith("-drift")) continue;
         const o = r.outputs ?? {};
         const check = reveal(o.check);
@@ -73,4 +80,45 @@ export async function doctor(stack: Stack): Promise<NodeReport[]> {
         }
     }
     return reports;
+}
+
+/** A controller's health-manager port as its local region's Neutron shows it now (PortActive's check, read-only). */
+export interface PortReport {
+    /** The node that carries the port as o-hm0: `<ControllerNode name> (<host>:<port>)`. */
+    node: string;
+    portId: string;
+    /** `port <id>: ACTIVE`, `drift: port <id> is <status>, not ACTIVE (...)` or `error: ...`. */
+    report: string;
+    active: boolean;
+    error?: string;
+}
+
+/**
+ * Asks each region's Neutron for the status of every health-manager port the stack waited on (its PortActive
+ * resources), with the credentials the state holds for them: a port that is no longer ACTIVE hears no heartbeat.
+ */
+export async function portReports(stack: Stack): Promise<PortReport[]> {
+    const reports: PortReport[] = [];
+    for (const r of await stateResources(stack)) {
+        if (r.type !== "pulumi-nodejs:dynamic/neutron:PortActive") continue;
+        const o = r.outputs ?? {};
+        const node = String(reveal(o.node));
+        const portId = String(reveal(o.portId));
+        const region = String(reveal(o.region));
+        try {
+            // One attempt with a short pause on an outage: a report, not a deployment.
+            const api = await neutronPortApi(reveal(o.access) as NeutronAccess, region, { budgetMs: 10_000, firstDelayMs: 500, maxDelayMs: 2_000 });
+            const port = await api.call("GET", portId);
+            if (port === undefined) throw new Error(`port ${portId} does not exist in ${region}`);
+            const active = port.status === "ACTIVE";
+            const report = active
+                ? `port ${portId}: ACTIVE`
+                : `drift: port ${portId} is ${port.status || "without a status"}, not ACTIVE (binding:host_id "${port["binding:host_id"] ?? ""}", binding:vif_type ${port["binding:vif_type"] || "none"})`;
+            reports.push({ node, portId, report, active });
+        } catch (e) {
+            const error = (e as Error).message;
+            reports.push({ node, portId, report: `error: ${error}`, active: false, error });
+        }
+    }
+    return reports.sort((a, b) => a.node.localeCompare(b.node));
 }

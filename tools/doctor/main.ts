@@ -2,8 +2,9 @@
 //
 // A read-only report per controller node of a deployed stack: `<node>: ok` or `<node>: drift: <what differs>`
 // (tools/doctor/drift.ts), for operators who want to look without a Pulumi run, and below it the days left of each
-// certificate file on the node (marked at refresh's thresholds, CERTIFICATE_EXPIRY_DAYS). Exit status: 0 when every node is
-// ok, 1 when any drifted, 2 when a node could not be checked (unreachable: the message names it). Repair with
+// certificate file on the node (marked at refresh's thresholds, CERTIFICATE_EXPIRY_DAYS), then each node's health-manager
+// port as its region's Neutron shows it (`port <id>: ACTIVE`, or drift when it is not). Exit status: 0 when every node
+// and port is ok, 1 when any drifted, 2 when a node or Neutron could not be asked (the message names it). Repair with
 // `pulumi up --refresh` (here: `npm run stack -- up` after `npm run stack -- refresh`), see README "Drift".
 //
 // --orphans: after an interrupted `up` (README "After an interrupted deployment"): the state's pending operations and
@@ -18,7 +19,7 @@ import { checkoutRoot } from "../lib/checkout";
 import { LAB_PASSPHRASE, requireEngine, STACK_PLUGINS, workspaceStack } from "../lib/engine";
 import { LOCAL_STACK } from "../lib/localStack";
 import { backendUrl, operatorStack } from "../lib/stacks";
-import { certificateLines, doctor } from "./drift";
+import { certificateLines, doctor, portReports } from "./drift";
 import { orphanDoctor } from "./orphanRepair";
 
 const ROOT = checkoutRoot();
@@ -68,13 +69,15 @@ async function main(): Promise<number> {
         return result.clean ? 0 : 1;
     }
     const reports = await doctor(stack);
+    const ports = await portReports(stack);
     if (reports.length === 0) console.log(`doctor: stack ${stackName} has no controller nodes in its state`);
     for (const r of reports) {
         console.log(`${r.node}: ${r.report}`);
         for (const line of certificateLines(r.certificates)) console.log(`  certificate ${line}`);
     }
-    if (reports.some((r) => r.error)) return 2;
-    return reports.some((r) => r.drift.length > 0) ? 1 : 0;
+    for (const p of ports) console.log(`${p.node}: ${p.report}`);
+    if (reports.some((r) => r.error) || ports.some((p) => p.error)) return 2;
+    return reports.some((r) => r.drift.length > 0) || ports.some((p) => !p.active) ? 1 : 0;
 }
 
 main().then(
