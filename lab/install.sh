@@ -18,13 +18,15 @@ BASE_PACKAGES=(
   uwsgi-core uwsgi-plugin-python3
   openssl curl procps
   gettext-base  # envsubst: start.sh renders the configuration templates (lab/etc/) with it
+  # The controller nodes' own L2 agents (node-agent.sh), which bind and wire their health-manager ports, and the
+  # Open vSwitch they drive.
+  neutron-openvswitch-agent openvswitch-switch
 )
 # nova-compute-ironic is the hypervisor package that satisfies nova-compute
 # without pulling in libvirt and qemu (we run the fake driver).
 COMPUTE_PACKAGES=(
   placement-api glance-api
   nova-api nova-conductor nova-scheduler nova-compute nova-compute-ironic
-  neutron-openvswitch-agent openvswitch-switch
 )
 
 # debconf answers: never let the packages create databases, admin tenants or

@@ -4,7 +4,7 @@
 # health-manager port (`port set --host`, guide step 2) to a live agent and marks it ACTIVE once o-hm0 carries it, as
 # on a real controller, instead of leaving it `binding_failed`.
 #
-#   lab/node-agent.sh start HOSTNAME NODE_RUN HOST_SIDE   # idempotent; returns once Neutron lists the agent alive
+#   lab/node-agent.sh start HOSTNAME NODE_RUN HOST_SIDE   # idempotent; returns once the agent is ready (agent_ready)
 #   lab/node-agent.sh stop HOSTNAME                       # ends the agent and removes its record from Neutron
 #   lab/node-agent.sh status HOSTNAME                     # exits 0 when the agent's process runs
 #
@@ -22,8 +22,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib/config.sh
 . "$LC_SCRIPTS/lib/config.sh"
 
-# How long an agent may take to report itself alive: its first state report comes once it has set up its bridges
-# (3-6 s on two busy cores).
+# How long an agent may take to be ready (agent_ready): 5-7 s on two busy cores.
 BOUND_ALIVE=60
 
 daemon_of() { printf 'neutron-ovs-agent-node-%s' "$1"; }
@@ -34,9 +33,16 @@ agent_ids() {
   timeout 60 openstack network agent list --host "$1" --agent-type open-vswitch -f value -c ID
 }
 
-agent_alive() {
-  local alive
-  alive="$(timeout 60 openstack network agent list --host "$1" --agent-type open-vswitch -f value -c Alive)"
+# Ready: Neutron lists the agent alive, and since its last start it has finished a first loop over the node's
+# bridges (its state reports begin before it has set up br-int and br-tun, so alive alone is too early for a
+# snapshot of the node, or for o-hm0 to be wired at once).
+agent_ready() {
+  local h="$1" lf alive header
+  lf="$(logfile_of "$(daemon_of "$h")")"
+  header="$(grep -n "^===== .* start $(daemon_of "$h"):" "$lf" | tail -n 1 | cut -d: -f1)"
+  # No grep -q: it would stop reading, and tail's SIGPIPE would fail the pipeline (pipefail).
+  tail -n "+${header:-1}" "$lf" | grep "rpc_loop - iteration:0 completed" >/dev/null || return 1
+  alive="$(timeout 60 openstack network agent list --host "$h" --agent-type open-vswitch -f value -c Alive)"
   [ "$alive" = True ] || [ "$alive" = ":-)" ]
 }
 
@@ -52,8 +58,8 @@ cmd_start() {
   start_daemon "$name" env OVS_RUNDIR="$run/openvswitch" \
     neutron-openvswitch-agent --config-file "$LC_ETC/neutron/neutron.conf" --config-file "$(conf_of "$h")"
   use_admin_cloud
-  wait_until "$name" "$BOUND_ALIVE" agent_alive "$h"
-  log "L2 agent of node $h: alive"
+  wait_until "$name" "$BOUND_ALIVE" agent_ready "$h"
+  log "L2 agent of node $h: alive, bridges set up"
 }
 
 cmd_stop() {

@@ -12,6 +12,13 @@ if [[ "$entry" != tools/*.ts || ! -f "$ROOT/$entry" ]]; then
   exit 2
 fi
 shift
-"$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.tools.json"
+# Two tools started at once (two operators, or a second `up` that the backend's lock will refuse) compile one after
+# the other: two compilers writing the same files would leave a half-written one for a node to load. The compile
+# is incremental, so the second finds nothing to do.
+mkdir -p "$ROOT/node_modules/.cache"
+(
+  flock -w 300 9 || { echo "run-tool: another compile still holds $ROOT/node_modules/.cache/tricircle-tools.lock after 300 s" >&2; exit 1; }
+  "$ROOT/node_modules/.bin/tsc" -p "$ROOT/tsconfig.tools.json"
+) 9>"$ROOT/node_modules/.cache/tricircle-tools.lock"
 export TRICIRCLE_ROOT="$ROOT"
 exec node "$ROOT/node_modules/.cache/tricircle-tools/${entry%.ts}.js" "$@"

@@ -4,7 +4,7 @@
 // (--config-file) with a secret set by the CLI. The topology is the guide's (Pulumi.local.yaml) without controllers
 // and without the demo, so it is quick and touches no node, under names of its own so it cannot meet the `local`
 // stack's objects.
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -60,6 +60,28 @@ function runner(args: string[], extraEnv: Record<string, string> = {}): Run {
     const run = { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     expect(run.stdout + run.stderr, "the runner prints no secret").not.toContain(HEARTBEAT_KEY);
     return run;
+}
+
+/** The same runner without waiting: it runs alongside the test's next steps. */
+function runnerAsync(args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("npm", ["run", "--silent", "stack", "--", "--stack", STACK, "--config-file", configFile, "--cwd", projectDir, ...args], {
+            cwd: ROOT,
+            env: env(),
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 600_000);
+        child.on("error", reject);
+        child.on("close", (status) => {
+            clearTimeout(timer);
+            expect(stdout + stderr, "the runner prints no secret").not.toContain(HEARTBEAT_KEY);
+            resolve({ status, stdout, stderr });
+        });
+    });
 }
 
 function pulumiCli(args: string[], input?: string): Run {
@@ -178,9 +200,18 @@ describe("npm run stack on a stack other than local", () => {
 
     let upOutputs: any;
 
-    it("up --yes deploys it: the outputs name the cloud's objects", () => {
-        const r = runner(["up", "--yes"]);
+    it("up --yes deploys it: the outputs name the cloud's objects; of two ups started at once, the backend's lock refuses one", async () => {
+        // Started together: whichever reaches the backend's lock second is refused while the other runs (a run
+        // holds the lock for the whole update, several seconds here, far more than the two starts differ by).
+        const both = await Promise.all([runnerAsync(["up", "--yes"]), runnerAsync(["up", "--yes"])]);
+        expect(both.map((b) => b.status).sort(), both.map((b) => b.stderr).join("\n")).toEqual([0, 1]);
+        const r = both.find((b) => b.status === 0)!;
+        const second = both.find((b) => b.status === 1)!;
+        expect(second.stdout + second.stderr).toContain("the stack is currently locked");
+        expect(second.stderr).toContain("another up, refresh or destroy of this stack is running, and the backend's lock refused this one; nothing was changed");
         expect(r.status, r.stdout.slice(-3000) + r.stderr).toBe(0);
+        // The refused run made nothing: exactly one of each object.
+        expect(objectsNamed("network", NAMES.nets[0])).toHaveLength(1);
         upOutputs = printedOutputs(r.stdout);
 
         const amphora = objectsNamed("security group", NAMES.amphora);

@@ -425,18 +425,15 @@ export class HostNode {
             routes: [...routes4, ...routes6]
                 .map((r) => [r.type ?? "unicast", r.dst, r.gateway ?? "", r.dev ?? "", r.table ?? "main"].join(" "))
                 .sort(),
-            // Without what the node's L2 agent (a lab with neutronAgents) decides on its own: whether it holds its
-            // OpenFlow connection at this instant, and the local VLAN it tags a port with (a new one each time o-hm0
-            // is plugged again). No script sets either.
-            ovsShow: (await this.exec(["ovs-vsctl", "--timeout=10", "show"], { check: true })).stdout
-                .split("\n")
-                .filter((line) => !/^\s*is_connected: /.test(line) && !(this.lab.neutronAgents && /^\s*tag: \d+$/.test(line)))
-                .join("\n"),
-            ovsInterfaces: (
-                await this.exec(["ovs-vsctl", "--timeout=10", "--format=json", "--columns=_uuid,name,type,mac,external_ids,options", "list", "Interface"], {
-                    check: true,
-                })
-            ).stdout,
+            // Without what the node's L2 agent (a lab with neutronAgents) owns and decides on its own (agentOwned).
+            ovsShow: this.withoutAgentsShow((await this.exec(["ovs-vsctl", "--timeout=10", "show"], { check: true })).stdout),
+            ovsInterfaces: this.withoutAgentsInterfaces(
+                (
+                    await this.exec(["ovs-vsctl", "--timeout=10", "--format=json", "--columns=_uuid,name,type,mac,external_ids,options", "list", "Interface"], {
+                        check: true,
+                    })
+                ).stdout,
+            ),
             iptables: strip((await this.exec(["iptables-save"], { check: true })).stdout),
             ip6tables: strip((await this.exec(["ip6tables-save"], { check: true })).stdout),
             acceptRa: (await this.exec(["bash", "-c", "cat /proc/sys/net/ipv6/conf/o-hm0/accept_ra 2>/dev/null || echo none"])).stdout.trim(),
@@ -444,6 +441,40 @@ export class HostNode {
             files: JSON.parse(files.stdout) as Record<string, string>,
             upperFiles: walkUpper(this.dir),
         };
+    }
+
+    /**
+     * `ovs-vsctl show` without what no script of the stack wrote: whether an OpenFlow controller is connected at this
+     * instant, and, where the node runs an L2 agent, the agent's own bridge (br-tun with a tunnel port per other
+     * agent of the cloud, added as agents come and go), its patch ports, and the local VLAN it tags a port with (a
+     * new one each time o-hm0 is plugged again).
+     */
+    private withoutAgentsShow(show: string): string {
+        const out: string[] = [];
+        let skipDepth = -1;
+        for (const line of show.split("\n")) {
+            const depth = line.length - line.trimStart().length;
+            if (skipDepth >= 0 && depth > skipDepth) continue;
+            skipDepth = -1;
+            if (/^\s*is_connected: /.test(line)) continue;
+            if (this.lab.neutronAgents) {
+                if (/^\s*(Bridge br-tun|Port (patch-|vxlan-))/.test(line)) {
+                    skipDepth = depth;
+                    continue;
+                }
+                if (/^\s*tag: \d+$/.test(line)) continue;
+            }
+            out.push(line);
+        }
+        return out.join("\n");
+    }
+
+    /** The Interface table without the L2 agent's own interfaces (br-tun, patch and tunnel ports), as above. */
+    private withoutAgentsInterfaces(json: string): string {
+        if (!this.lab.neutronAgents) return json;
+        const table = JSON.parse(json) as { headings: string[]; data: unknown[][] };
+        const name = table.headings.indexOf("name");
+        return JSON.stringify({ ...table, data: table.data.filter((row) => !/^(br-tun$|patch-|vxlan-)/.test(String(row[name]))) });
     }
 
     async destroy(): Promise<void> {

@@ -134,6 +134,14 @@ main().then(
         const lines = text.split("\n").filter((l) => /^\s*error: /.test(l) && !/update failed|Command failed/.test(l));
         const summary = [...new Set(lines.map((l) => l.trim()))].slice(-8).join("\n");
         console.error(`stack: failed\n${summary || text.slice(-2000)}`);
+        if (/the stack is currently locked/.test(text)) {
+            // Two runs of one stack at once would interleave their changes: the backend's lock refused this one, and
+            // the other goes on untouched. A lock with no run behind it is what a crash leaves.
+            console.error(
+                "stack: another up, refresh or destroy of this stack is running, and the backend's lock refused this one; nothing was changed. " +
+                    "Run it again once the other has ended. If none is running (the engine was killed), `npm run doctor -- --orphans --fix` clears the lock and what the crash left.",
+            );
+        }
         process.exit(1);
     },
 );
