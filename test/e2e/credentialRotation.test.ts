@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PortHostBinding } from "../../components/cloud/portBinding/portHostBinding";
 import { neutronAccess, openStackSettings } from "../../components/cloud/providers";
 import { inlineStack, requireEngine } from "./engine";
-import { openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
+import { labAgentHosts, openstack, openstackNoOutput, requireLocalCloud } from "./localCloud";
 
 const suffix = randomBytes(3).toString("hex");
 const userName = `e2e-rotate-${suffix}`;
@@ -19,11 +19,13 @@ let userId = "";
 let networkId = "";
 let portId = "";
 let stack: Stack;
+// A host with a live L2 agent (a lab node): a binding counts only once one took the port.
+let host = "";
 
 const program = async () => {
     const binding = new PortHostBinding("hm-binding", {
         portId: new pulumi.Config().require("portId"),
-        hostId: "node1",
+        hostId: host,
         region: "RegionOne",
         access: neutronAccess(openStackSettings()),
     });
@@ -51,6 +53,7 @@ describe("Keystone password rotation under a PortHostBinding (real engine, local
     beforeAll(async () => {
         requireEngine();
         requireLocalCloud();
+        [host] = labAgentHosts();
         const projectId = openstack("CentralRegion", "project", "show", "admin").id;
         userId = openstack("CentralRegion", "user", "create", "--domain", "Default", "--password", oldPassword, userName).id;
         openstackNoOutput("CentralRegion", "role", "add", "--user", userId, "--project", projectId, "admin");
@@ -77,7 +80,7 @@ describe("Keystone password rotation under a PortHostBinding (real engine, local
 
     it("up binds the port with the dedicated user's password", async () => {
         await stack.up();
-        expect(port().binding_host_id).toBe("node1");
+        expect(port().binding_host_id).toBe(host);
     });
 
     it("once Keystone has the new password, the old one is refused, and so is a refresh with the stored credentials", async () => {
@@ -100,7 +103,7 @@ describe("Keystone password rotation under a PortHostBinding (real engine, local
         const up = await stack.up();
         expect(up.summary.resourceChanges?.update).toBe(1);
         const after = port();
-        expect(after.binding_host_id).toBe("node1");
+        expect(after.binding_host_id).toBe(host);
         expect(after.revision_number).toBe(before.revision_number);
         await stack.preview({ expectNoChanges: true });
     });
