@@ -1,5 +1,6 @@
-// The port API of one region's Neutron, as the binding provider calls it: a Keystone token and the catalog's network
-// endpoint for the region, then GET and PUT of one port, each riding out a short outage with a bounded backoff.
+// The port API of one region's Neutron, as the port providers call it: a Keystone token and the catalog's network
+// endpoint for the region, then GET and PUT of one port and the list of the region's agents, each request riding out
+// a short outage with a bounded backoff.
 import { NeutronAgent } from "./bindingCheck";
 import { NeutronAccess } from "./neutronAccess";
 
