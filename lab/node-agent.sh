@@ -28,9 +28,9 @@ BOUND_ALIVE=60
 daemon_of() { printf 'neutron-ovs-agent-node-%s' "$1"; }
 conf_of() { printf '%s/neutron/ovs-agent-node-%s.ini' "$LC_ETC" "$1"; }
 
-# IDs of the Open vSwitch agents Neutron lists for HOSTNAME.
-agent_ids() {
-  timeout 60 openstack network agent list --host "$1" --agent-type open-vswitch -f value -c ID
+# COLUMN (ID, Alive) of the Open vSwitch agents Neutron lists for HOSTNAME.
+agent_column() { # HOSTNAME COLUMN
+  timeout 60 openstack network agent list --host "$1" --agent-type open-vswitch -f value -c "$2"
 }
 
 # Ready: Neutron lists the agent alive, and since its last start it has finished a first loop over the node's
@@ -42,7 +42,7 @@ agent_ready() {
   header="$(grep -n "^===== .* start $(daemon_of "$h"):" "$lf" | tail -n 1 | cut -d: -f1)"
   # No grep -q: it would stop reading, and tail's SIGPIPE would fail the pipeline (pipefail).
   tail -n "+${header:-1}" "$lf" | grep "rpc_loop - iteration:0 completed" >/dev/null || return 1
-  alive="$(timeout 60 openstack network agent list --host "$h" --agent-type open-vswitch -f value -c Alive)"
+  alive="$(agent_column "$h" Alive)"
   [ "$alive" = True ] || [ "$alive" = ":-)" ]
 }
 
@@ -69,7 +69,7 @@ cmd_stop() {
   # A stopped agent stays in Neutron's list (dead after agent_down_time); a node that is gone leaves no record.
   if is_running neutron-server; then
     use_admin_cloud
-    for id in $(agent_ids "$h" || true); do
+    for id in $(agent_column "$h" ID || true); do
       timeout 60 openstack network agent delete "$id" || log "node-agent: could not delete agent $id of $h"
     done
   fi

@@ -146,18 +146,17 @@ cmd_start() {
   [ -f "$NODES_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C tricircle-lbaas-local -f "$NODES_DIR/id_ed25519"
   # The heartbeat key of the local stack: made once, read by the stack runner as a secret.
   [ -f "$NODES_DIR/heartbeat.key" ] || (umask 077 && openssl rand -hex 32 >"$NODES_DIR/heartbeat.key")
-  local i entry d
+  local i d
   : >"$NODES_DIR/known_hosts.new"
   for i in $(seq 1 "${#LC_NODES[@]}"); do
     d="$(dir_of "$i")"
     mkdir -p "$d/ssh"
-    [ -f "$d/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "${LC_NODES[$((i - 1))]%%:*}-host" -f "$d/ssh/host_ed25519"
+    [ -f "$d/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "$(node_name "$i")-host" -f "$d/ssh/host_ed25519"
     printf '%s %s\n' "$(addr_of "$i")" "$(cut -d' ' -f1-2 "$d/ssh/host_ed25519.pub")" >>"$NODES_DIR/known_hosts.new"
   done
   mv "$NODES_DIR/known_hosts.new" "$NODES_DIR/known_hosts"
   for i in $(seq 1 "${#LC_NODES[@]}"); do
-    entry="${LC_NODES[$((i - 1))]}"
-    start_node "$i" "${entry%%:*}"
+    start_node "$i" "$(node_name "$i")"
   done
 }
 

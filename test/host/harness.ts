@@ -196,6 +196,8 @@ export interface NodeOptions {
 
 const NODE_SCRIPTS = path.join(__dirname, "..", "..", "lab", "node");
 const NODE_AGENT = path.join(__dirname, "..", "..", "lab", "node-agent.sh");
+/** The bridge and ports a node's L2 agent makes on its own Open vSwitch: br-tun, its patch ports, a tunnel per agent. */
+const AGENT_OWNED = /^(br-tun|patch-.*|vxlan-.*)$/;
 
 export class HostNode {
     readonly sshHost: string;
@@ -425,7 +427,7 @@ export class HostNode {
             routes: [...routes4, ...routes6]
                 .map((r) => [r.type ?? "unicast", r.dst, r.gateway ?? "", r.dev ?? "", r.table ?? "main"].join(" "))
                 .sort(),
-            // Without what the node's L2 agent (a lab with neutronAgents) owns and decides on its own (agentOwned).
+            // Without what the node's L2 agent (a lab with neutronAgents) owns and decides on its own.
             ovsShow: this.withoutAgentsShow((await this.exec(["ovs-vsctl", "--timeout=10", "show"], { check: true })).stdout),
             ovsInterfaces: this.withoutAgentsInterfaces(
                 (
@@ -458,7 +460,8 @@ export class HostNode {
             skipDepth = -1;
             if (/^\s*is_connected: /.test(line)) continue;
             if (this.lab.neutronAgents) {
-                if (/^\s*(Bridge br-tun|Port (patch-|vxlan-))/.test(line)) {
+                const block = /^\s*(?:Bridge|Port) (\S+)$/.exec(line);
+                if (block && AGENT_OWNED.test(block[1])) {
                     skipDepth = depth;
                     continue;
                 }
@@ -474,7 +477,7 @@ export class HostNode {
         if (!this.lab.neutronAgents) return json;
         const table = JSON.parse(json) as { headings: string[]; data: unknown[][] };
         const name = table.headings.indexOf("name");
-        return JSON.stringify({ ...table, data: table.data.filter((row) => !/^(br-tun$|patch-|vxlan-)/.test(String(row[name]))) });
+        return JSON.stringify({ ...table, data: table.data.filter((row) => !AGENT_OWNED.test(String(row[name]))) });
     }
 
     async destroy(): Promise<void> {

@@ -54,7 +54,7 @@ async function waitActive(inputs: PortActiveInputs): Promise<string> {
 }
 
 // Serialised into the state like the binding provider (see there): it captures only what it imports.
-const portActiveProvider: pulumi.dynamic.ResourceProvider = {
+export const portActiveProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: PortActiveOutputs, news: PortActiveInputs) {
         const changed = ["portId", "hostId", "region", "wiredAs"].filter((k) => (olds as any)[k] !== (news as any)[k]);
         return { changes: changed.length > 0 || olds.status !== "ACTIVE" || olds.withinS !== news.withinS || !sameAccess(olds.access, news.access), replaces: [] };
@@ -115,4 +115,3 @@ export class PortActive extends pulumi.dynamic.Resource {
     }
 }
 
-export { portActiveProvider };
