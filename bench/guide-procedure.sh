@@ -10,12 +10,18 @@
 #   nova  glance  placement
 # and, to $BENCH_WINDOW_OUT, the same counts over the whole run (a cross-check of the sum of the phases); to
 # $BENCH_EDITOR_OUT, how octavia.conf was edited; to $BENCH_NOTES, what it found running the guide as written.
-# The nodes come from run.sh: BENCH_NODE<N>_HOST / _HOSTNAME / _REGION (N = 1, 2), BENCH_SSH_USER, BENCH_SSH_KEY,
-# BENCH_KNOWN_HOSTS, BENCH_HEARTBEAT_KEY_FILE, and BENCH_NODE_STATE (the folder where node-state.sh saved the
-# nodes before the run; the failure trap restores them from it).
+# The nodes come from run.sh (two) or the scale benchmark (two per region, bench/scale/guide.ts): BENCH_NODE_COUNT
+# (default 2), BENCH_NODE<N>_HOST / _HOSTNAME / _REGION (N = 1 .. count, grouped by region), BENCH_SSH_USER,
+# BENCH_SSH_KEY, BENCH_KNOWN_HOSTS, BENCH_HEARTBEAT_KEY_FILE, and BENCH_NODE_STATE (the folder where node-state.sh
+# saved the nodes before the run; the failure trap restores them from it).
+# BENCH_GUIDE_DEMO=0 runs the configuration and its undo only, without "How to play" (the scale benchmark's
+# management plane, whose size is what grows with regions).
 #
 # Differences from the guide, all on purpose:
 # - every name gets a suffix (BENCH_SUFFIX, random by default) so that runs never collide;
+# - the guide has one controller per region, numbered: with more nodes per region (the scale benchmark), each
+#   region's management network is made once, each node gets its port, and a region's
+#   controller_ip_port_list is every one of its nodes' addresses, as the guide's multi-node remark asks;
 # - `--host $(hostname)` is the node's own host name (bench-controller-r1, bench-controller-r2: the guide's node1 and node2;
 #   node2's port binds in RegionTwo), taken from the node facts, where the guide runs the CLI on the node itself;
 # - the node steps run from this machine, one `ssh node sudo ...` per command line of the guide;
@@ -74,10 +80,6 @@ WAIT_TIMEOUT="${BENCH_WAIT_TIMEOUT:-180}"
 # Names (the guide's, suffixed).
 MGMT_SG="lb-mgmt-sec-grp-$S"
 HM_SG="lb-health-mgr-sec-grp-$S"
-MGMT_NET1="lb-mgmt-net1-$S"; MGMT_SUBNET1="lb-mgmt-subnet1-$S"
-MGMT_NET2="lb-mgmt-net2-$S"; MGMT_SUBNET2="lb-mgmt-subnet2-$S"
-HM_PORT1="octavia-health-manager-region-one-listen-port-$S"
-HM_PORT2="octavia-health-manager-region-two-listen-port-$S"
 NET1="net1-$S"; SUBNET1="subnet1-$S"
 NET2="net2-$S"; SUBNET2="subnet2-$S"
 LB="lb1-$S"; LISTENER="listener1-$S"; POOL="pool1-$S"; HM="hm1-$S"
@@ -88,14 +90,30 @@ CONF=/etc/octavia/octavia.conf
 CONF_BACKUP="$CONF.bench-guide.orig"
 HM_UDP_PORT=5555
 RESTART='echo restarted >>/run/octavia-restarts.log'
-for n in 1 2; do
+DEMO="${BENCH_GUIDE_DEMO:-1}"
+NODES="${BENCH_NODE_COUNT:-2}"
+[[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "BENCH_NODE_COUNT: a positive number of nodes, not '$NODES'"
+# The regions, in the order of their first node; REGION_OF[n]: node n's region's index (1-based).
+REGIONS=()
+declare -A REGION_INDEX=()
+declare -a REGION_OF=()
+for ((n = 1; n <= NODES; n++)); do
   for v in HOST HOSTNAME REGION; do
     var="BENCH_NODE${n}_$v"
     [ -n "${!var:-}" ] || die "$var is not set: run the benchmark with bench/run.sh"
   done
+  region="BENCH_NODE${n}_REGION"
+  if [ -z "${REGION_INDEX[${!region}]:-}" ]; then REGIONS+=("${!region}"); REGION_INDEX[${!region}]=${#REGIONS[@]}; fi
+  REGION_OF[n]=${REGION_INDEX[${!region}]}
 done
+[ "${#REGIONS[@]}" -le 24 ] || die "the management subnets are 192.168.<10 x region>.0/24: 24 regions at most"
+if [ "$DEMO" = 1 ] && [ "${REGIONS[*]:0:2}" != "RegionOne RegionTwo" ]; then die "How to play needs nodes in RegionOne and RegionTwo (BENCH_GUIDE_DEMO=0 leaves it out)"; fi
+# Region i's management network and subnet (the guide's lb-mgmt-net1 and lb-mgmt-net2, 192.168.10.0/24 and
+# 192.168.20.0/24, and so on), node n's health-manager port.
+mgmt_net() { printf 'lb-mgmt-net%s-%s' "$1" "$S"; }
+mgmt_subnet() { printf 'lb-mgmt-subnet%s-%s' "$1" "$S"; }
+hm_port() { printf 'octavia-health-manager-node%s-listen-port-%s' "$1" "$S"; }
 HEARTBEAT_KEY="$(cat "${BENCH_HEARTBEAT_KEY_FILE:?the heartbeat key file of the bench nodes}")"
-NODE1_HOSTNAME="$BENCH_NODE1_HOSTNAME"; NODE2_HOSTNAME="$BENCH_NODE2_HOSTNAME"
 
 # crudini's `--set FILE SECTION KEY VALUE` as an awk one-liner (one line: it travels in one SSH command line).
 # shellcheck disable=SC2016  # awk's own $0
@@ -146,12 +164,14 @@ security_groups() {
   openstack --os-region-name CentralRegion security group rule create --protocol udp --dst-port 5555 --ethertype IPv6 --remote-ip ::/0 "$HM_SG" >/dev/null
 }
 
+# node1's region, then node2's ("同node1": the same with net2, 192.168.20.0/24), and so on.
+declare -a MGMT_NET_ID=()
 management_networks() {
-  # node1, then node2 ("同node1": the same with net2, 192.168.20.0/24)
-  MGMT_NET1_ID=$(openstack --os-region-name CentralRegion network create "$MGMT_NET1" -f value -c id)
-  openstack --os-region-name CentralRegion subnet create --subnet-range 192.168.10.0/24 --network "$MGMT_NET1" "$MGMT_SUBNET1" >/dev/null
-  MGMT_NET2_ID=$(openstack --os-region-name CentralRegion network create "$MGMT_NET2" -f value -c id)
-  openstack --os-region-name CentralRegion subnet create --subnet-range 192.168.20.0/24 --network "$MGMT_NET2" "$MGMT_SUBNET2" >/dev/null
+  local i
+  for ((i = 1; i <= ${#REGIONS[@]}; i++)); do
+    MGMT_NET_ID[i]=$(openstack --os-region-name CentralRegion network create "$(mgmt_net "$i")" -f value -c id)
+    openstack --os-region-name CentralRegion subnet create --subnet-range "192.168.$((10 * i)).0/24" --network "$(mgmt_net "$i")" "$(mgmt_subnet "$i")" >/dev/null
+  done
 }
 
 # health_manager_port REGION NET PORTNAME: the guide's port create + the MGMT_PORT_IP line, verbatim but for names.
@@ -176,29 +196,40 @@ health_manager_port() {
   [ -n "$MGMT_PORT_IP" ] || die "port $name: no IPv4 address in its fixed_ips ($(cat "$WORK/fixed_ips"))"
 }
 
+declare -a PORT_ID=() PORT_MAC=() PORT_IP=()
 health_manager_ports() {
-  health_manager_port RegionOne "$MGMT_NET1" "$HM_PORT1"; PORT1_ID=$MGMT_PORT_ID PORT1_MAC=$MGMT_PORT_MAC PORT1_IP=$MGMT_PORT_IP
-  health_manager_port RegionTwo "$MGMT_NET2" "$HM_PORT2"; PORT2_ID=$MGMT_PORT_ID PORT2_MAC=$MGMT_PORT_MAC PORT2_IP=$MGMT_PORT_IP
+  local n region
+  for ((n = 1; n <= NODES; n++)); do
+    region="BENCH_NODE${n}_REGION"
+    health_manager_port "${!region}" "$(mgmt_net "${REGION_OF[n]}")" "$(hm_port "$n")"
+    PORT_ID[n]=$MGMT_PORT_ID PORT_MAC[n]=$MGMT_PORT_MAC PORT_IP[n]=$MGMT_PORT_IP
+  done
 }
 
 bind_ports() {
-  openstack --os-region-name RegionOne port set --host "$NODE1_HOSTNAME" "$PORT1_ID"
-  openstack --os-region-name RegionTwo port set --host "$NODE2_HOSTNAME" "$PORT2_ID"
+  local n region hostname
+  for ((n = 1; n <= NODES; n++)); do
+    region="BENCH_NODE${n}_REGION" hostname="BENCH_NODE${n}_HOSTNAME"
+    openstack --os-region-name "${!region}" port set --host "${!hostname}" "${PORT_ID[n]}"
+  done
 }
 
 # --- the guide: the node steps (node1, then node2 "同node1"), one SSH command per line ----------------------
 
-# node_vars N: the values node N's steps use (its port, its management network, its region).
+# node_vars N: the values node N's steps use (its port, its region's management network and health managers, its
+# region).
 node_vars() {
-  case "$1" in
-    1) N_PORT_ID=$PORT1_ID N_MAC=$PORT1_MAC N_IP=$PORT1_IP N_NET_ID=$MGMT_NET1_ID N_PREFIX=24 N_REGION=$BENCH_NODE1_REGION ;;
-    2) N_PORT_ID=$PORT2_ID N_MAC=$PORT2_MAC N_IP=$PORT2_IP N_NET_ID=$MGMT_NET2_ID N_PREFIX=24 N_REGION=$BENCH_NODE2_REGION ;;
-  esac
+  local region="BENCH_NODE${1}_REGION" m list=""
+  N_PORT_ID=${PORT_ID[$1]} N_MAC=${PORT_MAC[$1]} N_IP=${PORT_IP[$1]} N_NET_ID=${MGMT_NET_ID[${REGION_OF[$1]}]} N_PREFIX=24 N_REGION=${!region}
+  for ((m = 1; m <= NODES; m++)); do
+    [ "${REGION_OF[m]}" = "${REGION_OF[$1]}" ] && list="${list:+$list,}${PORT_IP[m]}:$HM_UDP_PORT"
+  done
+  N_HM_LIST=$list
 }
 
 node_ohm0() {
   local n
-  for n in 1 2; do
+  for ((n = 1; n <= NODES; n++)); do
     node_vars "$n"
     on_node "$n" sudo ovs-vsctl -- --may-exist add-port "${OVS_BRIDGE:-br-int}" o-hm0 -- set Interface o-hm0 type=internal -- set Interface o-hm0 external-ids:iface-status=active -- set Interface o-hm0 "external-ids:attached-mac=$N_MAC" -- set Interface o-hm0 "external-ids:iface-id=$N_PORT_ID" -- set Interface o-hm0 external-ids:skip_cleanup=true
     on_node "$n" sudo ip link set dev o-hm0 address "$N_MAC"
@@ -209,14 +240,13 @@ node_ohm0() {
 }
 
 node_firewall() {
-  on_node 1 sudo iptables -I INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT
-  on_node 2 sudo iptables -I INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT
+  local n
+  for ((n = 1; n <= NODES; n++)); do on_node "$n" sudo iptables -I INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT; done
 }
 
 # conf_set N SECTION KEY VALUE: one key of octavia.conf on node N.
 conf_set() {
-  local var="NODE$1_CRUDINI"
-  if [ "${!var}" = 1 ]; then
+  if [ "${CRUDINI[$1]}" = 1 ]; then
     on_node "$1" sudo crudini --set "$CONF" "$2" "$3" "$4"
   else
     on_node "$1" sudo env "INI_SECTION=$2" "INI_KEY=$3" "INI_VALUE=$4" sh -c "$INI_SET_SH" ini-set "$INI_SET_AWK" "$CONF"
@@ -225,13 +255,13 @@ conf_set() {
 
 node_octavia_conf() {
   local n
-  for n in 1 2; do
+  for ((n = 1; n <= NODES; n++)); do
     node_vars "$n"
     on_node "$n" sudo cp -p "$CONF" "$CONF_BACKUP"
     conf_set "$n" health_manager bind_ip "$N_IP"
     conf_set "$n" health_manager bind_port "$HM_UDP_PORT"
-    # One health manager per region: the region's list is the node's own address.
-    conf_set "$n" health_manager controller_ip_port_list "$N_IP:$HM_UDP_PORT"
+    # The region's health managers: the node's own address where the region has one controller.
+    conf_set "$n" health_manager controller_ip_port_list "$N_HM_LIST"
     conf_set "$n" health_manager heartbeat_key "$HEARTBEAT_KEY"
     conf_set "$n" controller_worker amp_boot_network_list "$N_NET_ID"
     conf_set "$n" controller_worker amp_secgroup_list "$MGMT_SG_ID"
@@ -242,8 +272,8 @@ node_octavia_conf() {
 }
 
 node_restart() {
-  on_node 1 sudo sh -c "$RESTART"
-  on_node 2 sudo sh -c "$RESTART"
+  local n
+  for ((n = 1; n <= NODES; n++)); do on_node "$n" sudo sh -c "$RESTART"; done
 }
 
 # --- the guide: How to play, scenario 3 (one network across both regions, a second network in RegionTwo) -----
@@ -384,7 +414,7 @@ undo_networks() {
 
 undo_nodes() {
   local n
-  for n in 2 1; do
+  for ((n = NODES; n >= 1; n--)); do
     on_node "$n" sudo mv -f "$CONF_BACKUP" "$CONF"
     on_node "$n" sudo sh -c "$RESTART"
     on_node "$n" sudo iptables -D INPUT -i o-hm0 -p udp --dport "$HM_UDP_PORT" -j ACCEPT
@@ -395,9 +425,11 @@ undo_nodes() {
 
 undo_cloud() {
   # Deleting the ports also ends their bindings.
-  openstack --os-region-name CentralRegion port delete "$PORT2_ID" "$PORT1_ID"
-  openstack --os-region-name CentralRegion subnet delete "$MGMT_SUBNET2" "$MGMT_SUBNET1"
-  openstack --os-region-name CentralRegion network delete "$MGMT_NET2" "$MGMT_NET1"
+  local i nets=() subnets=()
+  for ((i = ${#REGIONS[@]}; i >= 1; i--)); do nets+=("$(mgmt_net "$i")"); subnets+=("$(mgmt_subnet "$i")"); done
+  openstack --os-region-name CentralRegion port delete "${PORT_ID[@]}"
+  openstack --os-region-name CentralRegion subnet delete "${subnets[@]}"
+  openstack --os-region-name CentralRegion network delete "${nets[@]}"
   # Deleting a group deletes its rules.
   openstack --os-region-name CentralRegion security group delete "$HM_SG" "$MGMT_SG"
   UNDONE=1
@@ -425,10 +457,11 @@ trap 'exit 130' INT TERM
 # --- run -----------------------------------------------------------------------------------------------------
 
 # Which way node N edits octavia.conf (not timed): crudini where the node has it.
-for n in 1 2; do
-  if on_node "$n" sh -c 'command -v crudini' >/dev/null; then printf -v "NODE${n}_CRUDINI" 1; else printf -v "NODE${n}_CRUDINI" 0; fi
+declare -a CRUDINI=()
+for ((n = 1; n <= NODES; n++)); do
+  if on_node "$n" sh -c 'command -v crudini' >/dev/null; then CRUDINI[n]=1; else CRUDINI[n]=0; fi
 done
-if [ "$NODE1_CRUDINI$NODE2_CRUDINI" = 11 ]; then EDITOR_USED="crudini --set"; else EDITOR_USED="an awk one-liner with crudini's --set semantics (no crudini on the nodes)"; fi
+if [[ ! " ${CRUDINI[*]} " =~ " 0 " ]]; then EDITOR_USED="crudini --set"; else EDITOR_USED="an awk one-liner with crudini's --set semantics (no crudini on the nodes)"; fi
 say "octavia.conf is edited with $EDITOR_USED"
 printf '%s\n' "$EDITOR_USED" >"${BENCH_EDITOR_OUT:-/dev/null}"
 
@@ -436,26 +469,29 @@ say "run $S: the guide's procedure (cloud and nodes), then its undo (poll every 
 T0="$EPOCHREALTIME"
 M0="$WORK/mark0"
 "$API_REQUESTS" mark >"$M0"
+R=${#REGIONS[@]}
 phase "security groups: 2 groups, 10 rules" security_groups
-phase "management networks: 2 networks, 2 subnets" management_networks
-phase "health-manager ports: 2 × (port create, port show)" health_manager_ports
-phase "bind them: 2 × port set --host" bind_ports
-phase "nodes: o-hm0 (ovs-vsctl, ip link address, ip addr, link up), 2 nodes" node_ohm0
-phase "nodes: firewall (iptables -I), 2 nodes" node_firewall
-phase "nodes: octavia.conf (backup + 9 keys), 2 nodes" node_octavia_conf
-phase "nodes: restart Octavia, 2 nodes" node_restart
-phase "demo: net1 + subnet1" net1
-phase "demo: net2 + subnet2" net2
-phase "demo: 4 backends, server create (2 in RegionOne, 2 in RegionTwo)" boot_backends
-phase "demo: the backends ACTIVE, their addresses (server list, per region)" wait_backends
-phase "demo: lb1, wait ACTIVE" lb1
-phase "demo: listener1, wait ACTIVE" listener1
-phase "demo: pool1, wait ACTIVE" pool1
-phase "demo: 4 members, each + wait ACTIVE" members
-phase "demo: health monitor, wait ACTIVE" health_monitor
-phase "undo: demo, load-balancer chain (monitor, members, pool, listener, lb1)" undo_lb
-phase "undo: demo, backends (server delete, wait gone)" undo_backends
-phase "undo: demo, networks (subnet2, subnet1, net2, net1)" undo_networks
+phase "management networks: $R networks, $R subnets" management_networks
+phase "health-manager ports: $NODES × (port create, port show)" health_manager_ports
+phase "bind them: $NODES × port set --host" bind_ports
+phase "nodes: o-hm0 (ovs-vsctl, ip link address, ip addr, link up), $NODES nodes" node_ohm0
+phase "nodes: firewall (iptables -I), $NODES nodes" node_firewall
+phase "nodes: octavia.conf (backup + 9 keys), $NODES nodes" node_octavia_conf
+phase "nodes: restart Octavia, $NODES nodes" node_restart
+if [ "$DEMO" = 1 ]; then
+  phase "demo: net1 + subnet1" net1
+  phase "demo: net2 + subnet2" net2
+  phase "demo: 4 backends, server create (2 in RegionOne, 2 in RegionTwo)" boot_backends
+  phase "demo: the backends ACTIVE, their addresses (server list, per region)" wait_backends
+  phase "demo: lb1, wait ACTIVE" lb1
+  phase "demo: listener1, wait ACTIVE" listener1
+  phase "demo: pool1, wait ACTIVE" pool1
+  phase "demo: 4 members, each + wait ACTIVE" members
+  phase "demo: health monitor, wait ACTIVE" health_monitor
+  phase "undo: demo, load-balancer chain (monitor, members, pool, listener, lb1)" undo_lb
+  phase "undo: demo, backends (server delete, wait gone)" undo_backends
+  phase "undo: demo, networks (subnet2, subnet1, net2, net1)" undo_networks
+fi
 phase "undo: nodes (octavia.conf back, restart, iptables -D, del-port)" undo_nodes
 phase "undo: configuration, cloud side (ports, subnets, networks, groups)" undo_cloud
 T2="$EPOCHREALTIME"

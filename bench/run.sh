@@ -9,6 +9,7 @@
 #
 #   bash bench/run.sh [--runs N] [--out FILE] [--no-write] [--keep DIR]     (npm run bench -- --runs 3)
 #   bash bench/run.sh --from DIR [--out FILE] [--no-write]
+#   bash bench/run.sh --scale [--sizes 1,2,4,8,16] [--from RECORD.json]   (1 to 16 regions: bench/scale/run.sh)
 #
 #   --runs N     repeat everything N times (default 1, or BENCH_RUNS); the tables show medians and ranges
 #   --out FILE   where the report goes (default docs/bench.md; README.md is updated only with the default)
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --no-write) WRITE=0; shift ;;
     --keep) KEEP="${2:?--keep needs a folder}"; shift 2 ;;
     --from) FROM="${2:?--from needs a folder}"; shift 2 ;;
+    --scale) shift; exec bash "$ROOT/bench/scale/run.sh" "$@" ;;
     -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -227,7 +229,10 @@ else
 fi
 
 # --- the report ------------------------------------------------------------------------------------------------
-node "$CACHE/bench/report/main.js" "$RESULTS" >"$RESULTS/bench.md"
+# The scale benchmark's section (npm run bench -- --scale) stays, drawn again from its kept record.
+SCALE_ARGS=()
+[ ! -s docs/bench-scale/record.json ] || SCALE_ARGS=(--scale docs/bench-scale/record.json)
+node "$CACHE/bench/report/main.js" "$RESULTS" "${SCALE_ARGS[@]}" >"$RESULTS/bench.md"
 node "$CACHE/bench/report/main.js" "$RESULTS" --readme >"$RESULTS/readme-section.md"
 # The summary on the terminal; the whole report in the file.
 awk '/^## Summary/ { on = 1 } /^## Results/ { on = 0 } on' "$RESULTS/bench.md"

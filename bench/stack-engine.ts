@@ -21,15 +21,15 @@
 // backend group is named after the stack, "bench" (components/demo/demo.ts). Every engine operation is bounded
 // (BENCH_ENGINE_TIMEOUT seconds, default 600); on a failure the stack is destroyed (bounded too) and the caller's
 // trap removes by name whatever is left.
-import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { requireEngine, STACK_PLUGINS, throwAwayStack } from "../tools/lib/engine";
 import { localStackConfig, localStackSecrets, nodeFacts, writeStackFile } from "../tools/lib/localStack";
-import { StateResource, Step, StepsRecord } from "./rawResults";
+import { bounded as bounded_, freshProgram, markLogs as markLogs_, requestsSince as requestsSince_, stepRecorder } from "./engineRun";
+import { StateResource, StepsRecord } from "./rawResults";
 
 // Compiled into node_modules/.cache/tricircle-bench/bench/: the checkout comes from run.sh, the compiled
 // program (index.js, components/) is one folder up.
@@ -52,17 +52,11 @@ function say(msg: string): void {
 }
 
 function markLogs(): string {
-    const file = path.join(os.tmpdir(), `tricircle-bench-mark-${SUFFIX}-${randomBytes(3).toString("hex")}`);
-    fs.writeFileSync(file, execFileSync("bash", [path.join(ROOT, "bench", "api-requests.sh"), "mark"], { encoding: "utf8" }));
-    return file;
+    return markLogs_(ROOT, SUFFIX);
 }
 
 function requestsSince(mark: string): number[] {
-    // The services write a request's log line after answering it: let the last lines land.
-    execFileSync("sleep", ["0.5"]);
-    const out = execFileSync("bash", [path.join(ROOT, "bench", "api-requests.sh"), "since", mark], { encoding: "utf8" });
-    fs.rmSync(mark, { force: true });
-    return out.trim().split(/\s+/).map(Number);
+    return requestsSince_(ROOT, mark);
 }
 
 /** User + system CPU seconds of this process and of its children that were waited for (Linux /proc). */
@@ -94,13 +88,7 @@ async function phase<T>(name: string, body: () => Promise<T> | T): Promise<T> {
 }
 
 /** The whole program, index.ts, loaded afresh for every engine run (its modules read the config when loaded). */
-const program = async (): Promise<Record<string, unknown>> => {
-    for (const key of Object.keys(require.cache)) {
-        if (key === path.join(PROGRAM_DIR, "index.js") || key.startsWith(path.join(PROGRAM_DIR, "components") + path.sep)) delete require.cache[key];
-    }
-    // CommonJS: this import is a require() of the compiled file, so the cache cleared above is the one it uses.
-    return (await import(path.join(PROGRAM_DIR, "index.js"))) as Record<string, unknown>;
-};
+const program = freshProgram(PROGRAM_DIR);
 
 /** The `local` stack's configuration (tools/lib/localStack.ts) on the bench nodes, with the bench's own names. */
 function benchConfig(): { config: Record<string, unknown>; secrets: Record<string, string>; nodes: number } {
@@ -141,50 +129,9 @@ function suffixDemo<T extends RawDemo>(demo: T, rename: (name: string) => string
     };
 }
 
-/** Collects the engine's steps from its events: resourcePreEvent starts a step, the first resOutputsEvent ends it. */
-function stepRecorder(): { onEvent: (e: EngineEvent) => void; steps: Step[]; t0: () => void } {
-    const steps: Step[] = [];
-    const open = new Map<string, Step>();
-    let origin = process.hrtime.bigint();
-    const now = () => Number(process.hrtime.bigint() - origin) / 1e6;
-    return {
-        steps,
-        t0: () => (origin = process.hrtime.bigint()),
-        onEvent: (e: EngineEvent) => {
-            const at = now();
-            const pre = e.resourcePreEvent?.metadata;
-            if (pre) {
-                if (pre.op === "same" || pre.op === "read" || pre.op === "refresh") return;
-                const step: Step = { urn: pre.urn, type: pre.type, op: pre.op, start: at, engineStart: e.timestamp };
-                steps.push(step);
-                open.set(`${pre.urn}|${pre.op}`, step);
-                return;
-            }
-            const post = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
-            if (post) {
-                const step = open.get(`${post.urn}|${post.op}`);
-                if (!step) return;
-                step.end = at;
-                step.engineEnd = e.timestamp;
-                if (e.resOpFailedEvent) step.failed = true;
-                open.delete(`${post.urn}|${post.op}`);
-            }
-        },
-    };
-}
-
-/** Runs an engine operation within its bound: past it, the Automation API cancels the operation and ends the CLI. */
-async function bounded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const control = new AbortController();
-    const timer = setTimeout(() => {
-        say(`${what}: still running after ${TIMEOUT_S} s (BENCH_ENGINE_TIMEOUT): aborted`);
-        control.abort();
-    }, TIMEOUT_S * 1000);
-    try {
-        return await run(control.signal);
-    } finally {
-        clearTimeout(timer);
-    }
+/** Runs an engine operation within its bound (BENCH_ENGINE_TIMEOUT). */
+function bounded<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return bounded_(what, TIMEOUT_S, say, run);
 }
 
 function checkOps(what: string, summary: Record<string, number> | undefined, want: Record<string, number>): void {

@@ -27,7 +27,19 @@ LC_DATA="$LC_DIR/data"
 # 127.0.0.1 only and the whole cloud is thrown away by wipe.sh. Never reuse it.
 LC_PASSWORD="${LOCAL_CLOUD_PASSWORD:-local-only-test-password}"
 LC_HOST=127.0.0.1
-LC_REGIONS=(CentralRegion RegionOne RegionTwo)
+# The central region and LOCAL_CLOUD_REGIONS local ones (2 to 16, default the guide's two; the compute hosts stay in
+# RegionOne's and RegionTwo's zones), named as the guide names
+# its two. All of them share the one Neutron, Octavia and Nova: a region is a catalog entry here. A start with more
+# regions adds them; one with fewer keeps the extra ones registered (nothing breaks) and lists only its own in
+# clouds.yaml.
+LC_LOCAL_REGION_NAMES=(One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Thirteen Fourteen Fifteen Sixteen)
+lc_regions() {
+  local n="${LOCAL_CLOUD_REGIONS:-2}" i
+  [[ "$n" =~ ^([2-9]|1[0-6])$ ]] || { echo "LOCAL_CLOUD_REGIONS: 2 to 16, not '$n'" >&2; return 1; }
+  LC_REGIONS=(CentralRegion)
+  for ((i = 0; i < n; i++)); do LC_REGIONS+=("Region${LC_LOCAL_REGION_NAMES[$i]}"); done
+}
+lc_regions
 
 # Ports, all on 127.0.0.1.
 LC_PORT_MYSQL=3306

@@ -14,6 +14,7 @@
 #   set     namespaces    addresses           folder                     hostnames
 #   local   tlb-local-N   169.254.78.0/24     .local-cloud/nodes/        controller-r1, controller-r2
 #   bench   tlb-bench-N   169.254.79.0/24     .local-cloud/nodes-bench/  bench-controller-r1, bench-controller-r2
+#   scale   tlb-scale-N   169.254.80.0/24     .local-cloud/nodes-scale/  scale-r<k>a, scale-r<k>b per local region k
 # (the host tests use 169.254.77.0/24). Each node's hostname is its Neutron host: the sets differ, so that their L2
 # agents (lab/node-agent.sh) never report the same host.
 set -euo pipefail
@@ -23,11 +24,20 @@ set -euo pipefail
 case "${LOCAL_NODES_SET:-local}" in
   local) NODES_DIR="$LC_DIR/nodes" NS_PREFIX=tlb-local VETH_PREFIX=tlbl NET=169.254.78 CONF_IN_FOLDER=1 HOST_PREFIX= ;;
   bench) NODES_DIR="$LC_DIR/nodes-bench" NS_PREFIX=tlb-bench VETH_PREFIX=tlbb NET=169.254.79 CONF_IN_FOLDER=0 HOST_PREFIX=bench- ;;
-  *) die "LOCAL_NODES_SET: local or bench, not ${LOCAL_NODES_SET}" ;;
+  scale) NODES_DIR="$LC_DIR/nodes-scale" NS_PREFIX=tlb-scale VETH_PREFIX=tlbs NET=169.254.80 CONF_IN_FOLDER=0 HOST_PREFIX=scale- ;;
+  *) die "LOCAL_NODES_SET: local, bench or scale, not ${LOCAL_NODES_SET}" ;;
 esac
 NODE_USER=stack
-# hostname:region, one per node; the index (1-based) gives namespace, veth and addresses.
-LC_NODES=("${HOST_PREFIX}controller-r1:RegionOne" "${HOST_PREFIX}controller-r2:RegionTwo")
+# hostname:region, one per node; the index (1-based) gives namespace, veth and addresses. The scale set has two
+# controllers in each of the cloud's local regions (LOCAL_CLOUD_REGIONS, lib.sh): scale-r<k>a and scale-r<k>b.
+if [ "${LOCAL_NODES_SET:-local}" = scale ]; then
+  LC_NODES=()
+  for ((k = 1; k < ${#LC_REGIONS[@]}; k++)); do
+    LC_NODES+=("scale-r${k}a:${LC_REGIONS[$k]}" "scale-r${k}b:${LC_REGIONS[$k]}")
+  done
+else
+  LC_NODES=("${HOST_PREFIX}controller-r1:RegionOne" "${HOST_PREFIX}controller-r2:RegionTwo")
+fi
 
 ns_of() { printf '%s-%s' "$NS_PREFIX" "$1"; }
 veth_host() { printf '%sch%s' "$VETH_PREFIX" "$1"; }
@@ -86,6 +96,7 @@ start_node() { # INDEX HOSTNAME
   [ -f "$d/ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "$name-host" -f "$d/ssh/host_ed25519"
   cp "$NODES_DIR/id_ed25519.pub" "$d/ssh/authorized_keys"
   baseline_conf >"$d/octavia.conf.baseline"
+  printf '%s\n' "$name" >"$d/hostname"
   rm -f "$d/anchor.pid"
   ip netns add "$ns"
   ip link add "$vh" type veth peer name "$vn"
@@ -161,8 +172,15 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local i
-  for i in $(seq 1 "${#LC_NODES[@]}"); do stop_node "$i" "$(node_name "$i")"; done
+  local i name
+  # Every node this set started, also those beyond today's LC_NODES (the scale set started with more regions): a
+  # node's folder says its name.
+  for i in $(seq 1 64); do
+    [ "$i" -le "${#LC_NODES[@]}" ] || [ -d "$(dir_of "$i")" ] || break
+    name="$(cat "$(dir_of "$i")/hostname" 2>/dev/null || true)"
+    [ -n "$name" ] || [ "$i" -gt "${#LC_NODES[@]}" ] || name="$(node_name "$i")"
+    [ -n "$name" ] && stop_node "$i" "$name"
+  done
   log "nodes stopped"
 }
 

@@ -17,6 +17,7 @@ main() {
   local name pf bound="${LOCAL_CLOUD_STOP_TIMEOUT:-20}" pids=()
   "$LC_SCRIPTS/nodes.sh" stop
   LOCAL_NODES_SET=bench "$LC_SCRIPTS/nodes.sh" stop
+  LOCAL_NODES_SET=scale "$LC_SCRIPTS/nodes.sh" stop
   [ -d "$LC_RUN" ] || { log "nothing to stop ($LC_RUN does not exist)"; return 0; }
   # The OpenStack services side by side (each may take seconds to drain),
   # including any pid file whose name is not in LC_ORDER.

@@ -44,6 +44,7 @@ main() {
   remove_bridges
   "$LC_SCRIPTS/nodes.sh" wipe
   LOCAL_NODES_SET=bench "$LC_SCRIPTS/nodes.sh" wipe
+  LOCAL_NODES_SET=scale "$LC_SCRIPTS/nodes.sh" wipe
   "$LC_SCRIPTS/stop.sh"
   rm -rf -- "$LC_DIR"
   log "wiped $LC_DIR"

@@ -147,5 +147,5 @@ export function certificatesScripts(p: CertificatesScriptParams): RemoteScripts 
     const lib = [PRELUDE, vars, certificatesFunction(), OCTAVIA_CONF_FUNCTIONS, CERTIFICATES_FUNCTIONS].join("\n\n");
     const converge = asRoot("certificates", `${lib}\n\ntlb_certificates_apply`);
     const remove = asRoot("certificates delete", `${lib}\n\ntlb_certificates_restore`);
-    return { create: converge, update: converge, delete: remove };
+    return { create: converge, delete: remove };
 }

@@ -209,14 +209,14 @@ export class ControllerNode extends pulumi.ComponentResource {
         const remote = (concern: Concern, scripts: pulumi.Output<RemoteScripts>, extra: Partial<command.remote.CommandArgs>, options: pulumi.CustomResourceOptions) => {
             const marked = pulumi.all([scripts, repairs]).apply(([s, r]) => {
                 const marker = repairMarker(r, concern);
-                return { create: marker + s.create, update: marker + s.update, delete: s.delete };
+                return { create: marker + s.create, delete: s.delete };
             });
+            // No `update`: an update runs `create` again (RemoteScripts says why).
             return new command.remote.Command(
                 `${name}-${concern}`,
                 {
                     connection: pulumi.secret(connection),
                     create: marked.create,
-                    update: marked.update,
                     delete: marked.delete,
                     addPreviousOutputInEnv: false,
                     // No script prints a secret: the heartbeat key, the PKI's keys and passphrases only ever reach stdin.

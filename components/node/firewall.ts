@@ -25,6 +25,6 @@ export function firewallScripts(heartbeatPort: number, adopt: boolean): RemoteSc
     const own = [adoptAssignment(adopt), assignments({ TLB_FW_FOUND: NODE_PATHS.firewallFound })].join("\n");
     const lib = [PRELUDE, own, firewallVars(heartbeatPort), FIREWALL_FUNCTIONS].join("\n\n");
     const converge = asRoot("firewall", `${lib}\n\ntlb_firewall_up`);
-    return { create: converge, update: converge, delete: asRoot("firewall delete", `${lib}\n\ntlb_firewall_remove`) };
+    return { create: converge, delete: asRoot("firewall delete", `${lib}\n\ntlb_firewall_remove`) };
 }
 

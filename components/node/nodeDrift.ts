@@ -10,7 +10,7 @@
 //   concern) and clears `drift`. `check` runs in previews too, so `repairs` is known there: a preview shows exactly
 //   which commands an `up` will re-run;
 // - ControllerNode puts `# repair <n>` at the top of a concern's command text when its count is above 0, so the
-//   text changes, and the provider runs the command's `update` (the same converging script as its create), which
+//   text changes, and the provider updates the command by running its converging create again, which
 //   puts the node right. On a clean node nothing changes: `preview --refresh --expect-no-changes` passes.
 // The heartbeat key is compared by its SHA-256 (a secret input, never printed); the check prints no value of it.
 // The check also reports each certificate file's days left (`CERT` lines): `read` warns about those close to their

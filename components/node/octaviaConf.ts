@@ -283,5 +283,5 @@ export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
     const lib = [PRELUDE, vars, ...certificates, octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
     const converge = asRoot("octavia.conf", `${lib}\n\ntlb_octavia_conf_apply`);
     const remove = asRoot("octavia.conf delete", `${lib}\n\ntlb_octavia_conf_restore`);
-    return { create: converge, update: converge, delete: remove };
+    return { create: converge, delete: remove };
 }

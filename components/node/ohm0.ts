@@ -133,7 +133,7 @@ export function ohm0Scripts(params: OHm0Params): RemoteScripts {
     const c = checkOHm0Params(params);
     const converge = asRoot("o-hm0", [PRELUDE, ohm0Library(c, 0), "tlb_ohm0_up"].join("\n\n"));
     const remove = asRoot("o-hm0 delete", [PRELUDE, ohm0Library(c, 0), "tlb_ohm0_remove"].join("\n\n"));
-    return { create: converge, update: converge, delete: remove };
+    return { create: converge, delete: remove };
 }
 
 export interface OHm0Report {

@@ -63,7 +63,7 @@ export function persistenceScripts(p: PersistenceParams): RemoteScripts {
         ].join("\n\n"),
     );
     const remove = asRoot("persistence delete", [PRELUDE, vars, PERSISTENCE_FUNCTIONS, "tlb_persistence_remove"].join("\n\n"));
-    return { create: converge, update: converge, delete: remove };
+    return { create: converge, delete: remove };
 }
 
 /** The commands systemd would run for ExecStart= (what the reboot test replays). */

@@ -65,9 +65,14 @@ export const LIMITS = {
 /** Scripts above this size get near Linux's 128 KiB limit on one exec argument. */
 const MAX_SCRIPT_BYTES = 100_000;
 
+/**
+ * A concern's two programs. There is no update program: every create converges (it changes only what differs and
+ * restarts only after a change), so an update runs create again, which the command provider does when `update` is
+ * unset. A copy of the script under `update` would be kept twice more in the state (inputs and outputs): a quarter of
+ * a 16-region stack's state, which the engine writes whole after every step.
+ */
 export interface RemoteScripts {
     create: string;
-    update: string;
     delete: string;
 }
 

@@ -165,7 +165,8 @@ export async function commandsOf(args: ControllerNodeArgs): Promise<Record<Conce
         const stdin = unwrapSecret(r.inputs.stdin);
         out[concern] = {
             create: String(r.inputs.create),
-            update: String(r.inputs.update),
+            // What the provider runs on update: `update`, or `create` again when it is unset.
+            update: String(r.inputs.update ?? r.inputs.create),
             delete: String(r.inputs.delete),
             stdin: typeof stdin === "string" ? stdin : undefined,
         };

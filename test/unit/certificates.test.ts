@@ -160,7 +160,7 @@ describe("certificate files", () => {
 
     it("the octavia.conf command's text carries the public certificates' digest: it changes when the client certificate does", () => {
         const conf = (digest?: string) =>
-            octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: octaviaSettings(values(AMPHORA)), adopt: false, ...(digest ? { certificatesDigest: digest } : {}) }).update;
+            octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: octaviaSettings(values(AMPHORA)), adopt: false, ...(digest ? { certificatesDigest: digest } : {}) }).create;
         const d1 = publicCertificatesDigest(PKI);
         const d2 = publicCertificatesDigest({ ...PKI, clientCertificate: testPki().material.clientCertificate });
         expect(d1).not.toBe(d2);

@@ -44,10 +44,10 @@ function innerScript(command: string): string {
 
 function allScripts(): Record<string, string> {
     const out: Record<string, string> = {};
-    const add = (name: string, s: { create: string; update: string; delete: string }) => {
+    const add = (name: string, s: { create: string; delete: string }) => {
         out[`${name} create`] = s.create;
         out[`${name} delete`] = s.delete;
-        expect(s.update).toBe(s.create);
+        expect(Object.keys(s).sort()).toEqual(["create", "delete"]);
     };
     add("o-hm0 static", ohm0Scripts(staticParams));
     add("o-hm0 dhcp", ohm0Scripts(dhcpParams));
@@ -337,7 +337,8 @@ describe("ControllerNode (Pulumi mocks)", () => {
             octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings, adopt: false }).create,
         );
         for (const c of Object.values(commands)) {
-            expect(c.update).toBe(c.create);
+            // No copy of the script for `update`: the provider runs `create` again (a smaller state, see RemoteScripts).
+            expect(c.update).toBeUndefined();
             expect(c.addPreviousOutputInEnv).toBe(false);
             expect(c.logging).toBe("stdoutAndStderr");
         }

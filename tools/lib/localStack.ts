@@ -29,7 +29,7 @@ export interface NodeFacts {
 export const LOCAL_STACK = "local";
 
 /** The facts of a node set of lab/nodes.sh: `local` (the default) or `bench` (the benchmark's own pair). */
-export function nodeFacts(root: string, set: "local" | "bench" = "local"): NodeFacts {
+export function nodeFacts(root: string, set: "local" | "bench" | "scale" = "local"): NodeFacts {
     const out = execFileSync("bash", [path.join(root, "lab", "nodes.sh"), "facts"], {
         encoding: "utf8",
         timeout: 30_000,
