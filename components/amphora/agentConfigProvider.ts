@@ -58,12 +58,8 @@ export function amphoraeInRegion(amphorae: ListedAmphora[], mgmtCidr: string): L
         .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/**
- * Pushes the agent configuration to every amphora of the region and returns their ids. Every amphora is tried; the
- * failures are reported together, each naming its amphora and load balancer, and fail the step, so the state keeps
- * the previous digest and the next `up` pushes again.
- */
-export async function pushAgentConfig(inputs: AgentConfigInputs): Promise<string[]> {
+/** The region's Octavia session and its amphorae in service (amphoraeInRegion), every page of the list read. */
+export async function regionAmphorae(inputs: AgentConfigInputs) {
     const session = await catalogSession(inputs.access, inputs.region, { type: "load-balancer", name: "Octavia", version: "/v2" });
     const listed: ListedAmphora[] = [];
     let path: string | undefined = "/octavia/amphorae?limit=500";
@@ -74,7 +70,42 @@ export async function pushAgentConfig(inputs: AgentConfigInputs): Promise<string
         // Octavia's `next` is a full URL; the session wants the path below its /v2.
         path = next === undefined ? undefined : next.slice(next.indexOf("/octavia/amphorae"));
     }
-    const targets = amphoraeInRegion(listed, inputs.mgmtCidr);
+    return { session, targets: amphoraeInRegion(listed, inputs.mgmtCidr) };
+}
+
+/**
+ * What a preview says of a change that will push: how many running amphorae of the region take the new settings,
+ * with their load balancers, so that a pull request's preview shows which part of the fleet a change touches. Read
+ * only; a list that fails is said as such and does not fail the preview (the push itself fails loudly, in `up`).
+ */
+export async function pushPreview(inputs: AgentConfigInputs): Promise<string> {
+    try {
+        const { targets } = await regionAmphorae(inputs);
+        if (targets.length === 0) return `region ${inputs.region}: no running amphora to give the new agent configuration to`;
+        const lbs = [...new Set(targets.map((a) => a.loadbalancer_id))].sort();
+        return `region ${inputs.region}: ${targets.length} running ${targets.length === 1 ? "amphora takes" : "amphorae take"} the new agent configuration (load balancers ${lbs.join(", ")}), without a restart or a failover`;
+    } catch (err) {
+        return `region ${inputs.region}: could not count the amphorae the new agent configuration goes to (${(err as Error)?.message ?? String(err)}); \`up\` pushes it to every running one`;
+    }
+}
+
+/** A line in the engine's output under the resource, from the provider's process (standard error if the SDK is not there). */
+function tell(message: string): void {
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, without this module
+        void (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.info(message);
+    } catch {
+        process.stderr.write(`${message}\n`);
+    }
+}
+
+/**
+ * Pushes the agent configuration to every amphora of the region and returns their ids. Every amphora is tried; the
+ * failures are reported together, each naming its amphora and load balancer, and fail the step, so the state keeps
+ * the previous digest and the next `up` pushes again.
+ */
+export async function pushAgentConfig(inputs: AgentConfigInputs): Promise<string[]> {
+    const { session, targets } = await regionAmphorae(inputs);
     const failures: string[] = [];
     for (const a of targets) {
         try {
@@ -102,8 +133,10 @@ export function samePush(olds: AgentConfigInputs, news: AgentConfigInputs): bool
 export const agentConfigProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id: string, olds: AgentConfigOutputs, news: AgentConfigInputs) {
         // Compared here, never shown: the engine prints the secret inputs as [secret].
-        const changes = !samePush(olds, news) || !sameAccess(olds.access, news.access);
-        return { changes, replaces: [] };
+        const push = !samePush(olds, news);
+        // In a preview and in `up` alike: the count is what the push about to run will reach.
+        if (push) tell(await pushPreview(news));
+        return { changes: push || !sameAccess(olds.access, news.access), replaces: [] };
     },
 
     async create(inputs: AgentConfigInputs) {

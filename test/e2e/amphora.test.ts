@@ -238,6 +238,11 @@ describe("amphora prerequisites on the local cloud, booted by Octavia on the sta
         const restartsBefore = restarts();
         heartbeatKey = HEARTBEAT_KEYS[1];
         await configure();
+        // The preview says which part of the fleet the change reaches, before anything changes.
+        let previewed = "";
+        await stack.preview({ onOutput: (s) => (previewed += s) });
+        const lbId = out.loadBalancers[`${P}lb1`].id as string;
+        expect(previewed).toContain(`region RegionOne: 1 running amphora takes the new agent configuration (load balancers ${lbId}), without a restart or a failover`);
         const run = await up();
         const push = [...run.ops].filter(([k]) => k.endsWith(`::region-RegionOne-amphora-agent-config`));
         expect(push).toEqual([["pulumi-nodejs:dynamic/amphora:AmphoraAgentConfig::region-RegionOne-amphora-agent-config", "update"]]);

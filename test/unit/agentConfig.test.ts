@@ -4,7 +4,7 @@
 // list in pages and the config PUTs, failing the ones a test names.
 import * as http from "http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { amphoraeInRegion, ListedAmphora, pushAgentConfig } from "../../components/amphora/agentConfigProvider";
+import { agentConfigProvider, amphoraeInRegion, ListedAmphora, pushAgentConfig, pushPreview } from "../../components/amphora/agentConfigProvider";
 import { LoopbackServer } from "./loopbackServer";
 
 const amp = (id: string, lb_network_ip: string | null, over: Partial<ListedAmphora> = {}): ListedAmphora => ({ id, status: "ALLOCATED", loadbalancer_id: `lb-${id}`, lb_network_ip, ...over });
@@ -109,5 +109,41 @@ describe("a push (FAKE Keystone and Octavia on loopback)", () => {
         fake.puts = [];
         expect(await pushAgentConfig(inputs())).toEqual([]);
         expect(fake.puts).toEqual([]);
+    });
+
+    it("a preview counts the region's running amphorae and names their load balancers, and asks Octavia to change nothing", async () => {
+        fake.amphorae = [amp("a1", "192.168.10.11"), amp("a2", "192.168.10.12", { loadbalancer_id: "lb-a1" }), amp("a3", "192.168.10.13"), amp("x", "192.168.20.11")];
+        fake.puts = [];
+        expect(await pushPreview(inputs())).toBe(
+            "region RegionOne: 3 running amphorae take the new agent configuration (load balancers lb-a1, lb-a3), without a restart or a failover",
+        );
+        fake.amphorae = [amp("a1", "192.168.10.11")];
+        expect(await pushPreview(inputs())).toBe("region RegionOne: 1 running amphora takes the new agent configuration (load balancers lb-a1), without a restart or a failover");
+        fake.amphorae = [amp("x", "192.168.20.11")];
+        expect(await pushPreview(inputs())).toBe("region RegionOne: no running amphora to give the new agent configuration to");
+        expect(fake.puts).toEqual([]);
+    });
+
+    it("a preview that cannot list says so and does not fail", async () => {
+        // Keystone answers 404 at this address.
+        const unreachable = { ...inputs(), access: { ...inputs().access, authUrl: `${fake.url}/nowhere/v3` } };
+        expect(await pushPreview(unreachable)).toMatch(/^region RegionOne: could not count the amphorae the new agent configuration goes to \(.+\); `up` pushes it to every running one$/);
+    });
+
+    it("diff counts only when the push would run: a new key or list, not new credentials", async () => {
+        fake.amphorae = [amp("a1", "192.168.10.11")];
+        const said: string[] = [];
+        const { log } = await import("@pulumi/pulumi");
+        const info = log.info;
+        (log as { info: (m: string) => Promise<void> }).info = async (m: string) => void said.push(m);
+        try {
+            const olds = { ...inputs(), pushedTo: ["a1"] };
+            expect(await agentConfigProvider.diff!("id", olds, { ...inputs(), plane: "new-digest" })).toEqual({ changes: true, replaces: [] });
+            expect(await agentConfigProvider.diff!("id", olds, { ...inputs(), access: { ...inputs().access, authBody: '{"new": 1}' } })).toEqual({ changes: true, replaces: [] });
+            expect(await agentConfigProvider.diff!("id", olds, inputs())).toEqual({ changes: false, replaces: [] });
+        } finally {
+            (log as { info: typeof info }).info = info;
+        }
+        expect(said).toEqual(["region RegionOne: 1 running amphora takes the new agent configuration (load balancers lb-a1), without a restart or a failover"]);
     });
 });
