@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { requireEngine, STACK_PLUGINS, workspaceStack } from "../../tools/lib/engine";
-import { localStackSecrets, NodeFacts, nodeFacts, writeStackFile } from "../../tools/lib/localStack";
+import { LocalNode, localRestartCommand, localStackSecrets, NodeFacts, nodeFacts, writeStackFile } from "../../tools/lib/localStack";
 import { bounded, freshProgram, markLogs, requestsSince, stepRecorder } from "../engineRun";
 import { criticalPath } from "../report/analyze";
 import { StateResource, StepsRecord } from "../rawResults";
@@ -39,8 +39,6 @@ const NODE_STATE = process.env.BENCH_NODE_STATE ?? "";
 // BENCH_SCALE_GUIDE=0: the stack's side only.
 const GUIDE = process.env.BENCH_SCALE_GUIDE !== "0";
 const PARALLEL = process.env.BENCH_SCALE_PARALLEL ? Number(process.env.BENCH_SCALE_PARALLEL) : undefined;
-// What each node's "restart Octavia" is here: the scale nodes run no Octavia.
-const RESTART = "echo restarted >>/run/octavia-restarts.log";
 
 process.env.OS_CLIENT_CONFIG_FILE = path.join(ROOT, ".local-cloud", "clouds.yaml");
 
@@ -48,11 +46,17 @@ function say(msg: string): void {
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] scale: ${msg}\n`);
 }
 
-/** The stack for the first `n` regions of the scale nodes, every name carrying `suffix`. */
-function scaleConfig(facts: NodeFacts, n: number, suffix: string): Record<string, unknown> {
+/** The first `n` regions of the scale nodes, and their nodes grouped by region in that order: both sides measure these. */
+function firstRegions(facts: NodeFacts, n: number): { regions: string[]; nodes: LocalNode[] } {
     const regions = [...new Set(facts.nodes.map((x) => x.region))].slice(0, n);
     if (regions.length < n) throw new Error(`the scale nodes cover ${regions.length} regions, not ${n}: LOCAL_CLOUD_REGIONS=16 bash lab/start.sh, then LOCAL_CLOUD_REGIONS=16 LOCAL_NODES_SET=scale bash lab/nodes.sh start`);
-    const nodes = facts.nodes.filter((x) => regions.includes(x.region));
+    const nodes = facts.nodes.filter((x) => regions.includes(x.region)).sort((a, b) => regions.indexOf(a.region) - regions.indexOf(b.region));
+    return { regions, nodes };
+}
+
+/** The stack for the first `n` regions of the scale nodes, every name carrying `suffix`. */
+function scaleConfig(facts: NodeFacts, n: number, suffix: string): Record<string, unknown> {
+    const { regions, nodes } = firstRegions(facts, n);
     return {
         "pulumi:disable-default-providers": ["openstack"],
         "openstack:cloud": "local",
@@ -65,7 +69,8 @@ function scaleConfig(facts: NodeFacts, n: number, suffix: string): Record<string
                 name,
                 mgmt: { network: `scale-mgmt-net${i + 1}-${suffix}`, subnet: `scale-mgmt-subnet${i + 1}-${suffix}`, cidr: `192.168.${100 + i}.0/24` },
                 controllers: mine.map((x) => ({ host: x.host, hostname: x.hostname })),
-                octavia: { configFile: mine[0].configFile, restartCommand: RESTART },
+                // The scale nodes run no Octavia: the restart is the counted line, without the lab's worker.
+                octavia: { configFile: mine[0].configFile, restartCommand: localRestartCommand(ROOT, name, mine[0].configFile, false) },
             };
         }),
         "tricircle-lbaas:ssh": { user: facts.user, hostKeys: Object.fromEntries(nodes.map((x) => [x.host, x.hostKey])) },
@@ -139,8 +144,7 @@ async function measure<T>(tag: string, what: string, run: () => Promise<T>): Pro
 
 /** The guide's procedure and its undo for the nodes of the first `n` regions, with nothing of the stack on the cloud. */
 function guideSide(facts: NodeFacts, n: number): Pick<ScaleSize, "guide" | "guideUndo"> {
-    const regions = [...new Set(facts.nodes.map((x) => x.region))].slice(0, n);
-    const nodes = facts.nodes.filter((x) => regions.includes(x.region)).sort((a, b) => regions.indexOf(a.region) - regions.indexOf(b.region));
+    const { nodes } = firstRegions(facts, n);
     const t0 = Date.now();
     const { config, undo } = runGuide({ root: ROOT, facts, nodes, nodesDir: NODES_DIR, nodeState: NODE_STATE, timeoutS: TIMEOUT_S * 2 });
     say(`${n} regions: the guide by hand, ${config.wallS.toFixed(1)} s (${config.cliCalls} CLI calls, ${config.sshLogins} SSH logins), its undo ${undo.wallS.toFixed(1)} s; ${((Date.now() - t0) / 1000).toFixed(0)} s with the pauses between phases`);
