@@ -20,7 +20,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { PKI_FILES } from "../../components/amphora/pkiMaterial";
 import { STACK_PLUGINS, requireEngine } from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
-import { BASELINE_OCTAVIA_CONF, HostNode, Lab, TEST_USER } from "../host/harness";
+import { BASELINE_OCTAVIA_CONF, HostNode, Lab, octaviaGid, TEST_USER } from "../host/harness";
 import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, openstackNoOutput, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-amphora";
@@ -45,7 +45,6 @@ let engineOutput = "";
 let destroyed = false;
 let planeBefore: { node_conf: string } | undefined;
 
-const octaviaGid = () => Number(execFileSync("getent", ["group", "octavia"], { encoding: "utf8" }).split(":")[2]);
 
 function stackConfig(): Record<string, unknown> {
     return {

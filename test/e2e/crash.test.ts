@@ -6,11 +6,12 @@
 // - SIGINT mid-way: Pulumi's graceful cancel finishes what is in flight and leaves no pending operation;
 // - neutron-server restarted during `up` (lab/restart-neutron.sh): `up` succeeds, or fails once and
 //   the next converges, with no duplicate and nothing leaked.
-import { execFileSync, spawn } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { disturbWhen } from "./engineKill";
 import { stackTag } from "../../components/cloud/tags";
 import { listTagged, openCloud } from "../../tools/doctor/cloudObjects";
 import { orphanDoctor } from "../../tools/doctor/orphanRepair";
@@ -69,55 +70,19 @@ function duplicateNames(): string[] {
     return names.filter((n, i) => names.indexOf(n) !== i);
 }
 
-/** The `pulumi up` process the Automation API started for this stack (a child of this process). */
-function engineProcess(): number {
-    const out = execFileSync("ps", ["--ppid", String(process.pid), "-o", "pid=,args="], { encoding: "utf8" });
-    const line = out.split("\n").find((l) => / up /.test(l) && l.includes(`--stack ${STACK}`));
-    if (!line) throw new Error(`no pulumi up of ${STACK} among this process's children:\n${out}`);
-    return Number(line.trim().split(/\s+/)[0]);
-}
-
-function childrenOf(pid: number): number[] {
-    const out = execFileSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" });
-    const kids = out.split("\n").map((l) => l.trim().split(/\s+/).map(Number)).filter(([, ppid]) => ppid === pid).map(([p]) => p);
-    return kids.flatMap((k) => [k, ...childrenOf(k)]);
-}
-
 /**
  * `up`, disturbed once the engine has started creating: `signal` goes to the engine `delayMs` after the first
  * network's create began (two regions' networks and subnets still to come). Resolves with how the run ended.
  */
 async function disturbedUp(signal: "SIGKILL" | "SIGINT", delayMs: number): Promise<{ error?: string; msToExit: number }> {
-    let sentAt = 0;
-    let plugins: number[] = [];
-    let sent = false;
-    const onEvent = (e: EngineEvent) => {
-        if (sent || e.resourcePreEvent?.metadata.type !== "openstack:networking/network:Network") return;
-        sent = true;
-        setTimeout(() => {
-            const pid = engineProcess();
-            plugins = childrenOf(pid);
-            sentAt = Date.now();
-            process.kill(pid, signal);
-        }, delayMs);
-    };
-    const error = await stack.up({ onEvent }).then(
+    const disturbance = disturbWhen((e) => e.resourcePreEvent?.metadata.type === "openstack:networking/network:Network", { verb: "up", stackName: STACK, delayMs, signal });
+    const error = await stack.up({ onEvent: disturbance.onEvent }).then(
         () => undefined,
         (e: Error) => e.message,
     );
-    const msToExit = Date.now() - sentAt;
-    if (signal === "SIGKILL") {
-        // What a lost runner leaves: the providers finish the requests they had sent, with nobody to tell.
-        await new Promise((r) => setTimeout(r, 5000));
-        for (const p of plugins) {
-            try {
-                process.kill(p, "SIGKILL");
-            } catch {
-                // gone already
-            }
-        }
-    }
-    expect(sent, "the engine was disturbed while creating").toBe(true);
+    const msToExit = Date.now() - disturbance.sentAt();
+    if (signal === "SIGKILL") await disturbance.reapPlugins();
+    expect(disturbance.sent(), "the engine was disturbed while creating").toBe(true);
     return { error, msToExit };
 }
 

@@ -12,7 +12,7 @@
 // Teardown kills every process of every namespace, deletes the namespaces and temp dirs, also
 // after a failed test; a new lab first sweeps what a killed earlier run of this harness left.
 
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -778,6 +778,15 @@ export async function runPhase(
  */
 /** octavia.conf as the host tests' nodes start with it (root:nogroup, 0640, as packages install it). */
 export const BASELINE_NODE_CONF = { path: OCTAVIA_CONF, content: BASELINE_OCTAVIA_CONF, mode: 0o640, uid: 0, gid: 65534 };
+
+/** The group `octavia` of this machine (the Debian package's), which a node shares. */
+export const octaviaGid = () => Number(execFileSync("getent", ["group", "octavia"], { encoding: "utf8" }).split(":")[2]);
+
+/**
+ * octavia.conf as the packages install it (root:octavia 0640): Octavia's user is told by the group, so the amphora
+ * certificates can be delivered to it.
+ */
+export const packagedNodeConf = () => ({ ...BASELINE_NODE_CONF, gid: octaviaGid() });
 
 export function freshNodePerTest(): () => Promise<HostNode> {
     let lab: Lab | undefined;

@@ -2,7 +2,8 @@
 // each region's Neutron, Octavia and Nova, listed by the stack's tag or by exact name, and deletes that wait until
 // the object is gone.
 import { KeystoneAuth, keystoneAuthBody } from "../../components/cloud/openstackAuth";
-import { CloudObject, describeObject, ObjectKind } from "./orphans";
+import { ChildQuery } from "./childClaims";
+import { AnyKind, CloudObject, describeObject, ObjectKind } from "./orphans";
 
 interface Endpoints {
     token: string;
@@ -107,6 +108,28 @@ export async function listUntaggedNamed(cloud: Endpoints, regions: string[], wan
     return listEach(cloud, regions, queries, (o, asked) => o.name === asked.name && (o.tags ?? []).length === 0);
 }
 
+/**
+ * What each query of an untagged kind finds, per region (an endpoint several regions share is listed once). A parent
+ * that is gone (404) has nothing.
+ */
+export async function listChildren(cloud: Endpoints, regions: string[], queries: ChildQuery[]): Promise<Array<{ query: ChildQuery; region: string; objects: Array<Record<string, unknown>> }>> {
+    const out: Array<{ query: ChildQuery; region: string; objects: Array<Record<string, unknown>> }> = [];
+    for (const query of queries) {
+        const listed = new Set<string>();
+        for (const region of [...new Set(regions)]) {
+            const base = cloud.url(query.service, region);
+            const url = `${base}${query.path}`;
+            if (!base || listed.has(url)) continue;
+            listed.add(url);
+            const res = await api("GET", url, cloud.token);
+            if (res.status === 404) continue;
+            if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+            out.push({ query, region, objects: (res.json?.[query.key] ?? []) as Array<Record<string, unknown>> });
+        }
+    }
+    return out;
+}
+
 /** Deletes one object and waits (up to 120 s) until the API no longer has it. */
 export async function deleteObject(cloud: Endpoints, o: CloudObject): Promise<void> {
     const c = COLLECTIONS.find((x) => x.kind === o.kind)!;
@@ -129,9 +152,9 @@ export async function deleteObject(cloud: Endpoints, o: CloudObject): Promise<vo
  * object a create left untagged would otherwise look like somebody else's to the next `up`, which refuses it.
  * Returns whether it was tagged.
  */
-export async function tagObject(cloud: Endpoints, o: CloudObject, tags: string[]): Promise<boolean> {
-    const c = COLLECTIONS.find((x) => x.kind === o.kind)!;
-    if (c.service !== "network") return false;
+export async function tagObject(cloud: Endpoints, o: CloudObject<AnyKind>, tags: string[]): Promise<boolean> {
+    const c = COLLECTIONS.find((x) => x.kind === o.kind);
+    if (c?.service !== "network") return false;
     const base = cloud.url(c.service, o.region)!;
     const res = await api("PUT", `${base}${c.path}/${encodeURIComponent(o.id)}/tags`, cloud.token, { tags });
     if (res.status >= 300) throw new Error(`PUT tags of ${describeObject(o)} answered ${res.status}`);

@@ -3,8 +3,9 @@
 import { Stack } from "@pulumi/pulumi/automation";
 import { ProviderSettings, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 import { keyTag, projectTag, stackTag } from "../../components/cloud/tags";
-import { deleteObject, listTagged, listUntaggedNamed, openCloud, tagObject } from "./cloudObjects";
-import { adoptIntoState, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans, urnName } from "./orphans";
+import { childQueries, claimChildren } from "./childClaims";
+import { deleteObject, listChildren, listTagged, listUntaggedNamed, openCloud, tagObject } from "./cloudObjects";
+import { adoptIntoState, AnyKind, CloudObject, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans, TYPE_OF_KIND, urnName } from "./orphans";
 
 export interface OrphanResult {
     /** No pending operation and no orphan (after the fix, when `fix`). */
@@ -42,7 +43,12 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     for (const p of pending) log(`pending: ${p.operation} ${p.urn}`);
     const wanted = pendingCreates(deployment).flatMap((c) => (c.name ? [{ kind: c.kind, name: c.name }] : []));
     const plan = planOrphans(deployment, await listTagged(cloud, regions, tag), await listUntaggedNamed(cloud, regions, wanted));
-    for (const a of plan.adopt) log(`orphan: ${describeObject(a.object)}${a.object.tags.length ? "" : " (untagged: stopped before its tags)"}, claimed by ${a.urn}`);
+    // What the stack makes without tags (rules, flavors, pools, monitors), found by what each pending create asked for.
+    const children = claimChildren(await listChildren(cloud, regions, childQueries(deployment)));
+    plan.adopt.push(...children.adopt);
+    plan.ambiguous.push(...children.ambiguous);
+    const why = (o: CloudObject<AnyKind>) => (o.tags.length ? "" : o.kind in TYPE_OF_KIND ? " (untagged: stopped before its tags)" : " (a kind that takes no tags)");
+    for (const a of plan.adopt) log(`orphan: ${describeObject(a.object)}${why(a.object)}, claimed by ${a.urn}`);
     for (const o of plan.delete) log(`orphan: ${describeObject(o)}, claimed by nothing`);
     for (const a of plan.ambiguous) log(`ambiguous: ${a.urn} could be any of ${a.candidates.map(describeObject).join(", ")}`);
     const orphans = plan.adopt.length + plan.delete.length;
@@ -51,7 +57,7 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     if (!opts.fix || result.clean) return result;
     if (plan.ambiguous.length > 0) {
         // Which untagged object the engine made cannot be told apart: nothing is changed, the operator deletes the extra ones.
-        throw new Error(`doctor: not fixing: ${plan.ambiguous.length} pending create(s) match several untagged objects of their name (listed above); delete the ones that are not the stack's and run again`);
+        throw new Error(`doctor: not fixing: ${plan.ambiguous.length} pending create(s) match several untagged objects (listed above); delete the ones that are not the stack's and run again`);
     }
 
     // A hard stop leaves the backend's lock behind; nothing else may be running on this stack while this repairs.

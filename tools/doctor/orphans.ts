@@ -10,6 +10,7 @@
 // also claims the one untagged object of its type and exact name (two such objects: the fix refuses and names them).
 // It never deletes an object without this stack's tag.
 import { keyTag, TAGGED_TYPES } from "../../components/cloud/tags";
+import type { ChildKind } from "./childClaims";
 
 /** The kinds of cloud object the stack tags, by the API collection that lists them. */
 export type ObjectKind = "security-group" | "network" | "subnet" | "port" | "loadbalancer" | "listener" | "server";
@@ -31,8 +32,11 @@ export const TYPE_OF_KIND: Readonly<Record<ObjectKind, string>> = {
  */
 export const DELETE_ORDER: readonly ObjectKind[] = ["listener", "loadbalancer", "server", "port", "subnet", "network", "security-group"];
 
-export interface CloudObject {
-    kind: ObjectKind;
+/** A tagged kind, or an untagged one that a pending create claims (tools/doctor/childClaims.ts). */
+export type AnyKind = ObjectKind | ChildKind;
+
+export interface CloudObject<K extends AnyKind = ObjectKind> {
+    kind: K;
     id: string;
     name: string;
     region: string;
@@ -74,13 +78,13 @@ export function pendingOperations(deployment: Deployment): PendingOperation[] {
 
 export interface OrphanPlan {
     /** Orphans a pending create claims: adopted under its URN. */
-    adopt: Array<{ urn: string; object: CloudObject }>;
+    adopt: Array<{ urn: string; object: CloudObject<AnyKind> }>;
     /** Orphans nothing claims: deleted. */
     delete: CloudObject[];
     /** Pending creates that found no object on the cloud: dropped (the next `up` creates them). */
     drop: string[];
     /** Pending creates with more than one untagged object of their name: the fix refuses, for the operator to pick. */
-    ambiguous: Array<{ urn: string; candidates: CloudObject[] }>;
+    ambiguous: Array<{ urn: string; candidates: Array<CloudObject<AnyKind>> }>;
 }
 
 const KIND_OF_TYPE = new Map(Object.entries(TYPE_OF_KIND).map(([kind, type]) => [type, kind as ObjectKind]));
@@ -141,6 +145,6 @@ export function adoptIntoState(deployment: Deployment, plan: OrphanPlan): Deploy
 }
 
 /** One object per line, for the report: `<kind> <name> <id> (<region>)`. */
-export function describeObject(o: CloudObject): string {
+export function describeObject(o: CloudObject<AnyKind>): string {
     return `${o.kind} ${o.name || "(no name)"} ${o.id} (${o.region})`;
 }
