@@ -101,6 +101,22 @@ describe("childQueries and claimChildren", () => {
         expect(plan.adopt.map((a) => a.object.id)).toEqual(["p-1", "hm-1", "f-1/proj-s"]);
     });
 
+    it("match a keypair by its name and the public key its create sent: the same name with another key is somebody else's", () => {
+        const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOurKey amphora";
+        const create = pending(TYPE_OF_CHILD.keypair, "region-RegionOne-amphora-keypair", { name: "tlb-amphora-local-RegionOne", publicKey: `${key}\n`, userId: "u-octavia" });
+        const q = only({ pending_operations: [create] });
+        expect(q.path).toBe("/os-keypairs?user_id=u-octavia");
+        // As Nova lists keypairs: each wrapped in an object of its own, the key as stored.
+        const nova = (name: string, publicKey: string) => ({ keypair: { name, public_key: publicKey, fingerprint: "f" } });
+        const theirs = [nova("tlb-amphora-local-RegionOne", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKey someone"), nova("tlb-amphora-local-RegionTwo", key)];
+        expect(claimChildren([{ query: q, region: "RegionOne", objects: theirs }])).toEqual({ adopt: [], ambiguous: [] });
+        const plan = claimChildren([{ query: q, region: "RegionOne", objects: [...theirs, nova("tlb-amphora-local-RegionOne", key)] }]);
+        expect(plan.adopt.map((a) => [a.urn, a.object.id, a.object.kind])).toEqual([[create.resource.urn, "tlb-amphora-local-RegionOne", "keypair"]]);
+        // Without a user the caller's own keypairs are listed; without a public key the create names nothing to match.
+        expect(only({ pending_operations: [pending(TYPE_OF_CHILD.keypair, "k", { name: "n", publicKey: key })] }).path).toBe("/os-keypairs");
+        expect(childQueries({ pending_operations: [pending(TYPE_OF_CHILD.keypair, "k", { name: "n" })] })).toEqual([]);
+    });
+
     it("ask nothing for a create whose inputs cannot name its object, nor for updates, deletes or tagged kinds", () => {
         const d: Deployment = {
             pending_operations: [
@@ -143,6 +159,26 @@ describe("listChildren", () => {
             expect(found.map((f) => [f.query.urn, f.region, f.objects.length])).toEqual([[heartbeatRule.resource.urn, "CentralRegion", 1]]);
             expect(asked).toEqual(["/v2.0/security-group-rules?security_group_id=sg-hm", "/v2.0/security-group-rules?security_group_id=sg-gone"]);
             expect(claimChildren(found).adopt.map((a) => a.object.id)).toEqual(["r-made"]);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("asks Nova for another user's keypairs with the microversion that reads user_id", async () => {
+        const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOurKey amphora";
+        const server = http.createServer((req, res) => {
+            res.setHeader("content-type", "application/json");
+            // As Nova does: below 2.10 user_id is ignored and the caller's own keypairs are listed.
+            const mine = req.headers["openstack-api-version"] !== "compute 2.10";
+            res.end(JSON.stringify({ keypairs: mine ? [] : [{ keypair: { name: "tlb-amphora-local-RegionOne", public_key: key } }] }));
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        try {
+            const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+            const cloud = { token: "t", url: (service: string) => (service === "compute" ? base : undefined) };
+            const create = pending(TYPE_OF_CHILD.keypair, "region-RegionOne-amphora-keypair", { name: "tlb-amphora-local-RegionOne", publicKey: key, userId: "u-octavia" });
+            const found = await listChildren(cloud, ["RegionOne"], childQueries({ pending_operations: [create] }));
+            expect(claimChildren(found).adopt.map((a) => a.object.id)).toEqual(["tlb-amphora-local-RegionOne"]);
         } finally {
             server.close();
         }

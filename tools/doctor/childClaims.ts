@@ -1,22 +1,24 @@
 // The repair's planning half for what the stack makes without tags (pure: the state and the listed objects in, what
-// to adopt out; tools/doctor/cloudObjects.ts lists). A security group rule, a flavor and its access, a pool and a
-// health monitor take no tags (their API has none, or the npm SDK drops the input), so `doctor --orphans` cannot
-// find them by the stack's tag. Yet a kill during such a create leaves the object on the cloud and a pending create
-// in the state, and the next `up` asks for it again, which the API refuses: a rule's spec is unique within its
-// group, a flavor's name within its Nova, a listener takes one default pool and a pool one health monitor. So each
-// such pending create is matched to the object it may have made by what it was created with: its parent (the group,
-// flavor, listener or pool, all of them the stack's own: the pending create names their ids) and its spec or its
-// name (a flavor's carries the stack's and the region's names). One match is adopted under the pending URN; none
+// to adopt out; tools/doctor/cloudObjects.ts lists). A security group rule, a flavor and its access, a keypair, a
+// pool and a health monitor take no tags (their API has none, or the npm SDK drops the input), so `doctor --orphans`
+// cannot find them by the stack's tag. Yet a kill during such a create leaves the object on the cloud and a pending
+// create in the state, and the next `up` asks for it again, which the API refuses: a rule's spec is unique within its
+// group, a flavor's name within its Nova, a keypair's name within its user, a listener takes one default pool and a
+// pool one health monitor. So each such pending create is matched to the object it may have made by what it was
+// created with: its parent (the group, flavor, listener or pool, all of them the stack's own: the pending create
+// names their ids) and its spec or its name (a flavor's and a keypair's carry the stack's and the region's names; a
+// keypair must also hold the public key the create sent, or it is somebody else's). One match is adopted under the pending URN; none
 // leaves the create to the next `up`; two or more are named for the operator, and the fix changes nothing.
 import { CloudObject, Deployment } from "./orphans";
 
 /** The untagged kinds a pending create is matched for. */
-export type ChildKind = "security-group-rule" | "flavor" | "flavor-access" | "pool" | "health-monitor";
+export type ChildKind = "security-group-rule" | "flavor" | "flavor-access" | "keypair" | "pool" | "health-monitor";
 
 export const TYPE_OF_CHILD: Readonly<Record<ChildKind, string>> = {
     "security-group-rule": "openstack:networking/secGroupRule:SecGroupRule",
     flavor: "openstack:compute/flavor:Flavor",
     "flavor-access": "openstack:compute/flavorAccess:FlavorAccess",
+    keypair: "openstack:compute/keypair:Keypair",
     pool: "openstack:loadbalancer/pool:Pool",
     "health-monitor": "openstack:loadbalancer/monitor:Monitor",
 };
@@ -32,6 +34,8 @@ export interface ChildQuery {
     path: string;
     /** The JSON key of the list in the answer. */
     key: string;
+    /** Headers the listing needs (a microversion). */
+    headers?: Record<string, string>;
     /** Whether a listed object is what the pending create asked for. */
     made: (o: Record<string, unknown>) => boolean;
     /** The object's id as the provider records it (a flavor access has none of its own). */
@@ -96,6 +100,25 @@ function queryOf(urn: string, kind: ChildKind, inputs: Inputs): ChildQuery | und
                 // The provider's id of a flavor access: flavor and project.
                 idOf: () => `${flavor}/${tenant}`,
                 describe: () => `flavor ${flavor} for project ${tenant}`,
+            };
+        }
+        case "keypair": {
+            const name = str(inputs.name);
+            const publicKey = str(inputs.publicKey)?.trim();
+            if (!name || !publicKey) return undefined;
+            const user = str(inputs.userId);
+            // Nova lists each keypair wrapped in its own object; another user's keypairs from microversion 2.10 on.
+            const kp = (o: Inputs) => (o.keypair ?? {}) as Inputs;
+            return {
+                ...base,
+                service: "compute",
+                path: `/os-keypairs${user ? `?user_id=${q(user)}` : ""}`,
+                key: "keypairs",
+                headers: { "OpenStack-API-Version": "compute 2.10", "X-OpenStack-Nova-API-Version": "2.10" },
+                made: (o) => kp(o).name === name && str(kp(o).public_key)?.trim() === publicKey,
+                // The provider's id of a keypair is its name.
+                idOf: (o) => String(kp(o).name),
+                describe: (o) => `${String(kp(o).name)}${user ? ` of user ${user}` : ""}`,
             };
         }
         case "pool": {

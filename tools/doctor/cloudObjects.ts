@@ -121,7 +121,7 @@ export async function listChildren(cloud: Endpoints, regions: string[], queries:
             const url = `${base}${query.path}`;
             if (!base || listed.has(url)) continue;
             listed.add(url);
-            const res = await api("GET", url, cloud.token);
+            const res = await api("GET", url, cloud.token, undefined, query.headers);
             if (res.status === 404) continue;
             if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
             out.push({ query, region, objects: (res.json?.[query.key] ?? []) as Array<Record<string, unknown>> });
