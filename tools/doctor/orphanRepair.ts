@@ -1,8 +1,10 @@
 // `npm run doctor -- --orphans [--fix]` on a stack (tools/doctor/main.ts) and in the crash e2e: the report and the
 // repair planned by tools/doctor/orphans.ts, with the stack's own credentials and regions.
+import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ProviderSettings, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 import { keyTag, projectTag, stackTag } from "../../components/cloud/tags";
+import { brokenCheckpointSidecars } from "./checkpointSidecar";
 import { childQueries, claimChildren } from "./childClaims";
 import { deleteObject, listChildren, listTagged, listUntaggedNamed, openCloud, tagObject } from "./cloudObjects";
 import { adoptIntoState, AnyKind, CloudObject, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans, TYPE_OF_KIND, urnName } from "./orphans";
@@ -15,6 +17,8 @@ export interface OrphanResult {
     adopted: number;
     deleted: number;
     dropped: number;
+    /** Unreadable checkpoint sidecars found (removed, when `fix`). */
+    sidecars: number;
 }
 
 /** The stack's `openstack:*` settings and regions, from its config (secrets in clear, kept in this process). */
@@ -35,6 +39,14 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     const { log } = opts;
     const project = (await stack.workspace.projectSettings()).name;
     const tag = stackTag(project, stack.name);
+    // An unreadable sidecar makes the state itself unreadable: it comes first.
+    const sidecars = brokenCheckpointSidecars((await stack.workspace.whoAmI()).url ?? "", project, stack.name);
+    for (const f of sidecars) log(`broken: ${f} is empty or not JSON (a kill during a checkpoint save): every command on the stack fails with "failed to load checkpoint: EOF"`);
+    if (sidecars.length > 0 && !opts.fix) return { clean: false, pending: 0, orphans: 0, adopted: 0, deleted: 0, dropped: 0, sidecars: sidecars.length };
+    for (const f of sidecars) {
+        fs.rmSync(f, { force: true });
+        log(`removed: ${f} (the checkpoint beside it is whole; the backend reads a missing sidecar as its defaults)`);
+    }
     const { settings, regions } = await stackCloud(stack);
     const cloud = await openCloud(resolveKeystoneAuth(settings));
 
@@ -53,7 +65,7 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     for (const a of plan.ambiguous) log(`ambiguous: ${a.urn} could be any of ${a.candidates.map(describeObject).join(", ")}`);
     const orphans = plan.adopt.length + plan.delete.length;
     log(`doctor: ${pending.length} pending operation(s), ${orphans} orphan(s) of ${tag}`);
-    const result: OrphanResult = { clean: pending.length === 0 && orphans === 0, pending: pending.length, orphans, adopted: 0, deleted: 0, dropped: 0 };
+    const result: OrphanResult = { clean: pending.length === 0 && orphans === 0, pending: pending.length, orphans, adopted: 0, deleted: 0, dropped: 0, sidecars: sidecars.length };
     if (!opts.fix || result.clean) return result;
     if (plan.ambiguous.length > 0) {
         // Which untagged object the engine made cannot be told apart: nothing is changed, the operator deletes the extra ones.
