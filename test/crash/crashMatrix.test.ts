@@ -20,7 +20,7 @@ import { stackTag } from "../../components/cloud/tags";
 import { listTagged, openCloud } from "../../tools/doctor/cloudObjects";
 import { orphanDoctor } from "../../tools/doctor/orphanRepair";
 import { CloudObject, Deployment, pendingOperations } from "../../tools/doctor/orphans";
-import { brokenCheckpointSidecars } from "../../tools/doctor/checkpointSidecar";
+import { stackCheckpointSidecars } from "../../tools/doctor/checkpointSidecar";
 import { STACK_PLUGINS, requireEngine } from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
 import { resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
@@ -289,8 +289,7 @@ function counted(items: string[]): string {
 /** What a kill left: the pending operations by type, and the orphans (tagged objects not in the state). */
 async function leftByKill(): Promise<string> {
     // A kill during a checkpoint save can leave its sidecar empty: the state cannot be read until the doctor's fix.
-    const sidecars = brokenCheckpointSidecars((await stack.workspace.whoAmI()).url ?? "", PROJECT, STACK);
-    if (sidecars.length > 0) return `the checkpoint's sidecar empty (every command: "failed to load checkpoint: EOF")`;
+    if ((await stackCheckpointSidecars(stack)).length > 0) return `the checkpoint's sidecar empty (every command: "failed to load checkpoint: EOF")`;
     const d = await deployment();
     const ids = new Set((d.resources ?? []).flatMap((r) => (r.id ? [r.id] : [])));
     const pendingTypes = pendingOperations(d).map((p) => `${p.operation.replace(/ing$/, "")} ${p.type.slice(p.type.lastIndexOf(":") + 1)}`);
@@ -317,7 +316,7 @@ async function doctorFix(): Promise<string> {
  * destroyed first, so that one failure is reported once and not again by every cycle after it.
  */
 async function fromEmpty(): Promise<void> {
-    for (const f of brokenCheckpointSidecars((await stack.workspace.whoAmI()).url ?? "", PROJECT, STACK)) fs.rmSync(f);
+    for (const f of await stackCheckpointSidecars(stack)) fs.rmSync(f);
     const d = await deployment();
     if ((d.resources ?? []).length === 0 && (d.pending_operations ?? []).length === 0 && (await tagged()).length === 0) return;
     await stack.cancel().catch(() => undefined);

@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { fileURLToPath } from "url";
+import { Stack } from "@pulumi/pulumi/automation";
 
 /** The checkpoint files a stack may have in a file backend: project-scoped or legacy, plain or compressed. */
 function checkpointFiles(backendUrl: string, project: string, stack: string): string[] {
@@ -28,4 +29,10 @@ export function brokenCheckpointSidecars(backendUrl: string, project: string, st
                 return true;
             }
         });
+}
+
+/** The unreadable sidecars of a stack's checkpoint, in the backend its workspace uses. */
+export async function stackCheckpointSidecars(stack: Stack): Promise<string[]> {
+    const backendUrl = (await stack.workspace.whoAmI()).url ?? "";
+    return brokenCheckpointSidecars(backendUrl, (await stack.workspace.projectSettings()).name, stack.name);
 }

@@ -7,8 +7,9 @@
 // pool one health monitor. So each such pending create is matched to the object it may have made by what it was
 // created with: its parent (the group, flavor, listener or pool, all of them the stack's own: the pending create
 // names their ids) and its spec or its name (a flavor's and a keypair's carry the stack's and the region's names; a
-// keypair must also hold the public key the create sent, or it is somebody else's). One match is adopted under the pending URN; none
-// leaves the create to the next `up`; two or more are named for the operator, and the fix changes nothing.
+// keypair must also hold the public key the create sent, or it is somebody else's). One match is adopted under the
+// pending URN; none leaves the create to the next `up`; two or more are named for the operator, and the fix changes
+// nothing.
 import { CloudObject, Deployment } from "./orphans";
 
 /** The untagged kinds a pending create is matched for. */

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ProviderSettings, resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
 import { keyTag, projectTag, stackTag } from "../../components/cloud/tags";
-import { brokenCheckpointSidecars } from "./checkpointSidecar";
+import { stackCheckpointSidecars } from "./checkpointSidecar";
 import { childQueries, claimChildren } from "./childClaims";
 import { deleteObject, listChildren, listTagged, listUntaggedNamed, openCloud, tagObject } from "./cloudObjects";
 import { adoptIntoState, AnyKind, CloudObject, Deployment, describeObject, pendingCreates, pendingOperations, planOrphans, TYPE_OF_KIND, urnName } from "./orphans";
@@ -40,7 +40,7 @@ export async function orphanDoctor(stack: Stack, opts: { fix: boolean; log: (lin
     const project = (await stack.workspace.projectSettings()).name;
     const tag = stackTag(project, stack.name);
     // An unreadable sidecar makes the state itself unreadable: it comes first.
-    const sidecars = brokenCheckpointSidecars((await stack.workspace.whoAmI()).url ?? "", project, stack.name);
+    const sidecars = await stackCheckpointSidecars(stack);
     for (const f of sidecars) log(`broken: ${f} is empty or not JSON (a kill during a checkpoint save): every command on the stack fails with "failed to load checkpoint: EOF"`);
     if (sidecars.length > 0 && !opts.fix) return { clean: false, pending: 0, orphans: 0, adopted: 0, deleted: 0, dropped: 0, sidecars: sidecars.length };
     for (const f of sidecars) {
