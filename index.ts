@@ -49,6 +49,7 @@ async function deploy() {
         neutronAccess: access,
         tenantId,
         adopt: model.adopt,
+        amphoraAgent: { version: model.healthManager.amphoraAgentVersion, allowFailover: model.healthManager.allowFailover },
     };
 
     const regional = Object.fromEntries(

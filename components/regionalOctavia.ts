@@ -3,6 +3,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { AmphoraAgentConfig } from "./amphora/amphoraAgentConfig";
 import { AmphoraContext, AmphoraPrerequisites } from "./amphora/amphoraPrerequisites";
+import { PlaneChangeGuard } from "./amphora/planeChangeGuard";
 import { RegionModel } from "./config/model";
 import { ControllerNode } from "./node/controllerNode";
 import { HealthManagerPort } from "./cloud/healthManagerPort";
@@ -84,6 +85,24 @@ export class RegionalOctavia extends pulumi.ComponentResource {
         const controllerIpPortList = pulumi
             .all(managers.map((m) => m.port.ip))
             .apply((ips) => ips.map((ip) => `${ip}:${plane.heartbeatPort}`).join(","));
+        // Before any controller gets a new key or list, the region's running amphorae are looked at: a change that
+        // would fail them over is refused there, with nothing changed (PlaneChangeGuard says why).
+        const first = region.controllers[0];
+        const guard =
+            first &&
+            new PlaneChangeGuard(
+                names.planeGuard,
+                {
+                    region: region.name,
+                    access: plane.neutronAccess,
+                    heartbeatKey: first.access.heartbeatKey,
+                    controllerIpPortList,
+                    mgmtCidr: region.mgmt.cidr,
+                    agentVersion: plane.amphoraAgent.version,
+                    allowFailover: plane.amphoraAgent.allowFailover,
+                },
+                { parent: this },
+            );
         // One controller at a time: each node's Octavia restart waits for the previous node's (see restartAfter).
         let previous: ControllerNode | undefined;
         const nodes = managers.map(({ controller, port }) => {
@@ -103,7 +122,7 @@ export class RegionalOctavia extends pulumi.ComponentResource {
                     restartAfter: previous ? [previous.octaviaConf] : [],
                 },
                 // o-hm0 takes over the port's identity on the host only once Neutron has it bound there.
-                { parent: this, dependsOn: [port] },
+                { parent: this, dependsOn: guard ? [port, guard] : [port] },
             );
             previous = node;
             // Neutron's word that the controller's L2 agent wired o-hm0: without it no heartbeat reaches this node.
@@ -123,7 +142,6 @@ export class RegionalOctavia extends pulumi.ComponentResource {
         });
         // Running amphorae keep the agent settings they booted with: once every controller of the region has the new
         // key or list and has restarted, the region's Octavia tells them (AmphoraAgentConfig says why).
-        const first = region.controllers[0];
         if (first !== undefined) {
             const digest = pulumi
                 .all([first.access.heartbeatKey, controllerIpPortList])

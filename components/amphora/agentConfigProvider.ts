@@ -6,7 +6,9 @@
 // once `[health_manager] heartbeat_timeout` has passed, Octavia declares it dead and fails it over, the whole region's
 // fleet at once. Octavia's own remedy is `PUT /v2/octavia/amphorae/{id}/config` (`openstack loadbalancer amphora
 // configure`): the worker renders the agent configuration from its octavia.conf and sends it to the amphora, whose
-// agent takes the health-manager list, the key and the interval without a restart (they are mutable options).
+// agent takes the health-manager list, the key and the interval into its heartbeats without a restart, from Octavia
+// 15.1.0, 16.0.1 and 17.0.0 on (agentRelease.ts); an older agent only into its file, which its next start reads.
+// PlaneChangeGuard, before the controllers change, refuses what such agents cannot follow.
 import * as pulumi from "@pulumi/pulumi";
 import { NeutronAccess, sameAccess } from "../cloud/portBinding/neutronAccess";
 import { catalogSession } from "../cloud/portBinding/neutronPortApi";
@@ -59,7 +61,7 @@ export function amphoraeInRegion(amphorae: ListedAmphora[], mgmtCidr: string): L
 }
 
 /** The region's Octavia session and its amphorae in service (amphoraeInRegion), every page of the list read. */
-export async function regionAmphorae(inputs: AgentConfigInputs) {
+export async function regionAmphorae(inputs: Pick<AgentConfigInputs, "region" | "access" | "mgmtCidr">) {
     const session = await catalogSession(inputs.access, inputs.region, { type: "load-balancer", name: "Octavia", version: "/v2" });
     const listed: ListedAmphora[] = [];
     let path: string | undefined = "/octavia/amphorae?limit=500";
@@ -83,7 +85,7 @@ export async function pushPreview(inputs: AgentConfigInputs): Promise<string> {
         const { targets } = await regionAmphorae(inputs);
         if (targets.length === 0) return `region ${inputs.region}: no running amphora to give the new agent configuration to`;
         const lbs = [...new Set(targets.map((a) => a.loadbalancer_id))].sort();
-        return `region ${inputs.region}: ${targets.length} running ${targets.length === 1 ? "amphora takes" : "amphorae take"} the new agent configuration (load balancers ${lbs.join(", ")}), without a restart or a failover`;
+        return `region ${inputs.region}: ${targets.length} running ${targets.length === 1 ? "amphora is" : "amphorae are"} sent the new agent configuration (load balancers ${lbs.join(", ")})`;
     } catch (err) {
         return `region ${inputs.region}: could not count the amphorae the new agent configuration goes to (${(err as Error)?.message ?? String(err)}); \`up\` pushes it to every running one`;
     }

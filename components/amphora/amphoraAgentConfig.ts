@@ -17,7 +17,8 @@ export interface AmphoraAgentConfigArgs {
  * `openstack loadbalancer amphora configure` for every running amphora of a region, as a resource: whenever the
  * agent settings of the region's controllers change (a heartbeat key rotation, a controller added or removed), once
  * every controller has them and has restarted (the caller's dependsOn), the region's Octavia pushes them to its
- * amphorae, so that their heartbeats are heard again within seconds instead of the fleet being failed over. Create
+ * amphorae, so that their heartbeats are heard again within two heartbeat intervals instead of the fleet being failed
+ * over (for agents that apply the push: see agentRelease.ts; PlaneChangeGuard refuses what the others cannot follow). Create
  * pushes too (a plane taken over may already run amphorae); delete changes nothing. `pushedTo` lists the amphorae
  * the last push reached.
  */

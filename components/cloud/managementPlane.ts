@@ -21,4 +21,9 @@ export interface ManagementPlane {
     tenantId?: pulumi.Input<string>;
     /** Take over what the cloud and the controllers already hold of the plane (`adopt`), instead of refusing it. */
     adopt: boolean;
+    /**
+     * What the running amphorae's agents do with Octavia's push (`healthManager.amphoraAgentVersion`), and whether a
+     * change they cannot follow may fail them over (`healthManager.allowFailover`).
+     */
+    amphoraAgent: { version?: string; allowFailover: boolean };
 }

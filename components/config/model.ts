@@ -97,7 +97,13 @@ export interface StackModel {
         /** Resolved sources: the configured ones, or every region's management CIDR. */
         sources: { cidr: string; family: IpFamily }[];
     };
-    healthManager: { port: number };
+    healthManager: {
+        port: number;
+        /** `healthManager.amphoraAgentVersion`: the Octavia release of the running amphorae's agent, if stated. */
+        amphoraAgentVersion?: string;
+        /** `healthManager.allowFailover`: a plane change running amphorae cannot follow goes ahead regardless. */
+        allowFailover: boolean;
+    };
     regions: RegionModel[];
     amphora?: AmphoraModel;
     demo?: DemoModel;
@@ -188,7 +194,11 @@ function toModel(cfg: RawStackConfig): StackModel {
             amphoraTcpPorts: cfg.securityGroups.amphoraTcpPorts,
             sources,
         },
-        healthManager: { port: cfg.healthManager.port },
+        healthManager: {
+            port: cfg.healthManager.port,
+            amphoraAgentVersion: cfg.healthManager.amphoraAgentVersion,
+            allowFailover: cfg.healthManager.allowFailover,
+        },
         regions,
         amphora: amphoraModel(cfg.amphora),
         demo: cfg.demo,

@@ -46,6 +46,8 @@ export interface RegionResourceNames {
     amphora: string;
     /** The push of the controllers' agent settings to the region's running amphorae (AmphoraAgentConfig). */
     agentConfig: string;
+    /** The look at the region's running amphorae before its controllers change their heartbeat settings (PlaneChangeGuard). */
+    planeGuard: string;
     /** A controller's health-manager port and binding (HealthManagerPort). */
     healthManager(hostname: string): string;
     /** The wait for that port to be ACTIVE once o-hm0 carries it (PortActive). */
@@ -64,6 +66,7 @@ export function regionResourceNames(region: string): RegionResourceNames {
         mgmt: `${base}-mgmt`,
         amphora: `${base}-amphora`,
         agentConfig: `${base}-amphora-agent-config`,
+        planeGuard: `${base}-plane-change-guard`,
         healthManager: (hostname) => `${base}-hm-${hostname}`,
         portActive: (hostname) => `${base}-hm-${hostname}-active`,
         node: (hostname) => `${base}-node-${hostname}`,

@@ -11,6 +11,7 @@
 // Everything here is pure (no Pulumi, no I/O).
 
 import { OHM0 } from "./names";
+import { RELEASE_RE } from "../amphora/agentRelease";
 import * as net from "net";
 import * as ipaddr from "ipaddr.js";
 
@@ -59,6 +60,9 @@ export const notBlank: Rule = (v) => (v.trim() === "" ? "must not be empty" : un
 
 /** Free text that reaches a node: the heartbeat key, the restart command. Outer blanks are kept (and quoted). */
 export const singleLineText: Rule = all(notBlank, oneLine);
+
+/** An Octavia release number as its tags spell it (`15.1.0`). */
+export const octaviaRelease: Rule = (v) => (RELEASE_RE.test(v) ? undefined : "must be an Octavia release number such as 15.1.0");
 
 /** Glance tags: at most 255 characters (its schema), one line; Octavia matches the tag exactly. */
 export const imageTag: Rule = (v) => singleLineText(v) ?? (v.length > 255 ? "must be at most 255 characters (Glance's limit)" : undefined);

@@ -179,8 +179,13 @@ export const rawConfigSchema = z.strictObject({
         .strictObject({
             port: port.default(5555),
             heartbeatKey: ruled(rules.singleLineText).optional(),
+            // The Octavia release the running amphorae's agent comes from (their image's): whether they take a
+            // pushed heartbeat key and health-manager list (components/amphora/agentRelease.ts).
+            amphoraAgentVersion: ruled(rules.octaviaRelease).optional(),
+            // A key rotation or controller change that running amphorae cannot follow goes ahead and fails them over.
+            allowFailover: z.boolean().default(false),
         })
-        .default({ port: 5555 }),
+        .default({ port: 5555, allowFailover: false }),
     ssh: z
         .strictObject({
             user: ruled(rules.posixUser).default("stack"),

@@ -8,7 +8,8 @@
 //
 // Steps: an image without the tag fails the preview naming the key before anything is made; up; the amphora is on
 // the stack's own objects; a client certificate rotation is an in-place update with one restart; a heartbeat key
-// rotation reaches the running amphora through Octavia's agent-config push; destroy leaves no
+// rotation is refused while the running amphora's agent release is unstated (nothing changes), and with an agent
+// that applies Octavia's push it reaches the amphora that way; destroy leaves no
 // flavor, keypair or certificate behind and the node's octavia.conf as it was.
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
@@ -41,6 +42,8 @@ let stack: Stack;
 let backend: string;
 let workDir: string;
 let rotation = 0;
+/** `healthManager.amphoraAgentVersion`: unstated until the rotation has been refused once. */
+let agentVersion: string | undefined;
 let engineOutput = "";
 let destroyed = false;
 let planeBefore: { node_conf: string } | undefined;
@@ -53,7 +56,7 @@ function stackConfig(): Record<string, unknown> {
         "tricircle-lbaas:centralRegion": "CentralRegion",
         "tricircle-lbaas:amphoraProject": "service",
         "tricircle-lbaas:securityGroups": { amphora: `${P}lb-mgmt-sec-grp`, healthManager: `${P}lb-health-mgr-sec-grp` },
-        "tricircle-lbaas:healthManager": { port: 5555 },
+        "tricircle-lbaas:healthManager": { port: 5555, ...(agentVersion === undefined ? {} : { amphoraAgentVersion: agentVersion }) },
         "tricircle-lbaas:ssh": { user: TEST_USER, hostKeys: { [node.sshHost]: node.hostKey } },
         "tricircle-lbaas:regions": [
             {
@@ -230,18 +233,35 @@ describe("amphora prerequisites on the local cloud, booted by Octavia on the sta
         expect(restarts()).toBe(restartsBefore + 1);
     });
 
-    it("4. a heartbeat key rotation: the node restarts with the new key, then the region's Octavia pushes it to the running amphora", async () => {
+    it("4. a heartbeat key rotation: refused while the running amphora's agent release is unstated, with nothing changed; with an agent that applies the push, the node restarts with the new key, then Octavia pushes it to the amphora", async () => {
         const out = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
         const [{ id: ampId }] = openstack("RegionOne", "loadbalancer", "amphora", "list", "--loadbalancer", out.loadBalancers[`${P}lb1`].id) as Array<{ id: string }>;
-        const logFrom = fs.statSync(WORKER_LOG).size;
+        const lbId = out.loadBalancers[`${P}lb1`].id as string;
         const restartsBefore = restarts();
+        const confBefore = fs.readFileSync(confPath, "utf8");
         heartbeatKey = HEARTBEAT_KEYS[1];
         await configure();
+        // The amphora's agent could be one that keeps the key it started with: the rotation would fail it over.
+        const refused = await up().then(
+            () => "up went through",
+            (e: Error) => String(e),
+        );
+        expect(refused).toContain(`region RegionOne: the heartbeat key rotation would fail over 1 running amphora (load balancers ${lbId})`);
+        expect(refused).toContain("set healthManager.amphoraAgentVersion");
+        expect(refused).toContain("healthManager.allowFailover: true");
+        expect(fs.readFileSync(confPath, "utf8")).toBe(confBefore);
+        expect(restarts()).toBe(restartsBefore);
+        // Stated: the amphora image's agent applies the push (the lab's amphorae are noop: nothing in them to run).
+        agentVersion = "15.1.0";
+        await configure();
+        const logFrom = fs.statSync(WORKER_LOG).size;
         // The preview says which part of the fleet the change reaches, before anything changes.
         let previewed = "";
         await stack.preview({ onOutput: (s) => (previewed += s) });
-        const lbId = out.loadBalancers[`${P}lb1`].id as string;
-        expect(previewed).toContain(`region RegionOne: 1 running amphora takes the new agent configuration (load balancers ${lbId}), without a restart or a failover`);
+        expect(previewed).toContain(
+            `region RegionOne: 1 running amphora (load balancers ${lbId}) takes the new heartbeat settings from Octavia's push within two heartbeat intervals (agent of Octavia 15.1.0), without a restart or a failover`,
+        );
+        expect(previewed).toContain(`region RegionOne: 1 running amphora is sent the new agent configuration (load balancers ${lbId})`);
         const run = await up();
         const push = [...run.ops].filter(([k]) => k.endsWith(`::region-RegionOne-amphora-agent-config`));
         expect(push).toEqual([["pulumi-nodejs:dynamic/amphora:AmphoraAgentConfig::region-RegionOne-amphora-agent-config", "update"]]);

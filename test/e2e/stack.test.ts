@@ -283,18 +283,20 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         await configure();
         const run = await up();
         // Per node: its octavia.conf command, and its NodeDrift, which records the new key's hash (nothing on the node);
-        // per region, the push of the new key to its running amphorae (none here).
-        expect(run.summary).toMatchObject({ update: 6 });
+        // per region, the look at its running amphorae before (none here, so nothing to refuse) and the push of the
+        // new key to them after.
+        expect(run.summary).toMatchObject({ update: 8 });
         expect([...run.ops].sort()).toEqual(
             [...run.ops]
                 .filter(
                     ([k, op]) =>
-                        (/command:remote:Command::.*-octavia-conf$/.test(k) || /dynamic:Resource::.*-drift$/.test(k) || /AmphoraAgentConfig::.*-amphora-agent-config$/.test(k)) &&
+                        (/command:remote:Command::.*-octavia-conf$/.test(k) || /dynamic:Resource::.*-drift$/.test(k) || /AmphoraAgentConfig::.*-amphora-agent-config$/.test(k) || /PlaneChangeGuard::.*-plane-change-guard$/.test(k)) &&
                         op === "update",
                 )
                 .sort(),
         );
         expect([...run.ops].filter(([k]) => k.endsWith("-amphora-agent-config"))).toHaveLength(2);
+        expect([...run.ops].filter(([k]) => k.endsWith("-plane-change-guard"))).toHaveLength(2);
         expect([...run.ops].filter(([k]) => k.endsWith("-octavia-conf"))).toHaveLength(2);
         for (const [i, n] of [nodes.r1a, nodes.r2].entries()) {
             expect(restarts(n)).toBe(before[i] + 1);

@@ -2,12 +2,9 @@
 // which amphorae are the region's, and what a push asks of Octavia. Octavia itself is the e2e suite's
 // (test/e2e/amphora.test.ts); here a FAKE Keystone and Octavia on loopback answer the token request, the amphora
 // list in pages and the config PUTs, failing the ones a test names.
-import * as http from "http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentConfigProvider, amphoraeInRegion, ListedAmphora, pushAgentConfig, pushPreview } from "../../components/amphora/agentConfigProvider";
-import { LoopbackServer } from "./loopbackServer";
-
-const amp = (id: string, lb_network_ip: string | null, over: Partial<ListedAmphora> = {}): ListedAmphora => ({ id, status: "ALLOCATED", loadbalancer_id: `lb-${id}`, lb_network_ip, ...over });
+import { agentConfigProvider, amphoraeInRegion, pushAgentConfig, pushPreview } from "../../components/amphora/agentConfigProvider";
+import { amp, FakeOctavia } from "./fakeOctavia";
 
 describe("the amphorae of a region", () => {
     it("are the ALLOCATED ones with a load balancer and a management address in the region's subnet, sorted by id", () => {
@@ -33,42 +30,6 @@ describe("the amphorae of a region", () => {
         expect(amphoraeInRegion(listed, "192.168.10.0/24").map((a) => a.id)).toEqual(["v4"]);
     });
 });
-
-/** FAKE Keystone and Octavia: a token with a load-balancer endpoint for RegionOne, amphorae in pages of 2. */
-class FakeOctavia extends LoopbackServer {
-    amphorae: ListedAmphora[] = [];
-    /** Amphorae whose config PUT answers 409. */
-    refuse = new Set<string>();
-    puts: string[] = [];
-
-    protected answer(req: http.IncomingMessage, res: http.ServerResponse): void {
-        const url = new URL(req.url ?? "/", this.url);
-        req.resume();
-        req.on("end", () => {
-            if (req.method === "POST" && url.pathname === "/v3/auth/tokens") {
-                const catalog = [{ type: "load-balancer", endpoints: [{ region_id: "RegionOne", interface: "public", url: `${this.url}/` }] }];
-                res.writeHead(201, { "Content-Type": "application/json", "X-Subject-Token": "fake-token" }).end(JSON.stringify({ token: { catalog } }));
-                return;
-            }
-            if (req.headers["x-auth-token"] !== "fake-token") return void res.writeHead(401).end();
-            if (req.method === "GET" && url.pathname === "/v2/octavia/amphorae") {
-                const marker = url.searchParams.get("marker");
-                const start = marker === null ? 0 : this.amphorae.findIndex((a) => a.id === marker) + 1;
-                const page = this.amphorae.slice(start, start + 2);
-                const links = start + 2 < this.amphorae.length ? [{ rel: "next", href: `${this.url}/v2/octavia/amphorae?limit=2&marker=${page[page.length - 1].id}` }] : [];
-                res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ amphorae: page, amphorae_links: links }));
-                return;
-            }
-            const m = /^\/v2\/octavia\/amphorae\/([^/]+)\/config$/.exec(url.pathname);
-            if (req.method === "PUT" && m) {
-                this.puts.push(m[1]);
-                if (this.refuse.has(m[1])) return void res.writeHead(409, { "Content-Type": "application/json" }).end(JSON.stringify({ faultstring: "Invalid state PENDING_UPDATE" }));
-                return void res.writeHead(202).end();
-            }
-            res.writeHead(404).end();
-        });
-    }
-}
 
 describe("a push (FAKE Keystone and Octavia on loopback)", () => {
     const fake = new FakeOctavia();
@@ -115,10 +76,10 @@ describe("a push (FAKE Keystone and Octavia on loopback)", () => {
         fake.amphorae = [amp("a1", "192.168.10.11"), amp("a2", "192.168.10.12", { loadbalancer_id: "lb-a1" }), amp("a3", "192.168.10.13"), amp("x", "192.168.20.11")];
         fake.puts = [];
         expect(await pushPreview(inputs())).toBe(
-            "region RegionOne: 3 running amphorae take the new agent configuration (load balancers lb-a1, lb-a3), without a restart or a failover",
+            "region RegionOne: 3 running amphorae are sent the new agent configuration (load balancers lb-a1, lb-a3)",
         );
         fake.amphorae = [amp("a1", "192.168.10.11")];
-        expect(await pushPreview(inputs())).toBe("region RegionOne: 1 running amphora takes the new agent configuration (load balancers lb-a1), without a restart or a failover");
+        expect(await pushPreview(inputs())).toBe("region RegionOne: 1 running amphora is sent the new agent configuration (load balancers lb-a1)");
         fake.amphorae = [amp("x", "192.168.20.11")];
         expect(await pushPreview(inputs())).toBe("region RegionOne: no running amphora to give the new agent configuration to");
         expect(fake.puts).toEqual([]);
@@ -144,6 +105,6 @@ describe("a push (FAKE Keystone and Octavia on loopback)", () => {
         } finally {
             (log as { info: typeof info }).info = info;
         }
-        expect(said).toEqual(["region RegionOne: 1 running amphora takes the new agent configuration (load balancers lb-a1), without a restart or a failover"]);
+        expect(said).toEqual(["region RegionOne: 1 running amphora is sent the new agent configuration (load balancers lb-a1)"]);
     });
 });

@@ -243,7 +243,7 @@ describe("cross-field rules (pure)", () => {
     });
 
     it("secrets only when controllers exist", () => {
-        const hm = { port: 5555 };
+        const hm = { port: 5555, allowFailover: false };
         const ssh = { user: "stack", port: 22, hostKeys: {}, hostKeyPolicy: "pinned" as const };
         expect(checkSecretsPresent({ regions: [region("A", "10.0.0.0/24")], healthManager: hm, ssh })).toEqual([]);
         expect(checkSecretsPresent({ regions: [region("A", "10.0.0.0/24", ["h"])], healthManager: hm, ssh }).map((i) => formatPath(i.path))).toEqual([
