@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 command -v shellcheck >/dev/null || { echo "shellcheck: not installed (bash scripts/host-deps.sh, or apt-get install shellcheck)" >&2; exit 1; }
-mapfile -t files < <(find components scripts lab bench -name node_modules -prune -o -type f -name '*.sh' -print | LC_ALL=C sort)
+mapfile -t files < <(find components scripts lab bench test -name node_modules -prune -o -type f -name '*.sh' -print | LC_ALL=C sort)
 [ "${#files[@]}" -gt 0 ] || { echo "shellcheck: no shell files found" >&2; exit 1; }
 shellcheck --external-sources "${files[@]}"
 echo "shellcheck: ${#files[@]} files clean"

@@ -18,6 +18,13 @@ const STACK = "e2e-stack";
 const PASSPHRASE = "e2e-local-only";
 const KEYSTONE_PASSWORD = "local-only-test-password";
 const RESTART_LOG = "octavia-restarts.log";
+// The nodes' restart: a second without the health manager's socket (a STAND-IN ear, test/python/health_manager_ear.py).
+const RESTART_STAND_IN = path.join(ROOT, "test", "e2e", "octavia-restart-stand-in.sh");
+const EAR = path.join(ROOT, "test", "python", "health_manager_ear.py");
+/** The files of the ear and of the heartbeats sent to it, in each node's /run: nothing the stack made or undoes. */
+const PROBE_FILES = "tlb-hm-";
+/** Heartbeats sent to each controller: five a second, so that a second without any is plain to see. */
+const SEND_INTERVAL_S = 0.2;
 
 interface RegionPlan {
     name: string;
@@ -62,9 +69,9 @@ function stackConfig(): Record<string, unknown> {
             name: r.name,
             mgmt: { network: `e2e-lb-mgmt-net${i + 1}`, subnet: `e2e-lb-mgmt-subnet${i + 1}`, cidr: r.cidr },
             controllers: r.nodes.map((n) => ({ host: n.sshHost, hostname: hostname(n) })),
-            // A restart that takes a second, with its start and end on the node's clock (the host's): a region's
-            // restarts must not overlap.
-            octavia: { restartCommand: `echo "start $(date +%s.%N)" >>/run/${RESTART_LOG} && sleep 1 && echo "end $(date +%s.%N)" >>/run/${RESTART_LOG}` },
+            // A restart that takes the health manager away for a second, with its start and end on the node's clock
+            // (the host's): a region's restarts must not overlap.
+            octavia: { restartCommand: `bash ${RESTART_STAND_IN} ${BASELINE_NODE_CONF.path}` },
         })),
     };
 }
@@ -162,10 +169,56 @@ function expectOneAtATime(region: HostNode[], before: Map<HostNode, number>): nu
 
 const restartCounts = (ns: HostNode[]) => new Map(ns.map((n) => [n, restartWindows(n).length]));
 
-/** The node's snapshot without the restart log, which counts restarts and is nothing the stack undoes. */
+/**
+ * Heartbeats to the node's health manager from now on, `SEND_INTERVAL_S` apart, signed with `key` (its file is the
+ * node's, root's only): an amphora's share for this controller, sent to the address octavia.conf names at each moment.
+ */
+async function sendHeartbeats(n: HostNode, key: string): Promise<void> {
+    fs.writeFileSync(path.join(n.dir, "run", `${PROBE_FILES}sender.key`), key, { mode: 0o600 });
+    await n.sh(`setsid /usr/bin/python3 ${EAR} send ${BASELINE_NODE_CONF.path} /run/${PROBE_FILES}sender.key ${SEND_INTERVAL_S} </dev/null >/dev/null 2>&1 & echo $! >/run/${PROBE_FILES}sender.pid`);
+}
+
+/** Stops the heartbeats and the ear of a node. */
+async function stopProbes(n: HostNode): Promise<void> {
+    await n.sh(`for f in /run/${PROBE_FILES}sender.pid /run/${PROBE_FILES}ear.pid; do if [ -f "$f" ]; then kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; fi; done; true`);
+}
+
+/** When the node's health manager received a heartbeat, and whether its key check opened it. */
+function received(n: HostNode): Array<{ t: number; opened: boolean }> {
+    const p = path.join(n.dir, "run", `${PROBE_FILES}ear.log`);
+    const lines = fs.existsSync(p) ? fs.readFileSync(p, "utf8").split("\n").filter(Boolean) : [];
+    return lines.map((l) => JSON.parse(l) as { t?: number; opened?: boolean }).filter((r) => r.t !== undefined) as Array<{ t: number; opened: boolean }>;
+}
+
+/** The longest time in [from, to] without a heartbeat among `times`, in seconds. */
+function longestSilence(times: number[], from: number, to: number): number {
+    const inside = [from, ...times.filter((t) => t > from && t < to).sort((a, b) => a - b), to];
+    return Math.max(...inside.slice(1).map((t, i) => t - inside[i]));
+}
+
+/**
+ * What a region's health managers heard around its restarts since `before`: from a second before the first began
+ * to a second after the last ended, each node's longest silence and the region's (any node hearing counts).
+ */
+function heardAround(region: HostNode[], before: Map<HostNode, number>) {
+    const windows = region.flatMap((n) => restartWindows(n).slice(before.get(n) ?? 0));
+    const from = Math.min(...windows.map(([start]) => start)) - 1;
+    const to = Math.max(...windows.map(([, end]) => end)) + 1;
+    const per = region.map((n) => received(n).filter((r) => r.t > from && r.t < to));
+    return {
+        seconds: to - from,
+        region: longestSilence(per.flat().map((r) => r.t), from, to),
+        nodes: per.map((rs) => longestSilence(rs.map((r) => r.t), from, to)),
+        heard: per.flat().length,
+        opened: per.flat().filter((r) => r.opened).length,
+    };
+}
+
+/** The node's snapshot without the restart log and the probes' files, nothing the stack made or undoes. */
 async function nodeState(n: HostNode): Promise<NodeSnapshot> {
     const snap = await n.snapshot();
     delete snap.upperFiles[`run/${RESTART_LOG}`];
+    for (const f of Object.keys(snap.upperFiles)) if (f.startsWith(`run/${PROBE_FILES}`)) delete snap.upperFiles[f];
     return snap;
 }
 
@@ -208,6 +261,7 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
     });
 
     afterAll(async () => {
+        for (const n of Object.values(nodes ?? {})) await stopProbes(n).catch(() => undefined);
         // A failed step must not leave the cloud or the nodes changed.
         if (stack) await stack.destroy({ onOutput: (s) => (engineOutput += s) }).catch((e) => console.error(`cleanup destroy failed: ${e}`));
         await lab?.teardown();
@@ -307,11 +361,21 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
     it("5. a controller added to a region gets its port, binding and node, and its peer's list is updated, one restart after the other", async () => {
         plan[0].nodes.push(nodes.r1b);
         await configure();
+        // Heartbeats to both from now on (r1b's wait for its octavia.conf to name an address).
+        for (const n of [nodes.r1a, nodes.r1b]) await sendHeartbeats(n, heartbeatKey);
         const before = restartCounts([nodes.r1a, nodes.r1b]);
         const run = await up();
         // r1a restarts for the new list, r1b for its first octavia.conf: one after the other.
         const pause = expectOneAtATime([nodes.r1a, nodes.r1b], before);
-        console.log(`controller added: RegionOne's two restarts one after the other, ${pause.toFixed(2)} s apart`);
+        // The region had one health manager: its restart is a silence no order avoids (the amphorae know only it),
+        // and it is the only one: r1b's first start never overlaps it.
+        const heard = heardAround([nodes.r1a, nodes.r1b], before);
+        expect(heard.nodes[0], "r1a's own restart is seen").toBeGreaterThanOrEqual(1);
+        expect(heard.region, "one restart's silence, never two").toBeLessThan(2);
+        console.log(
+            `controller added: RegionOne's two restarts one after the other, ${pause.toFixed(2)} s apart; over ${heard.seconds.toFixed(1)} s ` +
+                `the region's longest silence was ${heard.region.toFixed(2)} s (r1a's restart, the region's only health manager until then), ${heard.heard} heartbeats heard`,
+        );
         expect(byType(run, "openstack:networking/port:Port")).toEqual([[expect.stringContaining(hostname(nodes.r1b)), "create"]]);
         expect(byType(run, "command:remote:Command").filter(([, op]) => op === "create")).toHaveLength(4);
         expect(byType(run, "command:remote:Command").filter(([k, op]) => op === "update" && k.endsWith("-octavia-conf"))).toHaveLength(1);
@@ -372,7 +436,16 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
         // RegionOne's two controllers took the new key one after the other.
         expect((await octaviaConf(nodes.r1b))["health_manager.heartbeat_key"]).toBe(heartbeatKey);
         const pause = expectOneAtATime([nodes.r1a, nodes.r1b], before);
-        console.log(`key rotation: RegionOne's two restarts one after the other, ${pause.toFixed(2)} s apart`);
+        // With two health managers restarting one at a time, the region never stops hearing: each is silent for its
+        // own restart (at least the second it takes), the region for less than a second at any point.
+        const heard = heardAround([nodes.r1a, nodes.r1b], before);
+        expect(Math.min(...heard.nodes), "each node's own restart is seen").toBeGreaterThanOrEqual(1);
+        expect(heard.region, "a second in which neither health manager heard a heartbeat").toBeLessThan(1);
+        console.log(
+            `key rotation: RegionOne's two restarts one after the other, ${pause.toFixed(2)} s apart; over ${heard.seconds.toFixed(1)} s each node was ` +
+                `silent for up to ${heard.nodes.map((s) => s.toFixed(2)).join(" and ")} s, the region for at most ${heard.region.toFixed(2)} s; ` +
+                `${heard.heard} heartbeats heard, ${heard.opened} of them opened with the key they were signed with (the old one, until each restart)`,
+        );
 
         const fixed = await up();
         // The node's octavia.conf, then its region's push, which waited for it.
@@ -402,6 +475,7 @@ describe("the whole stack on the local cloud, with the real engine and plugins",
     });
 
     it("9. destroy leaves the cloud and every node as they were", async () => {
+        for (const n of [nodes.r1a, nodes.r1b]) await stopProbes(n);
         const run = await stack.destroy({ onOutput: (s) => (engineOutput += s) });
         expect(run.summary.resourceChanges?.delete).toBeGreaterThanOrEqual(30);
         expect(cloudListing()).toEqual(cloudBefore);
