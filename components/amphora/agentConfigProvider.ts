@@ -84,15 +84,19 @@ export async function pushPreview(inputs: AgentConfigInputs): Promise<string> {
     try {
         const { targets } = await regionAmphorae(inputs);
         if (targets.length === 0) return `region ${inputs.region}: no running amphora to give the new agent configuration to`;
-        const lbs = [...new Set(targets.map((a) => a.loadbalancer_id))].sort();
-        return `region ${inputs.region}: ${targets.length} running ${targets.length === 1 ? "amphora is" : "amphorae are"} sent the new agent configuration (load balancers ${lbs.join(", ")})`;
+        return `region ${inputs.region}: ${targets.length} running ${targets.length === 1 ? "amphora is" : "amphorae are"} sent the new agent configuration (load balancers ${loadBalancersOf(targets)})`;
     } catch (err) {
         return `region ${inputs.region}: could not count the amphorae the new agent configuration goes to (${(err as Error)?.message ?? String(err)}); \`up\` pushes it to every running one`;
     }
 }
 
+/** The load balancers the amphorae serve, each once, sorted, for messages. */
+export function loadBalancersOf(amphorae: ListedAmphora[]): string {
+    return [...new Set(amphorae.map((a) => a.loadbalancer_id))].sort().join(", ");
+}
+
 /** A line in the engine's output under the resource, from the provider's process (standard error if the SDK is not there). */
-function tell(message: string): void {
+export function tell(message: string): void {
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, without this module
         void (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.info(message);

@@ -10,7 +10,7 @@
 // stays, loses nothing: they keep being heard where they were.
 import * as pulumi from "@pulumi/pulumi";
 import { agentAppliesPush, AGENT_RELOADS_TEXT } from "./agentRelease";
-import { ListedAmphora, regionAmphorae } from "./agentConfigProvider";
+import { ListedAmphora, loadBalancersOf, regionAmphorae, tell } from "./agentConfigProvider";
 import { NeutronAccess, sameAccess } from "../cloud/portBinding/neutronAccess";
 
 export interface GuardInputs {
@@ -79,8 +79,7 @@ export function judgePlaneChange(change: PlaneChange, news: Pick<GuardInputs, "r
         };
     }
     if (fleet.length === 0) return {};
-    const lbs = [...new Set(fleet.map((a) => a.loadbalancer_id))].sort().join(", ");
-    const amphorae = `${plural(fleet.length, "running amphora", "running amphorae")} (load balancers ${lbs})`;
+    const amphorae = `${plural(fleet.length, "running amphora", "running amphorae")} (load balancers ${loadBalancersOf(fleet)})`;
     const verb = (one: string, many: string) => (fleet.length === 1 ? one : many);
     if (follows) {
         return { tell: `region ${region}: ${amphorae} ${verb("takes", "take")} the new heartbeat settings from Octavia's push within two heartbeat intervals (agent of Octavia ${agentVersion}), without a restart or a failover` };
@@ -104,16 +103,6 @@ export function judgePlaneChange(change: PlaneChange, news: Pick<GuardInputs, "r
             `${AGENT_RELOADS_TEXT}, set healthManager.amphoraAgentVersion to that release; to go ahead and let them fail over, set ` +
             `healthManager.allowFailover: true.`,
     };
-}
-
-/** A line in the engine's output under the resource, from the provider's process (standard error if the SDK is not there). */
-function tell(message: string): void {
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- runs in the provider process, without this module
-        void (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).log.info(message);
-    } catch {
-        process.stderr.write(`${message}\n`);
-    }
 }
 
 /** Lists the region's running amphorae and judges the change: throws a refusal, tells the rest. */

@@ -30,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateRegionPki } from "../../components/amphora/pki";
 import { PKI_FILES } from "../../components/amphora/pkiMaterial";
 import { run } from "./harness";
+import { waitUntil } from "./heartbeat";
 import { requireCommands, removeNamespace, sweepStaleNamespaces } from "./namespaces";
 
 const PY = "/usr/bin/python3"; // the distribution's interpreter, with python3-octavia 11.0.0
@@ -181,12 +182,11 @@ class NamespaceAmphora {
         return JSON.parse(out.trim().split("\n").pop()!) as { sent: number; answered: number };
     }
 
+    /** Waits until `found`; a timeout names the last heartbeats heard. */
     async waitFor(what: string, timeoutMs: number, found: () => boolean): Promise<void> {
-        const deadline = Date.now() + timeoutMs;
-        while (!found()) {
-            if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; heartbeats: ${JSON.stringify(this.heartbeats.slice(-8))}`);
-            await sleep(100);
-        }
+        await waitUntil(what, timeoutMs, async () => found(), 100).catch((e: Error) => {
+            throw new Error(`${e.message}; heartbeats: ${JSON.stringify(this.heartbeats.slice(-8))}`);
+        });
     }
 
     stop(): void {
