@@ -2,6 +2,7 @@
 // nodes per region), next to the guide's procedure by hand for the same regions. The driver that measures writes one
 // ScaleRecord as JSON; report.ts and chart.ts read it and never measure anything. Declared once here so that the
 // writer and the readers cannot drift apart.
+import { CpuMeasure } from "./cpu";
 
 /**
  * The engine operations measured at each size, in the order they run:
@@ -42,6 +43,8 @@ export interface OpMeasure {
     criticalPathS?: number;
     /** From the first step's start to the last step's end, seconds; up-cold and destroy only, like criticalPathS. */
     makespanS?: number;
+    /** Where the machine's CPU went meanwhile (cpu.ts); absent from records made before it was measured. */
+    cpu?: CpuMeasure;
 }
 
 /**

@@ -2,6 +2,7 @@
 // that measures and the tests that check the arithmetic share one implementation. Numbers go through toFixed only,
 // which ignores the locale: the same record renders the same text on any machine.
 import { SCALE_CHART_TITLE } from "./chart";
+import { busyShare, CPU_GROUP_LABELS, CPU_GROUPS, notSeenS } from "./cpu";
 import { OpMeasure, OP_LABELS, SCALE_OPS, ScaleOp, ScaleRecord, ScaleSize } from "./record";
 
 /** How far above the critical path the makespan may go before the engine counts as scheduling badly. */
@@ -195,6 +196,39 @@ export function scaleTable(record: ScaleRecord): string {
     ].join("\n");
 }
 
+/** The operations whose CPU the report shows: the two the makespan goal judges. */
+const CPU_OPS: ReadonlyArray<ScaleOp> = ["up-cold", "destroy"];
+
+/**
+ * Where the machine's CPU went during up-cold and destroy, a row per size and operation that measured it: how busy the
+ * cores were (busy CPU seconds over the operation's length times the cores), and each group's CPU seconds. Undefined
+ * when no operation of the record measured it.
+ */
+export function cpuTable(record: ScaleRecord): string | undefined {
+    const rows = byRegions(record).flatMap((size) =>
+        CPU_OPS.flatMap((op) => {
+            const m = size.ops[op];
+            if (!m?.cpu) return [];
+            const busy = busyShare(m.cpu);
+            return [[String(size.regions), OP_LABELS[op], fixed(m.wallS, 1), busy === undefined ? MISSING : fixed(100 * busy, 0), ...CPU_GROUPS.map((g) => fixed(m.cpu!.groups[g], 1)), fixed(notSeenS(m.cpu), 1)]];
+        }),
+    );
+    if (!rows.length) return undefined;
+    const header = ["regions", "operation", "wall (s)", "cores busy (%)", ...CPU_GROUPS.map((g) => `${CPU_GROUP_LABELS[g]} (CPU s)`), "not seen (CPU s)"];
+    const row = (cells: string[]): string => `| ${cells.join(" | ")} |`;
+    return [row(header), row(header.map((_, i) => (i < 2 ? "---" : "---:"))), ...rows.map(row)].join("\n");
+}
+
+/** What the CPU table's columns are (bench/scale/cpu.ts says how they are measured). */
+const CPU_METHOD = [
+    "Where the machine's CPU went (`bench/scale/cpu.ts`): \"cores busy\" is the time the cores were not idle over the",
+    "operation's length times the cores (/proc/stat); the groups are every process's own CPU time, sampled twice a second",
+    "and grouped by what it is: the `pulumi` CLI (the engine, which writes the state after every step), its plugins, this",
+    "program (the Automation API, the stack's program, the sampler), the cloud's services, the controller nodes (their",
+    "namespaces and L2 agents) and anything else; \"not seen\" is busy time of processes shorter-lived than a sample (an",
+    "ssh, a node's script).",
+].join("\n");
+
 const verdict = (met: boolean | undefined): string => (met === undefined ? "not judged" : met ? "met" : "NOT met");
 
 /** A path that Markdown would cut at a space or a parenthesis goes between angle brackets. */
@@ -229,6 +263,7 @@ export function renderScaleSection(record: ScaleRecord, chartPath: string): stri
         // A note such as "synthetic" must travel with the numbers wherever they are shown.
         ...(record.note ? [`Note: ${record.note}`] : []),
     ].join(" ");
+    const cpu = cpuTable(record);
     return [
         SCALE_HEADING,
         "",
@@ -242,6 +277,7 @@ export function renderScaleSection(record: ScaleRecord, chartPath: string): stri
         "",
         ...goals(record).map((g) => `- **${verdict(g.met)}**: ${g.goal} — ${g.detail}`),
         "",
+        ...(cpu === undefined ? [] : [CPU_METHOD, "", cpu, ""]),
         ...(record.findings?.length ? ["What bounds it, and what was tried:", "", ...record.findings.map((f) => `- ${f}`), ""] : []),
     ].join("\n");
 }

@@ -23,6 +23,7 @@ import { LocalNode, localRestartCommand, localStackSecrets, NodeFacts, nodeFacts
 import { bounded, freshProgram, markLogs, requestsSince, stepRecorder } from "../engineRun";
 import { criticalPath } from "../report/analyze";
 import { StateResource, StepsRecord } from "../rawResults";
+import { busyShare, CpuMeasure, cpuSampler, readSnapshot } from "./cpu";
 import { nodesAsBefore, runGuide } from "./guide";
 import { OpMeasure, ScaleOp, ScaleRecord, ScaleSize } from "./record";
 
@@ -79,16 +80,7 @@ function scaleConfig(facts: NodeFacts, n: number, suffix: string): Record<string
 
 /** Every process below `root` (by parent pid), from /proc. */
 function descendants(root: number): number[] {
-    const parent = new Map<number, number>();
-    for (const name of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(name)) continue;
-        try {
-            const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-            parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-        } catch {
-            // gone meanwhile
-        }
-    }
+    const parent = new Map(readSnapshot().map((p) => [p.pid, p.ppid]));
     const out: number[] = [];
     const walk = (p: number) => {
         for (const [child, pp] of parent) {
@@ -126,19 +118,23 @@ function memorySampler(): { stop: () => void; peak: () => number } {
 async function measure<T>(tag: string, what: string, run: () => Promise<T>): Promise<{ result: T; m: OpMeasure }> {
     const mark = markLogs(ROOT, tag);
     const memory = memorySampler();
+    const cpu = cpuSampler();
     const t0 = process.hrtime.bigint();
     let result: T;
+    let cpuMeasure: CpuMeasure | undefined;
     try {
         result = await run();
     } finally {
-        // Stopped on failure too: its timer would keep the process alive.
+        // Stopped on failure too: their timers would keep the process alive.
         memory.stop();
+        cpuMeasure = cpu.stop();
     }
     const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
     const peakRssMb = memory.peak();
     const [keystone, neutron, octavia, , , ssh, nova = 0, glance = 0, placement = 0] = requestsSince(ROOT, mark);
-    const m: OpMeasure = { wallS, apiRequests: keystone + neutron + octavia + nova + glance + placement, sshLogins: ssh, peakRssMb };
-    say(`${what}: ${wallS.toFixed(1)} s, ${m.apiRequests} API requests, ${ssh} SSH logins, peak ${peakRssMb.toFixed(0)} MiB`);
+    const m: OpMeasure = { wallS, apiRequests: keystone + neutron + octavia + nova + glance + placement, sshLogins: ssh, peakRssMb, cpu: cpuMeasure };
+    const busy = cpuMeasure && busyShare(cpuMeasure);
+    say(`${what}: ${wallS.toFixed(1)} s, ${m.apiRequests} API requests, ${ssh} SSH logins, peak ${peakRssMb.toFixed(0)} MiB, cores ${busy === undefined ? "?" : (100 * busy).toFixed(0)} % busy`);
     return { result, m };
 }
 

@@ -5,14 +5,17 @@
 // Its five sizes (regions 1, 2, 4, 8, 16; 2 controllers per region) meet every goal: up-cold makespan/critical path
 // 12/10, 25/20, 42/30, 60/50, 120/100 = 1.20, 1.25, 1.40, 1.20, 1.20; destroy 10/8, 12/10, 20/16, 30/25, 50/40 = 1.25,
 // 1.20, 1.25, 1.20, 1.25; guide/up 40/20, 90/30, 180/45, 400/80, 900/150 = 2, 3, 4, 5, 6; preview cold at 16 regions
-// 12.5 s, up cold at 4 regions 45 s; SSH logins one per controller or none. Each test breaks a copy of it.
+// 12.5 s, up cold at 4 regions 45 s; SSH logins one per controller or none. Where the CPU went is in two operations
+// only: up-cold at 1 region (30 of 40 CPU s busy = 75 %; groups 6 + 4 + 2 + 10 + 3 + 1 = 26, so 4 not seen) and
+// destroy at 16 regions (90 of 100 = 90 %; groups summing to 90.5, more than busy: "not seen" stays 0). Each test
+// breaks a copy of it.
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { GUIDE_LABEL, GUIDE_UNDO_LABEL, renderScaleChart, X_TITLE, Y_TITLE } from "../../bench/scale/chart";
 import { OP_LABELS, ScaleRecord, ScaleSize } from "../../bench/scale/record";
 import { sectionOf } from "../../bench/report/docSection";
-import { GoalCheck, goals, guideRatio, makespanRatio, renderScaleReadme, renderScaleSection, SCALE_CHART_FILE, SCALE_CHART_LINK, SCALE_HEADING, SCALE_README_HEADING, SCALE_RECORD_FILE, scaleTable } from "../../bench/scale/report";
+import { cpuTable, GoalCheck, goals, guideRatio, makespanRatio, renderScaleReadme, renderScaleSection, SCALE_CHART_FILE, SCALE_CHART_LINK, SCALE_HEADING, SCALE_README_HEADING, SCALE_RECORD_FILE, scaleTable } from "../../bench/scale/report";
 
 const FIXTURE = path.join(__dirname, "fixtures", "scale-record.synthetic.json");
 /** A fresh copy each time, so that a test may break it. */
@@ -232,6 +235,26 @@ describe("scale report: Markdown", () => {
             `- **NOT met**: ${GOAL_TEXTS[5]} — SSH logins: 2 at 4 regions`,
         ]);
         expect(text.endsWith("\n")).toBe(true);
+    });
+
+    it("where the CPU went: a row per size and operation that measured it, busy share and groups by hand-checked rules", () => {
+        const r = record();
+        r.sizes.reverse();
+        const lines = cpuTable(r)!.split("\n");
+        expect(lines[0]).toBe(
+            "| regions | operation | wall (s) | cores busy (%) | `pulumi` CLI (CPU s) | plugins (CPU s) | program (CPU s) | cloud (CPU s) | nodes (CPU s) | other (CPU s) | not seen (CPU s) |",
+        );
+        expect(lines[1]).toBe(`| --- | --- |${" ---: |".repeat(9)}`);
+        expect(lines.slice(2)).toEqual(["| 1 | up cold | 20.0 | 75 | 6.0 | 4.0 | 2.0 | 10.0 | 3.0 | 1.0 | 4.0 |", "| 16 | destroy | 64.0 | 90 | 40.0 | 5.5 | 4.5 | 30.0 | 6.0 | 4.5 | 0.0 |"]);
+        // In the section after the goals, with what its columns are; a record without it has neither.
+        const text = renderScaleSection(r, "x.svg");
+        expect(text).toContain(`\n\n${cpuTable(r)}\n`);
+        expect(text.indexOf("Where the machine's CPU went")).toBeGreaterThan(text.indexOf("- **met**"));
+        at(r, 1).ops["up-cold"]!.cpu!.capacityS = 0;
+        expect(cpuTable(r)!.split("\n")[2]).toBe("| 1 | up cold | 20.0 | – | 6.0 | 4.0 | 2.0 | 10.0 | 3.0 | 1.0 | 4.0 |");
+        for (const size of r.sizes) for (const m of Object.values(size.ops)) delete m.cpu;
+        expect(cpuTable(r)).toBeUndefined();
+        expect(renderScaleSection(r, "x.svg")).not.toContain("Where the machine's CPU went");
     });
 
     it("leaves out the commit and the note when the record has none; a chart path with a space goes in angle brackets", () => {
