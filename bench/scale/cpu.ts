@@ -54,6 +54,11 @@ export interface ProcSample {
     comm: string;
     /** Its own CPU time so far, user and system, in clock ticks (its reaped children's not included). */
     ticks: number;
+    /**
+     * When it started, in clock ticks after boot: with the pid, what tells a process from a later one that got the
+     * same pid. Not the name: a process may rename itself (the kernel's workers do, many times a second).
+     */
+    started: number;
 }
 
 /** What decides a process's group, read once when it is first seen. */
@@ -84,10 +89,10 @@ export function parseProcStat(pid: number, text: string): ProcSample | undefined
     const close = text.lastIndexOf(")");
     if (open < 0 || close < open) return undefined;
     const fields = text.slice(close + 2).trim().split(" ");
-    // After the name: state(3) ppid(4) ... utime(14) stime(15), i.e. offsets 0, 1, 11 and 12 here.
-    const [ppid, utime, stime] = [fields[1], fields[11], fields[12]].map(Number);
-    if (![ppid, utime, stime].every(Number.isFinite)) return undefined;
-    return { pid, ppid, comm: text.slice(open + 1, close), ticks: utime + stime };
+    // After the name: state(3) ppid(4) ... utime(14) stime(15) ... starttime(22), i.e. offsets 0, 1, 11, 12 and 19 here.
+    const [ppid, utime, stime, started] = [fields[1], fields[11], fields[12], fields[19]].map(Number);
+    if (![ppid, utime, stime, started].every(Number.isFinite)) return undefined;
+    return { pid, ppid, comm: text.slice(open + 1, close), ticks: utime + stime, started };
 }
 
 // The local cloud's services as their command lines name them (lab/start.sh), and what serves them.
@@ -121,7 +126,7 @@ export function lineage(pid: number, self: number, parents: ReadonlyMap<number, 
  * snapshot (0 for one born later) to its ticks in the last snapshot it was in. Pure: the snapshots come from outside.
  */
 export class CpuAccount {
-    private readonly procs = new Map<number, { comm: string; group: CpuGroup; first: number; last: number }>();
+    private readonly procs = new Map<number, { started: number; group: CpuGroup; first: number; last: number }>();
     /** Ticks of processes whose pid a new process took over, by group. */
     private readonly ended = new Map<CpuGroup, number>();
     private started = false;
@@ -133,14 +138,14 @@ export class CpuAccount {
         const parents = new Map(snapshot.map((p) => [p.pid, p.ppid]));
         for (const p of snapshot) {
             const known = this.procs.get(p.pid);
-            if (known && known.comm === p.comm && p.ticks >= known.last) {
+            if (known && known.started === p.started) {
                 known.last = p.ticks;
                 continue;
             }
-            // Another name, or fewer ticks than before: the pid now belongs to a new process, counted from 0.
+            // Another start time: the pid now belongs to a new process, counted from 0.
             if (known) this.ended.set(known.group, (this.ended.get(known.group) ?? 0) + known.last - known.first);
             const first = this.started ? 0 : p.ticks;
-            this.procs.set(p.pid, { comm: p.comm, group: this.identify(p, parents), first, last: p.ticks });
+            this.procs.set(p.pid, { started: p.started, group: this.identify(p, parents), first, last: p.ticks });
         }
         this.started = true;
     }

@@ -12,9 +12,10 @@ describe("scale cpu: /proc's texts", () => {
 
     it("a process's parent, name and own ticks, whatever its name holds", () => {
         // Fields after the name: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
-        const tail = "S 42 42 42 0 -1 4194560 100 0 0 0 250 30 900 90 20 0 12 0";
-        expect(parseProcStat(7, `7 (pulumi) ${tail}`)).toEqual({ pid: 7, ppid: 42, comm: "pulumi", ticks: 280 });
-        expect(parseProcStat(8, `8 (a (b) c) ${tail}`)).toEqual({ pid: 8, ppid: 42, comm: "a (b) c", ticks: 280 });
+        // ... priority nice num_threads itrealvalue starttime vsize ...
+        const tail = "S 42 42 42 0 -1 4194560 100 0 0 0 250 30 900 90 20 0 12 0 123456 1000000 50";
+        expect(parseProcStat(7, `7 (pulumi) ${tail}`)).toEqual({ pid: 7, ppid: 42, comm: "pulumi", ticks: 280, started: 123456 });
+        expect(parseProcStat(8, `8 (a (b) c) ${tail}`)).toEqual({ pid: 8, ppid: 42, comm: "a (b) c", ticks: 280, started: 123456 });
         expect(parseProcStat(9, "")).toBeUndefined();
         expect(parseProcStat(9, "9 (x) S 1")).toBeUndefined();
     });
@@ -61,7 +62,7 @@ describe("scale cpu: groups", () => {
 });
 
 describe("scale cpu: sums over snapshots", () => {
-    const p = (pid: number, comm: string, ticks: number, ppid = 1): ProcSample => ({ pid, ppid, comm, ticks });
+    const p = (pid: number, comm: string, ticks: number, started = 1): ProcSample => ({ pid, ppid: 1, comm, ticks, started });
     const groupOf: Record<string, CpuGroup> = { pulumi: "engine", "neutron-server": "cloud", sshd: "nodes", bash: "nodes", node: "program" };
     const account = () => new CpuAccount((x) => groupOf[x.comm] ?? "other");
 
@@ -74,14 +75,22 @@ describe("scale cpu: sums over snapshots", () => {
         expect(a.groups(100)).toEqual({ engine: 1.9, plugins: 0, program: 0.3, cloud: 2.5, nodes: 0.05, other: 0 });
     });
 
-    it("a pid taken over by a new process: the old one's ticks kept, the new one counted from 0", () => {
+    it("a pid taken over by a new process (another start time): the old one's ticks kept, the new one counted from 0", () => {
         const a = account();
-        a.observe([p(5, "sshd", 100)]);
-        a.observe([p(5, "sshd", 130)]);
-        a.observe([p(5, "bash", 20)]); // another name
-        a.observe([p(5, "bash", 10 + 20)]);
-        a.observe([p(5, "bash", 3)]); // the same name, fewer ticks
+        a.observe([p(5, "sshd", 100, 7)]);
+        a.observe([p(5, "sshd", 130, 7)]);
+        a.observe([p(5, "bash", 20, 900)]);
+        a.observe([p(5, "bash", 30, 900)]);
+        a.observe([p(5, "bash", 3, 950)]);
         expect(a.groups(100).nodes).toBeCloseTo(0.3 + 0.3 + 0.03, 10);
+    });
+
+    it("a process that renames itself is the same process: its lifetime's ticks are not counted again", () => {
+        const a = account();
+        a.observe([p(6, "kworker/0:2-events", 5000, 3)]);
+        a.observe([p(6, "kworker/0:2-mm_percpu_wq", 5002, 3)]);
+        a.observe([p(6, "kworker/0:2-events", 5004, 3)]);
+        expect(a.groups(100).other).toBeCloseTo(0.04, 10);
     });
 
     it("not seen: busy time beyond the groups' sum, never below 0", () => {
@@ -103,5 +112,8 @@ describe("scale cpu: sums over snapshots", () => {
         // 0.3 s of spinning in this process, at 100 ticks a second: well above a tenth of a second.
         expect(m.groups.program).toBeGreaterThan(0.1);
         expect(m.groups.engine).toBe(0);
+        // Every group's time was spent inside the machine's busy time (a tick of rounding per process aside).
+        const summed = Object.values(m.groups).reduce((a, b) => a + b, 0);
+        expect(summed).toBeLessThanOrEqual(m.busyS + 0.2);
     });
 });
