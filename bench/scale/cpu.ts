@@ -129,7 +129,8 @@ export class CpuAccount {
     private readonly procs = new Map<number, { started: number; group: CpuGroup; first: number; last: number }>();
     /** Ticks of processes whose pid a new process took over, by group. */
     private readonly ended = new Map<CpuGroup, number>();
-    private started = false;
+    /** Whether the first snapshot, the one processes already running count from, was taken. */
+    private primed = false;
 
     /** `identify` is asked once per new process (the caller reads its command line and namespace). */
     constructor(private readonly identify: (p: ProcSample, parents: ReadonlyMap<number, number>) => CpuGroup) {}
@@ -144,10 +145,10 @@ export class CpuAccount {
             }
             // Another start time: the pid now belongs to a new process, counted from 0.
             if (known) this.ended.set(known.group, (this.ended.get(known.group) ?? 0) + known.last - known.first);
-            const first = this.started ? 0 : p.ticks;
+            const first = this.primed ? 0 : p.ticks;
             this.procs.set(p.pid, { started: p.started, group: this.identify(p, parents), first, last: p.ticks });
         }
-        this.started = true;
+        this.primed = true;
     }
 
     /** CPU seconds by group, at `ticksPerSecond`. */

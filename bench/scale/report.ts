@@ -186,9 +186,11 @@ const COLUMNS: ReadonlyArray<{ header: string; cell: (size: ScaleSize) => string
     { header: "up: API requests", cell: (s) => fixed(s.ops["up-cold"]?.apiRequests, 0) },
 ];
 
+/** A Markdown table row. */
+const row = (cells: string[]): string => `| ${cells.join(" | ")} |`;
+
 /** One row per size, by regions: wall times of every operation and the guide, then up-cold's ratios and costs. */
 export function scaleTable(record: ScaleRecord): string {
-    const row = (cells: string[]): string => `| ${cells.join(" | ")} |`;
     return [
         row(COLUMNS.map((c) => c.header)),
         row(COLUMNS.map(() => "---:")),
@@ -215,7 +217,6 @@ export function cpuTable(record: ScaleRecord): string | undefined {
     );
     if (!rows.length) return undefined;
     const header = ["regions", "operation", "wall (s)", "cores busy (%)", ...CPU_GROUPS.map((g) => `${CPU_GROUP_LABELS[g]} (CPU s)`), "not seen (CPU s)"];
-    const row = (cells: string[]): string => `| ${cells.join(" | ")} |`;
     return [row(header), row(header.map((_, i) => (i < 2 ? "---" : "---:"))), ...rows.map(row)].join("\n");
 }
 

@@ -121,7 +121,7 @@ async function measure<T>(tag: string, what: string, run: () => Promise<T>): Pro
     const cpu = cpuSampler();
     const t0 = process.hrtime.bigint();
     let result: T;
-    let cpuMeasure: CpuMeasure | undefined;
+    let cpuMeasure: CpuMeasure;
     try {
         result = await run();
     } finally {
@@ -133,7 +133,7 @@ async function measure<T>(tag: string, what: string, run: () => Promise<T>): Pro
     const peakRssMb = memory.peak();
     const [keystone, neutron, octavia, , , ssh, nova = 0, glance = 0, placement = 0] = requestsSince(ROOT, mark);
     const m: OpMeasure = { wallS, apiRequests: keystone + neutron + octavia + nova + glance + placement, sshLogins: ssh, peakRssMb, cpu: cpuMeasure };
-    const busy = cpuMeasure && busyShare(cpuMeasure);
+    const busy = busyShare(cpuMeasure);
     say(`${what}: ${wallS.toFixed(1)} s, ${m.apiRequests} API requests, ${ssh} SSH logins, peak ${peakRssMb.toFixed(0)} MiB, cores ${busy === undefined ? "?" : (100 * busy).toFixed(0)} % busy`);
     return { result, m };
 }
