@@ -17,7 +17,8 @@
 import { createHash } from "crypto";
 import { nodeAsset } from "./assets";
 import { OCTAVIA_CONF_FUNCTIONS, certificatesStateFile, octaviaStateFile } from "./octaviaConf";
-import { LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, asRoot, assignments, shellPiece } from "./remote";
+import { LIMITS, NODE_PATHS, RemoteScripts, asRoot, assignments, nodeScript, shellProgram } from "./remote";
+import { Packed, packed } from "./scriptPieces";
 import { assertAbsolutePath } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
@@ -27,7 +28,7 @@ import { PASSPHRASE_RE, PKI_FILES, PkiMaterial } from "../amphora/pkiMaterial";
 export const CERTIFICATES_PROGRAM = nodeAsset("octavia_certificates.py");
 
 // Read once, at module load (see assets.ts).
-const CERTIFICATES_FUNCTIONS = shellPiece(nodeAsset("certificates.sh"));
+const CERTIFICATES_FUNCTIONS = shellProgram("certificates.sh");
 
 /** The files of PKI_FILES, in a fixed order. */
 export const CERTIFICATE_FILE_NAMES: readonly string[] = [PKI_FILES.serverCaCertificate, PKI_FILES.serverCaPrivateKey, PKI_FILES.clientCaCertificate, PKI_FILES.clientCertAndKey];
@@ -125,10 +126,14 @@ export function certificatesParams(configFile: string, certificatesDir: string, 
 }
 
 /** `tlb_certs ACTION PARAMS` runs the certificates program, its text on descriptor 3 (standard input stays free). */
-export function certificatesFunction(): string {
-    if (CERTIFICATES_PROGRAM.split("\n").includes("TLB_CERTS_PY_EOF")) throw new Error("certificates program contains its delimiter");
-    return `tlb_certs() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_CERTS_PY_EOF'\n${CERTIFICATES_PROGRAM}TLB_CERTS_PY_EOF\n}`;
+export function certificatesFunction(): Packed {
+    return CERTS_FUNCTION;
 }
+
+const CERTS_FUNCTION = ((): Packed => {
+    if (CERTIFICATES_PROGRAM.split("\n").includes("TLB_CERTS_PY_EOF")) throw new Error("certificates program contains its delimiter");
+    return packed("octavia_certificates.py", `tlb_certs() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_CERTS_PY_EOF'\n${CERTIFICATES_PROGRAM}TLB_CERTS_PY_EOF\n}`);
+})();
 
 /** Write the PKI files (create/update) and restore what was there (delete). Standard input: `certificatesStdin`. */
 export function certificatesScripts(p: CertificatesScriptParams): RemoteScripts {
@@ -144,8 +149,8 @@ export function certificatesScripts(p: CertificatesScriptParams): RemoteScripts 
         TLB_RESTART: p.restartCommand,
         TLB_RESTART_WAIT: LIMITS.restartSeconds,
     });
-    const lib = [PRELUDE, vars, certificatesFunction(), OCTAVIA_CONF_FUNCTIONS, CERTIFICATES_FUNCTIONS].join("\n\n");
-    const converge = asRoot("certificates", `${lib}\n\ntlb_certificates_apply`);
-    const remove = asRoot("certificates delete", `${lib}\n\ntlb_certificates_restore`);
+    const programs = [certificatesFunction(), OCTAVIA_CONF_FUNCTIONS, CERTIFICATES_FUNCTIONS];
+    const converge = asRoot("certificates", nodeScript([vars], programs, "tlb_certificates_apply"));
+    const remove = asRoot("certificates delete", nodeScript([vars], programs, "tlb_certificates_restore"));
     return { create: converge, delete: remove };
 }

@@ -4,18 +4,17 @@
 // on its own.
 
 import { createHash } from "crypto";
-import { nodeAsset } from "./assets";
 export { Concern, CONCERNS, Drift, driftReport, parseNodeCheck } from "./nodeDrift";
 import { OctaviaSetting } from "./octaviaConf";
 import { FIREWALL_FUNCTIONS, firewallVars } from "./firewall";
 import { octaviaConfVars, octaviaMergeFunction } from "./octaviaConf";
 import { OHM0_FUNCTIONS, OHm0Params, checkOHm0Params, ohm0Vars } from "./ohm0";
 import { persistenceHelperText, persistenceUnitText } from "./persistence";
-import { NODE_PATHS, PRELUDE, asRoot, assignments, shellPiece } from "./remote";
+import { NODE_PATHS, asRoot, assignments, nodeScript, shellProgram } from "./remote";
 import { certificatesFunction, certificatesParams, privateCertificateDigests, publicCertificateDigests } from "./certificates";
 import { PkiMaterial } from "../amphora/pkiMaterial";
 
-const CHECK_FUNCTIONS = shellPiece(nodeAsset("check.sh"));
+const CHECK_FUNCTIONS = shellProgram("check.sh");
 
 export interface NodeCheckParams {
     ohm0: OHm0Params;
@@ -37,33 +36,30 @@ export function nodeCheckScript(p: NodeCheckParams): string {
     const persistence = { ohm0: p.ohm0, heartbeatPort: p.heartbeatPort };
     return asRoot(
         "drift check (read-only)",
-        [
-            PRELUDE,
-            ohm0Vars(c, 0),
-            OHM0_FUNCTIONS,
-            firewallVars(p.heartbeatPort),
-            FIREWALL_FUNCTIONS,
-            assignments({
-                TLB_HELPER: NODE_PATHS.helper,
-                TLB_UNIT_FILE: NODE_PATHS.unitFile,
-                TLB_UNIT_NAME: NODE_PATHS.unitName,
-                TLB_UNIT_SHA: sha256(persistenceUnitText()),
-                TLB_HELPER_SHA: sha256(persistenceHelperText(persistence)),
-            }),
-            // The restart command is never run by the check; the octavia.conf variables are the same as the merge's.
-            octaviaConfVars(p.configFile, "true", p.settings),
-            octaviaMergeFunction(),
-            // Without managed certificates the check still reports the expiry of those octavia.conf points to.
-            assignments({
-                TLB_CERT_MANAGED: p.certificates ? 1 : 0,
-                TLB_CERT_CHECK: p.certificates
-                    ? certificatesParams(p.configFile, p.certificates.dir, p.certificates.publicDigests)
-                    : JSON.stringify({ dir: "", conf: p.configFile }),
-            }),
-            certificatesFunction(),
-            CHECK_FUNCTIONS,
+        nodeScript(
+            [
+                ohm0Vars(c, 0),
+                firewallVars(p.heartbeatPort),
+                assignments({
+                    TLB_HELPER: NODE_PATHS.helper,
+                    TLB_UNIT_FILE: NODE_PATHS.unitFile,
+                    TLB_UNIT_NAME: NODE_PATHS.unitName,
+                    TLB_UNIT_SHA: sha256(persistenceUnitText()),
+                    TLB_HELPER_SHA: sha256(persistenceHelperText(persistence)),
+                }),
+                // The restart command is never run by the check; the octavia.conf variables are the same as the merge's.
+                octaviaConfVars(p.configFile, "true", p.settings),
+                // Without managed certificates the check still reports the expiry of those octavia.conf points to.
+                assignments({
+                    TLB_CERT_MANAGED: p.certificates ? 1 : 0,
+                    TLB_CERT_CHECK: p.certificates
+                        ? certificatesParams(p.configFile, p.certificates.dir, p.certificates.publicDigests)
+                        : JSON.stringify({ dir: "", conf: p.configFile }),
+                }),
+            ],
+            [OHM0_FUNCTIONS, FIREWALL_FUNCTIONS, octaviaMergeFunction(), certificatesFunction(), CHECK_FUNCTIONS],
             "tlb_check_all",
-        ].join("\n\n"),
+        ),
     );
 }
 

@@ -1,12 +1,11 @@
 // The heartbeat firewall rule (guide step 3): the health-manager UDP port accepted on o-hm0, IPv4 and IPv6, once.
-import { nodeAsset } from "./assets";
-import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, nodeScript, RemoteScripts, shellProgram } from "./remote";
 import { assertPort } from "./values";
 
 /** Comment on our firewall rules, so they are told apart from rules an operator added by hand. */
 export const FIREWALL_COMMENT = "tricircle-lbaas-o-hm0";
 // Read once, at module load (see assets.ts).
-export const FIREWALL_FUNCTIONS = shellPiece(nodeAsset("firewall.sh"));
+export const FIREWALL_FUNCTIONS = shellProgram("firewall.sh");
 
 /** The firewall's own assignments; `TLB_ADOPT` and `TLB_FW_FOUND` come with the o-hm0 ones where both are assembled. */
 export function firewallVars(heartbeatPort: number): string {
@@ -23,8 +22,8 @@ export function firewallVars(heartbeatPort: number): string {
  */
 export function firewallScripts(heartbeatPort: number, adopt: boolean): RemoteScripts {
     const own = [adoptAssignment(adopt), assignments({ TLB_FW_FOUND: NODE_PATHS.firewallFound })].join("\n");
-    const lib = [PRELUDE, own, firewallVars(heartbeatPort), FIREWALL_FUNCTIONS].join("\n\n");
-    const converge = asRoot("firewall", `${lib}\n\ntlb_firewall_up`);
-    return { create: converge, delete: asRoot("firewall delete", `${lib}\n\ntlb_firewall_remove`) };
+    const values = [own, firewallVars(heartbeatPort)];
+    const converge = asRoot("firewall", nodeScript(values, [FIREWALL_FUNCTIONS], "tlb_firewall_up"));
+    return { create: converge, delete: asRoot("firewall delete", nodeScript(values, [FIREWALL_FUNCTIONS], "tlb_firewall_remove")) };
 }
 

@@ -6,7 +6,8 @@
 // stay byte for byte, and every value the stack writes reads back as itself.
 
 import { nodeAsset } from "./assets";
-import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, nodeScript, RemoteScripts, shellProgram } from "./remote";
+import { Packed, packed } from "./scriptPieces";
 import { assertAbsolutePath, UUID_RE } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
@@ -201,7 +202,7 @@ export const OCTAVIA_CONF_MERGE_PROGRAM = nodeAsset("octavia_conf_merge.py");
 // The commands that merge the settings in (and restore the file on delete)
 
 // Read once, at module load (see assets.ts).
-export const OCTAVIA_CONF_FUNCTIONS = shellPiece(nodeAsset("octavia-conf.sh"));
+export const OCTAVIA_CONF_FUNCTIONS = shellProgram("octavia-conf.sh");
 
 export interface OctaviaConfScriptParams {
     configFile: string;
@@ -256,10 +257,14 @@ export function octaviaConfVars(configFile: string, restartCommand: string, sett
  * `tlb_merge ACTION ...` runs the merge program. It travels in the command's text, as a quoted here-document on
  * descriptor 3 (standard input stays free for the secrets); it is never installed on the node.
  */
-export function octaviaMergeFunction(): string {
-    if (OCTAVIA_CONF_MERGE_PROGRAM.split("\n").includes("TLB_PY_EOF")) throw new Error("merge program contains its delimiter");
-    return `tlb_merge() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n}`;
+export function octaviaMergeFunction(): Packed {
+    return MERGE_FUNCTION;
 }
+
+const MERGE_FUNCTION = ((): Packed => {
+    if (OCTAVIA_CONF_MERGE_PROGRAM.split("\n").includes("TLB_PY_EOF")) throw new Error("merge program contains its delimiter");
+    return packed("octavia_conf_merge.py", `tlb_merge() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n}`);
+})();
 
 /**
  * Merge the settings into octavia.conf with an embedded Python program, then restart Octavia.
@@ -280,8 +285,9 @@ export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
     // The restart after the certificates command changed a file: it touched this command's restart marker, and this
     // line (a digest of the public certificates only) changes with them, so the provider runs this command's update.
     const certificates = p.certificatesDigest === undefined ? [] : [`# certificates delivered: sha256 ${p.certificatesDigest}`];
-    const lib = [PRELUDE, vars, ...certificates, octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS].join("\n\n");
-    const converge = asRoot("octavia.conf", `${lib}\n\ntlb_octavia_conf_apply`);
-    const remove = asRoot("octavia.conf delete", `${lib}\n\ntlb_octavia_conf_restore`);
+    const values = [vars, ...certificates];
+    const programs = [octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS];
+    const converge = asRoot("octavia.conf", nodeScript(values, programs, "tlb_octavia_conf_apply"));
+    const remove = asRoot("octavia.conf delete", nodeScript(values, programs, "tlb_octavia_conf_restore"));
     return { create: converge, delete: remove };
 }

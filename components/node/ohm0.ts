@@ -3,11 +3,12 @@
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { nodeAsset } from "./assets";
-import { adoptAssignment, asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { adoptAssignment, asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, nodeScript, RemoteScripts, shellProgram } from "./remote";
+import { joinPieces, Packed, packed, plainText } from "./scriptPieces";
 import { assertInterfaceName, fail, normalizeIp, normalizeMac, normalizeUuid } from "./values";
 
 // Read once, at module load (see assets.ts).
-export const OHM0_FUNCTIONS = shellPiece(nodeAsset("ohm0.sh"));
+export const OHM0_FUNCTIONS = shellProgram("ohm0.sh");
 const DHCLIENT_CONF = nodeAsset("dhclient-o-hm0.conf");
 const DHCLIENT_SCRIPT = nodeAsset("dhclient-script.sh");
 
@@ -115,24 +116,30 @@ export function ohm0Vars(c: OHm0Checked, ovsWaitSeconds: number): string {
     })}`;
 }
 
-function dhclientFilesFunction(): string {
-    return [
-        "tlb_write_dhclient_files() {",
-        fileFromHeredoc("644", "TLB_DHCLIENT_CONF", "TLB_DHCLIENT_CONF_EOF", dhclientConfText()),
-        fileFromHeredoc("755", "TLB_DHCLIENT_SCRIPT", "TLB_DHCLIENT_SCRIPT_EOF", dhclientScriptText()),
-        "}",
-    ].join("\n");
-}
+// A fixed function: the two files it writes are the same on every node.
+const DHCLIENT_FILES_FUNCTION = packed(
+    "dhclient-o-hm0.conf+dhclient-script.sh",
+    plainText(
+        joinPieces(
+            [
+                "tlb_write_dhclient_files() {",
+                fileFromHeredoc("644", "TLB_DHCLIENT_CONF", "TLB_DHCLIENT_CONF_EOF", dhclientConfText()),
+                fileFromHeredoc("755", "TLB_DHCLIENT_SCRIPT", "TLB_DHCLIENT_SCRIPT_EOF", dhclientScriptText()),
+                "}",
+            ],
+            "\n",
+        ),
+    ),
+);
 
-export function ohm0Library(c: OHm0Checked, ovsWaitSeconds: number): string {
-    return [ohm0Vars(c, ovsWaitSeconds), OHM0_FUNCTIONS, dhclientFilesFunction()].join("\n\n");
-}
+/** The programs of o-hm0 (after the prelude): its functions and the dhclient files' writer. */
+export const OHM0_PROGRAMS: readonly Packed[] = [OHM0_FUNCTIONS, DHCLIENT_FILES_FUNCTION];
 
 /** o-hm0: OVS internal port with the Neutron port's identity, its MAC, its address; verified. */
 export function ohm0Scripts(params: OHm0Params): RemoteScripts {
     const c = checkOHm0Params(params);
-    const converge = asRoot("o-hm0", [PRELUDE, ohm0Library(c, 0), "tlb_ohm0_up"].join("\n\n"));
-    const remove = asRoot("o-hm0 delete", [PRELUDE, ohm0Library(c, 0), "tlb_ohm0_remove"].join("\n\n"));
+    const converge = asRoot("o-hm0", nodeScript([ohm0Vars(c, 0)], OHM0_PROGRAMS, "tlb_ohm0_up"));
+    const remove = asRoot("o-hm0 delete", nodeScript([ohm0Vars(c, 0)], OHM0_PROGRAMS, "tlb_ohm0_remove"));
     return { create: converge, delete: remove };
 }
 

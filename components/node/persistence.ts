@@ -2,13 +2,15 @@
 // systemd unit and the helper it runs.
 import { nodeAsset } from "./assets";
 import { FIREWALL_FUNCTIONS, firewallVars } from "./firewall";
-import { checkOHm0Params, ohm0Library, OHm0Params } from "./ohm0";
-import { asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, PRELUDE, RemoteScripts, shellPiece } from "./remote";
+import { checkOHm0Params, OHM0_PROGRAMS, OHm0Params, ohm0Vars } from "./ohm0";
+import { asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, nodeScript, PRELUDE, RemoteScripts, shellPiece, shellProgram } from "./remote";
+import { joinPieces, packed, plainText, ScriptPiece } from "./scriptPieces";
 
 // Read once, at module load (see assets.ts).
-const PERSISTENCE_FUNCTIONS = shellPiece(nodeAsset("persistence.sh"));
-const HELPER_MAIN = shellPiece(nodeAsset("o-hm0-helper.sh"));
+const PERSISTENCE_FUNCTIONS = shellProgram("persistence.sh");
+const HELPER_MAIN = packed("o-hm0-helper.sh", `${shellPiece(nodeAsset("o-hm0-helper.sh"))}\n`);
 const UNIT_TEXT = nodeAsset("tricircle-lbaas-o-hm0.service");
+const UNIT_PIECE = packed("tricircle-lbaas-o-hm0.service", UNIT_TEXT);
 
 export interface PersistenceParams {
     ohm0: OHm0Params;
@@ -20,17 +22,26 @@ export interface PersistenceParams {
  * for Open vSwitch), `down` gives the address back and drops the rules.
  */
 export function persistenceHelperText(p: PersistenceParams): string {
+    return plainText(persistenceHelper(p));
+}
+
+/** persistenceHelperText as pieces: the o-hm0 and firewall values plain, the programs packed. */
+function persistenceHelper(p: PersistenceParams): ScriptPiece {
     const c = checkOHm0Params(p.ohm0);
-    return [
-        "#!/bin/bash",
-        `# Written by tricircle-lbaas; run by ${NODE_PATHS.unitName} at boot ("up") and shutdown ("down").`,
-        "# Restores o-hm0 (port, MAC, address) and the heartbeat firewall rules, which do not survive a reboot.",
-        PRELUDE,
-        ohm0Library(c, LIMITS.bootOvsWaitSeconds),
-        firewallVars(p.heartbeatPort),
-        FIREWALL_FUNCTIONS,
-        `${HELPER_MAIN}\n`,
-    ].join("\n\n");
+    return joinPieces(
+        [
+            "#!/bin/bash",
+            `# Written by tricircle-lbaas; run by ${NODE_PATHS.unitName} at boot ("up") and shutdown ("down").`,
+            "# Restores o-hm0 (port, MAC, address) and the heartbeat firewall rules, which do not survive a reboot.",
+            ohm0Vars(c, LIMITS.bootOvsWaitSeconds),
+            firewallVars(p.heartbeatPort),
+            PRELUDE,
+            ...OHM0_PROGRAMS,
+            FIREWALL_FUNCTIONS,
+            HELPER_MAIN,
+        ],
+        "\n\n",
+    );
 }
 
 /**
@@ -51,18 +62,18 @@ export function persistenceScripts(p: PersistenceParams): RemoteScripts {
         TLB_UNIT_FILE: NODE_PATHS.unitFile,
         TLB_UNIT_NAME: NODE_PATHS.unitName,
     });
-    const converge = asRoot(
-        "persistence",
+    // The files are written by a function the entry calls, so the helper's values come with the others, first.
+    const writeFiles = joinPieces(
         [
-            PRELUDE,
-            vars,
-            fileFromHeredoc("755", "TLB_HELPER", "TLB_HELPER_EOF", persistenceHelperText(p)),
-            fileFromHeredoc("644", "TLB_UNIT_FILE", "TLB_UNIT_EOF", persistenceUnitText()),
-            PERSISTENCE_FUNCTIONS,
-            "tlb_persistence_install",
-        ].join("\n\n"),
+            "tlb_persistence_write_files() {",
+            fileFromHeredoc("755", "TLB_HELPER", "TLB_HELPER_EOF", persistenceHelper(p)),
+            fileFromHeredoc("644", "TLB_UNIT_FILE", "TLB_UNIT_EOF", UNIT_PIECE),
+            packed("tlb_persistence_write_files", "}"),
+        ],
+        "\n",
     );
-    const remove = asRoot("persistence delete", [PRELUDE, vars, PERSISTENCE_FUNCTIONS, "tlb_persistence_remove"].join("\n\n"));
+    const converge = asRoot("persistence", nodeScript([vars, writeFiles], [PERSISTENCE_FUNCTIONS], "tlb_persistence_write_files\ntlb_persistence_install"));
+    const remove = asRoot("persistence delete", nodeScript([vars], [PERSISTENCE_FUNCTIONS], "tlb_persistence_remove"));
     return { create: converge, delete: remove };
 }
 

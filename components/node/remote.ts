@@ -12,6 +12,7 @@
 // the provider's error messages.
 
 import { nodeAsset } from "./assets";
+import { Packed, ScriptPiece, joinPieces, packed, packText, plainText, sha256Hex, toSegments, unpackText } from "./scriptPieces";
 import { shellQuote } from "./values";
 
 /** Where the scripts keep what they write on a node; every path is removed again by a delete. */
@@ -62,8 +63,8 @@ export const LIMITS = {
     restartSeconds: 300,
 } as const;
 
-/** Scripts above this size get near Linux's 128 KiB limit on one exec argument. */
-const MAX_SCRIPT_BYTES = 100_000;
+/** Commands above this size get near Linux's 128 KiB limit on one exec argument. */
+const MAX_COMMAND_BYTES = 100_000;
 
 /**
  * A concern's two programs. There is no update program: every create converges (it changes only what differs and
@@ -80,29 +81,57 @@ export interface RemoteScripts {
 // Script assembly
 
 /**
- * Wraps a bash script so it runs as root under bash whatever the SSH user's login shell, with
- * an overall time limit. The script travels as a quoted here-document into a private temporary
- * file (so `pulumi preview` shows it verbatim, and sudo, which closes extra descriptors, can
- * still read it); standard input flows through untouched to the script.
+ * Wraps a bash script so it runs as root under bash whatever the SSH user's login shell, with an overall time
+ * limit. The script is written first into a private temporary file (so sudo, which closes extra descriptors, can
+ * still read it): its plain runs as quoted here-documents, which `pulumi preview` shows as they are, its packed
+ * runs (scriptPieces.ts) unpacked by `base64 -d | gzip -dc` under a comment naming them and their digest. Nothing
+ * runs unless the whole script was written. Standard input flows through untouched to the script.
  */
-export function asRoot(label: string, script: string): string {
-    const bytes = Buffer.byteLength(script);
-    if (bytes > MAX_SCRIPT_BYTES) throw new Error(`${label}: script of ${bytes} bytes exceeds ${MAX_SCRIPT_BYTES}`);
-    const delimiter = "TLB_SCRIPT_EOF";
-    if (script.split("\n").includes(delimiter)) throw new Error(`${label}: the script contains its own delimiter`);
-    const run = `timeout -k 10 ${LIMITS.scriptSeconds} /bin/bash "$tlb_script"`;
-    return [
+export function asRoot(label: string, script: ScriptPiece): string {
+    const plainDelimiter = "TLB_SCRIPT_EOF";
+    const packedDelimiter = "TLB_PACKED_EOF";
+    const segments = toSegments(script);
+    const lines = [
         `# tricircle-lbaas ${label}: the bash script below runs as root (through sudo -n unless already root).`,
+        "# Its values are the plain lines; its fixed programs travel packed (gzip, base64) and are unpacked first.",
         "tlb_script=$(mktemp -t tricircle-lbaas.XXXXXXXX) || exit 1",
-        `cat >"$tlb_script" <<'${delimiter}'`,
-        script.replace(/\n$/, ""),
-        delimiter,
+        "tlb_ok=1",
+    ];
+    for (const s of segments) {
+        const body = s.text.replace(/\n$/, "");
+        if (s.packed === undefined) {
+            if (body.split("\n").includes(plainDelimiter)) throw new Error(`${label}: the script contains its own delimiter`);
+            lines.push(`cat >>"$tlb_script" <<'${plainDelimiter}' || tlb_ok=0`, body, plainDelimiter);
+        } else {
+            lines.push(`# packed: ${s.packed}, sha256 ${sha256Hex(s.text)}`, `base64 -d <<'${packedDelimiter}' | gzip -dc >>"$tlb_script" || tlb_ok=0`, packText(s.text), packedDelimiter);
+        }
+    }
+    const run = `timeout -k 10 ${LIMITS.scriptSeconds} /bin/bash "$tlb_script"`;
+    const unpackFailed = shellQuote(`tricircle-lbaas ${label}: could not write or unpack the script (it needs mktemp, base64 and gzip)`);
+    lines.push(
+        `if [ "$tlb_ok" != 1 ]; then echo ${unpackFailed} >&2; rm -f "$tlb_script"; exit 1; fi`,
         `if [ "$(id -u)" -eq 0 ]; then ${run}; else sudo -n ${run}; fi`,
         "tlb_rc=$?",
         'rm -f "$tlb_script"',
         'exit "$tlb_rc"',
         "",
-    ].join("\n");
+    );
+    const command = lines.join("\n");
+    const bytes = Buffer.byteLength(command);
+    if (bytes > MAX_COMMAND_BYTES) throw new Error(`${label}: command of ${bytes} bytes exceeds ${MAX_COMMAND_BYTES}`);
+    return command;
+}
+
+/**
+ * The bash script a command of `asRoot` writes on the node: its plain and packed runs, in order, as one text. For
+ * the tests and for an operator who wants to read what a command in the state runs.
+ */
+export function scriptOfCommand(command: string): string {
+    const out: string[] = [];
+    const re = /^cat >>"\$tlb_script" <<'TLB_SCRIPT_EOF' \|\| tlb_ok=0\n([\s\S]*?)\nTLB_SCRIPT_EOF$|^base64 -d <<'TLB_PACKED_EOF' \| gzip -dc >>"\$tlb_script" \|\| tlb_ok=0\n([A-Za-z0-9+/=\n]*?)\nTLB_PACKED_EOF$/gm;
+    for (let m = re.exec(command); m !== null; m = re.exec(command)) out.push(m[1] !== undefined ? `${m[1]}\n` : unpackText(m[2]));
+    if (out.length === 0) throw new Error("not a command of asRoot: no script in it");
+    return out.join("");
 }
 
 /** Shell-variable assignments; the only place where values enter a script. */
@@ -121,11 +150,16 @@ export function adoptAssignment(adopt: boolean): string {
     return assignments({ TLB_ADOPT: adopt ? 1 : 0 });
 }
 
-/** A quoted here-document writing `content` through tlb_install_file. */
-export function fileFromHeredoc(mode: string, pathVar: string, delimiter: string, content: string): string {
-    if (content.split("\n").includes(delimiter)) throw new Error(`here-document delimiter ${delimiter} occurs in its content`);
-    const body = content.endsWith("\n") ? content : `${content}\n`;
-    return `tlb_install_file ${mode} "$${pathVar}" <<'${delimiter}'\n${body}${delimiter}`;
+/**
+ * A quoted here-document writing `content` through tlb_install_file. Its first and last lines are fixed text: each
+ * travels the way the content's run next to it does, so a packed file makes one packed run with them.
+ */
+export function fileFromHeredoc(mode: string, pathVar: string, delimiter: string, content: ScriptPiece): ScriptPiece {
+    const text = plainText(content);
+    if (text.split("\n").includes(delimiter)) throw new Error(`here-document delimiter ${delimiter} occurs in its content`);
+    const runs = toSegments(content);
+    const like = (run: { packed?: string } | undefined, line: string): ScriptPiece => (run?.packed !== undefined ? packed(run.packed, line) : line);
+    return [like(runs[0], `tlb_install_file ${mode} "$${pathVar}" <<'${delimiter}'\n`), content, text.endsWith("\n") ? "" : "\n", like(runs[runs.length - 1], delimiter)];
 }
 
 /** A shell file of components/node/files/ as a piece of an assembled script: without its linter directives. */
@@ -137,5 +171,18 @@ export function shellPiece(text: string): string {
         .replace(/\n+$/, "");
 }
 
+/**
+ * A node script: its values (quoted assignments, and comments carrying a digest), the prelude and the programs, the
+ * entry call. Values first, so that they make one plain run, which a diff shows, and the programs one packed run.
+ */
+export function nodeScript(values: readonly ScriptPiece[], programs: readonly Packed[], entry: string): ScriptPiece {
+    return joinPieces([...values, PRELUDE, ...programs, entry], "\n\n");
+}
+
+/** A shell file of components/node/files/ as a packed piece of an assembled script (a fixed program). */
+export function shellProgram(file: string): Packed {
+    return packed(file, shellPiece(nodeAsset(file)));
+}
+
 // Read once, at module load (see assets.ts).
-export const PRELUDE = shellPiece(nodeAsset("prelude.sh"));
+export const PRELUDE = shellProgram("prelude.sh");

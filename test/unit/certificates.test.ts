@@ -12,6 +12,7 @@ import { PkiMaterial } from "../../components/amphora/pkiMaterial";
 import { nodeCheckScript, nodeCheckStdin } from "../../components/node/check";
 import { certificateFiles, certificatesScripts, certificatesStdin, assertPkiFiles, publicCertificatesDigest } from "../../components/node/certificates";
 import { ControllerNode } from "../../components/node/controllerNode";
+import { scriptOfCommand } from "../../components/node/remote";
 import { CERTIFICATE_EXPIRY_DAYS, certificateExpiryLevel, certificateWarning, parseCertificateLines } from "../../components/node/nodeDrift";
 import { AmphoraConfValues, OCTAVIA_CONF_MERGE_PROGRAM, OctaviaSetting, amphoraSettings, octaviaConfScripts, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { certificateLines } from "../../tools/doctor/drift";
@@ -151,6 +152,7 @@ describe("certificate files", () => {
             certificates: { dir: DIR, publicDigests: { "server_ca.cert.pem": "a".repeat(64), "client_ca.cert.pem": "b".repeat(64) } },
         });
         for (const s of SECRET_NEEDLES) expect(script).not.toContain(s);
+        for (const s of SECRET_NEEDLES) expect(scriptOfCommand(script)).not.toContain(s);
         expect(script).toContain("a".repeat(64));
         const stdin = JSON.parse(nodeCheckStdin({ heartbeatKey: "hb", pki: PKI })) as { sha256: Record<string, string>; certificates: Record<string, string> };
         expect(Object.keys(stdin.sha256).sort()).toEqual(["ca_private_key_passphrase", "heartbeat_key", "server_certs_key_passphrase"]);
@@ -301,8 +303,9 @@ describe("ControllerNode with an amphora PKI (Pulumi mocks)", () => {
         expect(JSON.parse(String(reveal(commands["octavia-conf"].stdin)))).toMatchObject({ ca_private_key_passphrase: PKI.serverCaPassphrase });
         expect(String(commands["octavia-conf"].create)).toContain(publicCertificatesDigest(PKI));
         // No secret in any command's text nor in the check's.
-        const texts = [...Object.values(commands).flatMap((c) => [c.create, c.update, c.delete]), drift.check].map(String);
-        for (const t of texts) for (const s of SECRET_NEEDLES) expect(t).not.toContain(s);
+        // The texts as they are and the scripts they unpack to on the node.
+        const texts = [...Object.values(commands).flatMap((c) => [c.create, c.delete]), drift.check].map(String);
+        for (const t of [...texts, ...texts.map(scriptOfCommand)]) for (const s of SECRET_NEEDLES) expect(t).not.toContain(s);
         expect(String(drift.check)).toContain("TLB_CERT_MANAGED='1'");
         expect(JSON.parse(String(reveal(drift.checkStdin)))).toHaveProperty("certificates");
     });

@@ -16,7 +16,7 @@ import { octaviaConfScripts } from "../../components/node/octaviaConf";
 import { certificatesScripts } from "../../components/node/certificates";
 import { OHm0Params, dhclientConfText, ohm0Scripts, parseOHm0Report } from "../../components/node/ohm0";
 import { persistenceHelperText, persistenceScripts, persistenceUnitText, unitExecLines } from "../../components/node/persistence";
-import { LIMITS, NODE_PATHS, asRoot, shellPiece } from "../../components/node/remote";
+import { LIMITS, NODE_PATHS, asRoot, scriptOfCommand, shellPiece } from "../../components/node/remote";
 import { normalizeMac, shellQuote } from "../../components/node/values";
 
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
@@ -36,10 +36,9 @@ const guideSettings = octaviaSettings({
     glance: { endpoint: "http://10.7.20.114:9292", serviceName: "glance", endpointType: "public" },
 });
 
-/** The bash script inside asRoot's wrapper (between its here-document delimiters). */
+/** The bash script asRoot's wrapper writes on the node: its plain and packed runs as one text. */
 function innerScript(command: string): string {
-    const start = command.indexOf("<<'TLB_SCRIPT_EOF'\n") + "<<'TLB_SCRIPT_EOF'\n".length;
-    return command.slice(start, command.indexOf("\nTLB_SCRIPT_EOF\n", start));
+    return scriptOfCommand(command);
 }
 
 function allScripts(): Record<string, string> {
@@ -58,11 +57,12 @@ function allScripts(): Record<string, string> {
     return out;
 }
 
-/** The quoted assignments of a script, the only place its values enter: what a reviewer must see change in a diff. */
+/**
+ * The quoted assignments of a command, the only place its values enter: what a reviewer must see change in a diff,
+ * so read from the command's text as it is, packed runs and all.
+ */
 function renderedVariables(command: string): string[] {
-    return innerScript(command)
-        .split("\n")
-        .filter((l) => /^TLB_[A-Z0-9_]+=/.test(l));
+    return command.split("\n").filter((l) => /^TLB_[A-Z0-9_]+=/.test(l));
 }
 
 describe("generated scripts", () => {
@@ -74,6 +74,49 @@ describe("generated scripts", () => {
     it.each(Object.entries(allScripts()))("%s: its rendered variables match their snapshot", (_name, script) => {
         // Only the values: the programs are files of their own (components/node/files/), reviewed as such.
         expect(renderedVariables(script)).toMatchSnapshot();
+    });
+
+    it.each(Object.entries(allScripts()))("%s: every assignment is in its plain text, and this machine's base64 and gzip unpack the rest", (_name, command) => {
+        const script = innerScript(command);
+        expect(renderedVariables(command)).toEqual(script.split("\n").filter((l) => /^TLB_[A-Z0-9_]+=/.test(l)));
+        // The wrapper up to its run, then the script it wrote: what the node's own tools made of the packed runs.
+        const upToRun = command.slice(0, command.indexOf('\nif [ "$tlb_ok" != 1 ]'));
+        const written = spawnSync("sh", ["-c", `${upToRun}\n[ "$tlb_ok" = 1 ] || exit 1\ncat "$tlb_script"; rm -f "$tlb_script"`], { encoding: "utf8" });
+        expect(written.status).toBe(0);
+        expect(written.stdout).toBe(script);
+    });
+
+    it("carries a node's scripts in under 55 % of their length (what each checkpoint of the state writes)", () => {
+        const commands = Object.values(allScripts());
+        const sum = (texts: string[]) => texts.reduce((n, t) => n + t.length, 0);
+        expect(sum(commands)).toBeLessThan(0.55 * sum(commands.map(innerScript)));
+    });
+
+    it("packs no value: the packed runs of each command are the same whatever the node, port, stack and settings", () => {
+        const packedRuns = (command: string) => command.split("\n# packed: ").slice(1).map((b) => b.slice(0, b.indexOf("\nTLB_PACKED_EOF\n")));
+        const other: OHm0Params = { bridge: "br-ex", portId: "0b1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3e", mac: "fa:16:3e:00:00:01", ip: "fd00:10::9", prefixLength: 64, addressing: "static", hostname: "other-host", adopt: true, owner: "other/prod" };
+        const settings = octaviaSettings({ ...baseValues(), bindIp: "fd00:10::9", bindPort: 6000, region: "RegionNine", centralRegion: "CentralRegion" });
+        const pairs: [string, string, string][] = [
+            ["o-hm0", ohm0Scripts(staticParams).create, ohm0Scripts(other).create],
+            ["o-hm0 delete", ohm0Scripts(dhcpParams).delete, ohm0Scripts(other).delete],
+            ["firewall", firewallScripts(5555, false).create, firewallScripts(6000, true).create],
+            ["persistence", persistenceScripts({ ohm0: staticParams, heartbeatPort: 5555 }).create, persistenceScripts({ ohm0: other, heartbeatPort: 6000 }).create],
+            [
+                "octavia.conf",
+                octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: guideSettings, adopt: false }).create,
+                octaviaConfScripts({ configFile: "/opt/o/octavia.conf", restartCommand: "systemctl restart octavia-*", settings, adopt: true, certificatesDigest: "c".repeat(64) }).create,
+            ],
+            [
+                "certificates",
+                certificatesScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", certificatesDir: "/etc/octavia/certs" }).delete,
+                certificatesScripts({ configFile: "/opt/o/octavia.conf", restartCommand: "reload", certificatesDir: "/opt/o/certs" }).delete,
+            ],
+        ];
+        for (const [name, a, b] of pairs) {
+            expect(a, name).not.toBe(b);
+            expect(packedRuns(a).length, name).toBeGreaterThan(0);
+            expect(packedRuns(a), name).toEqual(packedRuns(b));
+        }
     });
 
     it("assembles the programs from their files, verbatim, without the linter's directives", () => {
@@ -389,7 +432,10 @@ describe("ControllerNode (Pulumi mocks)", () => {
             const connection = reveal(c.connection) as Record<string, unknown>;
             expect(connection).toMatchObject({ host: "10.7.20.110", port: 22, user: "stack", hostKey: HOST_KEY, ...SSH_DIAL_POLICY });
             expect(connection.privateKey).toBe(PRIVATE_KEY);
-            for (const text of [c.create, c.update, c.delete].map(String)) {
+            // The text as it is and the script it unpacks to on the node.
+            const texts = [c.create, c.delete].map(String);
+            expect(c.update, concern).toBeUndefined();
+            for (const text of [...texts, ...texts.map(innerScript)]) {
                 expect(text, concern).not.toContain("unit-test-heartbeat-key");
                 expect(text, concern).not.toContain("unit-test-private-key-material");
             }
