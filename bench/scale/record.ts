@@ -70,6 +70,11 @@ export interface ScaleSize {
     controllers: number;
     /** Resources in the stack's state after up-cold. */
     resources: number;
+    /**
+     * Size of the stack's state file after up-cold, KiB: what the engine writes again after every step. Absent from
+     * records made before it was measured.
+     */
+    stateKiB?: number;
     /** The operations measured; one that failed or was skipped is left out rather than given made-up numbers. */
     ops: Partial<Record<ScaleOp, OpMeasure>>;
     /** The guide's configuration for the same regions and controllers, when it was run. */

@@ -176,6 +176,7 @@ const COLUMNS: ReadonlyArray<{ header: string; cell: (size: ScaleSize) => string
     { header: "regions", cell: (s) => String(s.regions) },
     { header: "controllers", cell: (s) => String(s.controllers) },
     { header: "resources", cell: (s) => String(s.resources) },
+    { header: "state (KiB)", cell: (s) => fixed(s.stateKiB, 0) },
     ...SCALE_OPS.map((op) => ({ header: `${OP_LABELS[op]} (s)`, cell: (s: ScaleSize) => fixed(s.ops[op]?.wallS, 1) })),
     { header: "guide (s)", cell: (s) => fixed(s.guide?.wallS, 1) },
     { header: "guide/up", cell: (s) => (guideRatio(s) === undefined ? MISSING : `${fixed(guideRatio(s), 1)}x`) },

@@ -139,6 +139,16 @@ async function measure<T>(tag: string, what: string, run: () => Promise<T>): Pro
 }
 
 /** The guide's procedure and its undo for the nodes of the first `n` regions, with nothing of the stack on the cloud. */
+/** Bytes of a stack's state file in a file:// backend (plain JSON, or gzip'd where the backend compresses it). */
+function stateFileBytes(backend: string, stackName: string): number {
+    const dir = path.join(backend, ".pulumi", "stacks", "tricircle-lbaas");
+    for (const name of [`${stackName}.json`, `${stackName}.json.gz`]) {
+        const file = path.join(dir, name);
+        if (fs.existsSync(file)) return fs.statSync(file).size;
+    }
+    throw new Error(`no state file of stack ${stackName} in ${dir}`);
+}
+
 function guideSide(facts: NodeFacts, n: number): Pick<ScaleSize, "guide" | "guideUndo"> {
     const { nodes } = firstRegions(facts, n);
     const t0 = Date.now();
@@ -165,6 +175,7 @@ async function oneSize(facts: NodeFacts, n: number): Promise<ScaleSize> {
     const steps: StepsRecord = { resources: [], up: [], destroy: [], counts: {}, parallel: PARALLEL ? String(PARALLEL) : "the CLI's default" };
     let destroyed = false;
     let resources = 0;
+    let stateKiB: number | undefined;
     try {
         ops["preview-cold"] = (await measure(suffix, `${n} regions: preview, cold`, () => bounded("preview", TIMEOUT_S, say, (signal) => stack.preview({ signal, parallel: PARALLEL })))).m;
         const rec = stepRecorder();
@@ -178,6 +189,7 @@ async function oneSize(facts: NodeFacts, n: number): Promise<ScaleSize> {
         const deployment = (await stack.exportStack()).deployment as { resources?: StateResource[] };
         steps.resources = deployment.resources ?? [];
         resources = steps.resources.length;
+        stateKiB = stateFileBytes(made.backend, `scale-${n}`) / 1024;
         ops["preview-nochange"] = (await measure(suffix, `${n} regions: preview, no change`, () => bounded("preview", TIMEOUT_S, say, (signal) => stack.preview({ signal, expectNoChanges: true, parallel: PARALLEL })))).m;
         ops["preview-refresh"] = (
             await measure(suffix, `${n} regions: preview --refresh, no change`, () => bounded("preview --refresh", TIMEOUT_S, say, (signal) => stack.preview({ signal, refresh: true, expectNoChanges: true, parallel: PARALLEL })))
@@ -205,7 +217,7 @@ async function oneSize(facts: NodeFacts, n: number): Promise<ScaleSize> {
         fs.rmSync(made.backend, { recursive: true, force: true });
         fs.rmSync(made.workDir, { recursive: true, force: true });
     }
-    return { regions: n, controllers, resources, ops, ...guide };
+    return { regions: n, controllers, resources, ...(stateKiB !== undefined ? { stateKiB } : {}), ops, ...guide };
 }
 
 async function main(): Promise<void> {
