@@ -2,8 +2,8 @@
 //
 // The engine writes the whole state after every step, and a command keeps its script twice there (inputs and
 // outputs). The fixed programs (prelude.sh, ohm0.sh, the merge and certificates programs, the drift check) made
-// most of a controller node's half a megabyte of state, the same text on every node, so the engine's checkpoints
-// grew with the square of the regions. Packed (gzip, then base64), they take about 40 % of that.
+// most of a controller node's half a megabyte of state, the same text on every node, and every checkpoint wrote
+// them again. Packed (gzip, then base64), a node's commands and drift check take less than half the room.
 //
 // What a reviewer must see change in `pulumi preview --diff` stays plain: the quoted assignments (the only place a
 // value enters a script), the entry call and the wrapper. A packed piece is announced by a plain comment naming its
