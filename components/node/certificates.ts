@@ -14,12 +14,10 @@
 // that changed without its certificate is not in that digest: the marker then waits, the drift check reports "an
 // Octavia restart is still pending", and the repair that follows runs the restart.)
 
-import { createHash } from "crypto";
 import { nodeAsset } from "./assets";
 import { OCTAVIA_CONF_FUNCTIONS, certificatesStateFile, octaviaStateFile } from "./octaviaConf";
-import { LIMITS, NODE_PATHS, RemoteScripts, asRoot, assignments, nodeScript, shellProgram } from "./remote";
-import { Packed, packed } from "./scriptPieces";
-import { assertAbsolutePath } from "./values";
+import { LIMITS, NODE_PATHS, RemoteScripts, asRoot, assignments, nodeScript, pythonFunction, shellProgram } from "./remote";
+import { assertAbsolutePath, sha256Hex } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { PASSPHRASE_RE, PKI_FILES, PkiMaterial } from "../amphora/pkiMaterial";
@@ -72,8 +70,6 @@ export function certificateFiles(pki: PkiMaterial): Record<string, string> {
     };
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-
 /** Standard input of the certificates command: `{"files": {<file name>: <PEM text>}}` (secret: it holds keys). */
 export function certificatesStdin(pki: PkiMaterial): string {
     return `${JSON.stringify({ files: certificateFiles(pki) })}\n`;
@@ -82,13 +78,13 @@ export function certificatesStdin(pki: PkiMaterial): string {
 /** SHA-256 of each public file, by name: given in the check's text. */
 export function publicCertificateDigests(pki: PkiMaterial): Record<string, string> {
     const files = certificateFiles(pki);
-    return Object.fromEntries(CERTIFICATE_FILE_NAMES.filter((n) => !PRIVATE_FILE_NAMES.includes(n)).map((n) => [n, sha256(files[n])]));
+    return Object.fromEntries(CERTIFICATE_FILE_NAMES.filter((n) => !PRIVATE_FILE_NAMES.includes(n)).map((n) => [n, sha256Hex(files[n])]));
 }
 
 /** SHA-256 of each file holding a private key, by name: the check's standard input carries them. */
 export function privateCertificateDigests(pki: PkiMaterial): Record<string, string> {
     const files = certificateFiles(pki);
-    return Object.fromEntries(PRIVATE_FILE_NAMES.map((n) => [n, sha256(files[n])]));
+    return Object.fromEntries(PRIVATE_FILE_NAMES.map((n) => [n, sha256Hex(files[n])]));
 }
 
 /**
@@ -97,7 +93,7 @@ export function privateCertificateDigests(pki: PkiMaterial): Record<string, stri
  */
 export function publicCertificatesDigest(pki: PkiMaterial): string {
     assertPkiFiles(pki);
-    return sha256(JSON.stringify([pki.serverCaCertificate, pki.clientCaCertificate, pki.clientCertificate]));
+    return sha256Hex(JSON.stringify([pki.serverCaCertificate, pki.clientCaCertificate, pki.clientCertificate]));
 }
 
 export interface CertificatesScriptParams {
@@ -126,14 +122,7 @@ export function certificatesParams(configFile: string, certificatesDir: string, 
 }
 
 /** `tlb_certs ACTION PARAMS` runs the certificates program, its text on descriptor 3 (standard input stays free). */
-export function certificatesFunction(): Packed {
-    return CERTS_FUNCTION;
-}
-
-const CERTS_FUNCTION = ((): Packed => {
-    if (CERTIFICATES_PROGRAM.split("\n").includes("TLB_CERTS_PY_EOF")) throw new Error("certificates program contains its delimiter");
-    return packed("octavia_certificates.py", `tlb_certs() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_CERTS_PY_EOF'\n${CERTIFICATES_PROGRAM}TLB_CERTS_PY_EOF\n}`);
-})();
+export const CERTIFICATES_FUNCTION = pythonFunction("octavia_certificates.py", "tlb_certs", "TLB_CERTS_PY_EOF", CERTIFICATES_PROGRAM);
 
 /** Write the PKI files (create/update) and restore what was there (delete). Standard input: `certificatesStdin`. */
 export function certificatesScripts(p: CertificatesScriptParams): RemoteScripts {
@@ -149,7 +138,7 @@ export function certificatesScripts(p: CertificatesScriptParams): RemoteScripts 
         TLB_RESTART: p.restartCommand,
         TLB_RESTART_WAIT: LIMITS.restartSeconds,
     });
-    const programs = [certificatesFunction(), OCTAVIA_CONF_FUNCTIONS, CERTIFICATES_FUNCTIONS];
+    const programs = [CERTIFICATES_FUNCTION, OCTAVIA_CONF_FUNCTIONS, CERTIFICATES_FUNCTIONS];
     const converge = asRoot("certificates", nodeScript([vars], programs, "tlb_certificates_apply"));
     const remove = asRoot("certificates delete", nodeScript([vars], programs, "tlb_certificates_restore"));
     return { create: converge, delete: remove };

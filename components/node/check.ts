@@ -3,16 +3,16 @@
 // and the same functions those scripts use. NodeDrift (nodeDrift.ts) runs it on refresh, `npm run doctor` runs it
 // on its own.
 
-import { createHash } from "crypto";
 export { Concern, CONCERNS, Drift, driftReport, parseNodeCheck } from "./nodeDrift";
 import { OctaviaSetting } from "./octaviaConf";
 import { FIREWALL_FUNCTIONS, firewallVars } from "./firewall";
-import { octaviaConfVars, octaviaMergeFunction } from "./octaviaConf";
+import { OCTAVIA_MERGE_FUNCTION, octaviaConfVars } from "./octaviaConf";
 import { OHM0_FUNCTIONS, OHm0Params, checkOHm0Params, ohm0Vars } from "./ohm0";
 import { persistenceHelperText, persistenceUnitText } from "./persistence";
 import { NODE_PATHS, asRoot, assignments, nodeScript, shellProgram } from "./remote";
-import { certificatesFunction, certificatesParams, privateCertificateDigests, publicCertificateDigests } from "./certificates";
+import { CERTIFICATES_FUNCTION, certificatesParams, privateCertificateDigests, publicCertificateDigests } from "./certificates";
 import { PkiMaterial } from "../amphora/pkiMaterial";
+import { sha256Hex } from "./values";
 
 const CHECK_FUNCTIONS = shellProgram("check.sh");
 
@@ -28,8 +28,6 @@ export interface NodeCheckParams {
     certificates?: { dir: string; publicDigests: Record<string, string> };
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-
 /** The check command: read-only, as root (like the other commands), prints `DRIFT <concern> <what>` lines. */
 export function nodeCheckScript(p: NodeCheckParams): string {
     const c = checkOHm0Params(p.ohm0);
@@ -44,8 +42,8 @@ export function nodeCheckScript(p: NodeCheckParams): string {
                     TLB_HELPER: NODE_PATHS.helper,
                     TLB_UNIT_FILE: NODE_PATHS.unitFile,
                     TLB_UNIT_NAME: NODE_PATHS.unitName,
-                    TLB_UNIT_SHA: sha256(persistenceUnitText()),
-                    TLB_HELPER_SHA: sha256(persistenceHelperText(persistence)),
+                    TLB_UNIT_SHA: sha256Hex(persistenceUnitText()),
+                    TLB_HELPER_SHA: sha256Hex(persistenceHelperText(persistence)),
                 }),
                 // The restart command is never run by the check; the octavia.conf variables are the same as the merge's.
                 octaviaConfVars(p.configFile, "true", p.settings),
@@ -57,7 +55,7 @@ export function nodeCheckScript(p: NodeCheckParams): string {
                         : JSON.stringify({ dir: "", conf: p.configFile }),
                 }),
             ],
-            [OHM0_FUNCTIONS, FIREWALL_FUNCTIONS, octaviaMergeFunction(), certificatesFunction(), CHECK_FUNCTIONS],
+            [OHM0_FUNCTIONS, FIREWALL_FUNCTIONS, OCTAVIA_MERGE_FUNCTION, CERTIFICATES_FUNCTION, CHECK_FUNCTIONS],
             "tlb_check_all",
         ),
     );
@@ -68,10 +66,10 @@ export function nodeCheckScript(p: NodeCheckParams): string {
  * `{"sha256": {<octavia.conf secret name>: hex}, "certificates": {<file holding a private key>: hex}}`.
  */
 export function nodeCheckStdin(secrets: { heartbeatKey: string; pki?: PkiMaterial }): string {
-    const conf: Record<string, string> = { heartbeat_key: sha256(secrets.heartbeatKey) };
+    const conf: Record<string, string> = { heartbeat_key: sha256Hex(secrets.heartbeatKey) };
     if (secrets.pki === undefined) return `${JSON.stringify({ sha256: conf })}\n`;
-    conf.ca_private_key_passphrase = sha256(secrets.pki.serverCaPassphrase);
-    conf.server_certs_key_passphrase = sha256(secrets.pki.serverCertsKeyPassphrase);
+    conf.ca_private_key_passphrase = sha256Hex(secrets.pki.serverCaPassphrase);
+    conf.server_certs_key_passphrase = sha256Hex(secrets.pki.serverCertsKeyPassphrase);
     return `${JSON.stringify({ sha256: conf, certificates: privateCertificateDigests(secrets.pki) })}\n`;
 }
 

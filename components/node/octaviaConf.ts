@@ -6,8 +6,7 @@
 // stay byte for byte, and every value the stack writes reads back as itself.
 
 import { nodeAsset } from "./assets";
-import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, nodeScript, RemoteScripts, shellProgram } from "./remote";
-import { Packed, packed } from "./scriptPieces";
+import { adoptAssignment, asRoot, assignments, LIMITS, NODE_PATHS, nodeScript, pythonFunction, RemoteScripts, shellProgram } from "./remote";
 import { assertAbsolutePath, UUID_RE } from "./values";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
@@ -253,18 +252,8 @@ export function octaviaConfVars(configFile: string, restartCommand: string, sett
     });
 }
 
-/**
- * `tlb_merge ACTION ...` runs the merge program. It travels in the command's text, as a quoted here-document on
- * descriptor 3 (standard input stays free for the secrets); it is never installed on the node.
- */
-export function octaviaMergeFunction(): Packed {
-    return MERGE_FUNCTION;
-}
-
-const MERGE_FUNCTION = ((): Packed => {
-    if (OCTAVIA_CONF_MERGE_PROGRAM.split("\n").includes("TLB_PY_EOF")) throw new Error("merge program contains its delimiter");
-    return packed("octavia_conf_merge.py", `tlb_merge() {\n  python3 /dev/fd/3 "$@" 3<<'TLB_PY_EOF'\n${OCTAVIA_CONF_MERGE_PROGRAM}TLB_PY_EOF\n}`);
-})();
+/** `tlb_merge ACTION ...` runs the merge program (remote.ts `pythonFunction`). */
+export const OCTAVIA_MERGE_FUNCTION = pythonFunction("octavia_conf_merge.py", "tlb_merge", "TLB_PY_EOF", OCTAVIA_CONF_MERGE_PROGRAM);
 
 /**
  * Merge the settings into octavia.conf with an embedded Python program, then restart Octavia.
@@ -286,7 +275,7 @@ export function octaviaConfScripts(p: OctaviaConfScriptParams): RemoteScripts {
     // line (a digest of the public certificates only) changes with them, so the provider runs this command's update.
     const certificates = p.certificatesDigest === undefined ? [] : [`# certificates delivered: sha256 ${p.certificatesDigest}`];
     const values = [vars, ...certificates];
-    const programs = [octaviaMergeFunction(), OCTAVIA_CONF_FUNCTIONS];
+    const programs = [OCTAVIA_MERGE_FUNCTION, OCTAVIA_CONF_FUNCTIONS];
     const converge = asRoot("octavia.conf", nodeScript(values, programs, "tlb_octavia_conf_apply"));
     const remove = asRoot("octavia.conf delete", nodeScript(values, programs, "tlb_octavia_conf_restore"));
     return { create: converge, delete: remove };

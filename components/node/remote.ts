@@ -12,8 +12,8 @@
 // the provider's error messages.
 
 import { nodeAsset } from "./assets";
-import { Packed, ScriptPiece, joinPieces, packed, packText, plainText, sha256Hex, toSegments, unpackText } from "./scriptPieces";
-import { shellQuote } from "./values";
+import { Packed, ScriptPiece, joinPieces, packed, packText, plainText, toSegments, unpackText } from "./scriptPieces";
+import { sha256Hex, shellQuote } from "./values";
 
 /** Where the scripts keep what they write on a node; every path is removed again by a delete. */
 export const NODE_PATHS = {
@@ -177,6 +177,15 @@ export function shellPiece(text: string): string {
  */
 export function nodeScript(values: readonly ScriptPiece[], programs: readonly Packed[], entry: string): ScriptPiece {
     return joinPieces([...values, PRELUDE, ...programs, entry], "\n\n");
+}
+
+/**
+ * A Python program as a bash function, `<fn> ARGS...`, packed: its text on descriptor 3 as a quoted here-document,
+ * so standard input stays free for the secrets. It is never installed on the node.
+ */
+export function pythonFunction(file: string, fn: string, delimiter: string, program: string): Packed {
+    if (program.split("\n").includes(delimiter)) throw new Error(`${file} contains its here-document delimiter ${delimiter}`);
+    return packed(file, `${fn}() {\n  python3 /dev/fd/3 "$@" 3<<'${delimiter}'\n${program}${delimiter}\n}`);
 }
 
 /** A shell file of components/node/files/ as a packed piece of an assembled script (a fixed program). */

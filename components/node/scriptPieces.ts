@@ -16,7 +16,6 @@
 // `pulumi` would show every command as changed. The node unpacks with `base64 -d | gzip -dc` (coreutils and gzip,
 // installed on every Linux distribution), before anything runs, so what bash runs is the plain script exactly.
 
-import { createHash } from "crypto";
 import { gzip, ungzip } from "pako";
 
 /** A fixed text (a program, a function, a file) that travels packed. */
@@ -98,11 +97,6 @@ export function toSegments(piece: ScriptPiece): Segment[] {
     const last = out[out.length - 1];
     if (last !== undefined && !last.text.endsWith("\n")) out[out.length - 1] = { ...last, text: `${last.text}\n` };
     return out;
-}
-
-/** SHA-256 of a text, hex. */
-export function sha256Hex(text: string): string {
-    return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 // Packing the same program for every node of a stack once: the texts are the few fixed programs.

@@ -1,5 +1,6 @@
 // Quoting and validation of the values that reach the node programs (remote.ts assigns them, quoted).
 
+import { createHash } from "crypto";
 import * as net from "net";
 import * as ipaddr from "ipaddr.js";
 import * as rules from "../config/rules";
@@ -55,4 +56,9 @@ export function normalizeIp(what: string, ip: string): { address: string; family
     if (family === 0) fail(what, ip, "an IPv4 or IPv6 address");
     const address = ipaddr.parse(s).toString();
     return { address, family: family as 4 | 6 };
+}
+
+/** SHA-256 of a text (UTF-8), hex: the digests the node's scripts compare and the packed runs' comment. */
+export function sha256Hex(text: string): string {
+    return createHash("sha256").update(text, "utf8").digest("hex");
 }
