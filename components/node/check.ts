@@ -1,7 +1,7 @@
-// The drift check of a controller node: one read-only bash program (files/check.sh) that compares the
-// node with what the o-hm0, firewall, persistence and octavia.conf scripts set up, from the same quoted assignments
-// and the same functions those scripts use. NodeDrift (nodeDrift.ts) runs it on refresh, `npm run doctor` runs it
-// on its own.
+// The drift check of a controller node: one read-only bash program (files/check.sh) that compares the node with what
+// the plane (o-hm0, firewall, persistence), certificates and octavia.conf scripts set up, from the same quoted
+// assignments and the same functions those scripts use. NodeDrift (nodeDrift.ts) runs it on refresh, `npm run doctor`
+// runs it on its own.
 
 export { Concern, CONCERNS, Drift, driftReport, parseNodeCheck } from "./nodeDrift";
 import { OctaviaSetting } from "./octaviaConf";

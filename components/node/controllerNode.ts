@@ -8,11 +8,10 @@ import { PkiMaterial } from "../amphora/pkiMaterial";
 import { ControllerModel, RegionModel } from "../config/model";
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
-import { firewallScripts } from "./firewall";
 import { octaviaConfScripts } from "./octaviaConf";
 import { HostKeyPin } from "./hostKeyPin";
-import { ohm0Scripts, parseOHm0Report } from "./ohm0";
-import { persistenceScripts } from "./persistence";
+import { parseOHm0Report } from "./ohm0";
+import { planeScripts } from "./plane";
 import { RemoteScripts } from "./remote";
 import { normalizeIp } from "./values";
 
@@ -71,6 +70,28 @@ export interface ControllerNodeArgs {
 }
 
 /**
+ * The node's remote commands (`<node>-<name>`) and the concerns of the drift check each converges: a drift of one
+ * of them is repaired by running that command's create again.
+ */
+export const NODE_COMMANDS = {
+    plane: ["ohm0", "firewall", "persistence"],
+    certificates: ["certificates"],
+    "octavia-conf": ["octavia-conf"],
+} as const satisfies Record<string, readonly Concern[]>;
+export type NodeCommand = keyof typeof NODE_COMMANDS;
+
+/** The command that converges a concern. */
+export function commandOfConcern(concern: Concern): NodeCommand {
+    return (Object.keys(NODE_COMMANDS) as NodeCommand[]).find((c) => (NODE_COMMANDS[c] as readonly Concern[]).includes(concern))!;
+}
+
+/**
+ * Commands of stacks deployed when the plane's concerns each had their own (see ControllerNode): still registered,
+ * with nothing to run.
+ */
+export const RETIRED_COMMANDS = ["firewall", "persistence"] as const;
+
+/**
  * How hard the provider tries to reach a node: `dialErrorLimit` attempts of at most
  * `perDialTimeout` seconds each, so an unreachable node fails an update in about half a minute
  * instead of the provider's default of 10 x 15 s.
@@ -97,9 +118,9 @@ export function checkControllerNodeArgs(args: ControllerNodeArgs): void {
 }
 
 /**
- * One Octavia controller node of a region, configured over SSH (guide steps 3 and 4): o-hm0,
- * the heartbeat firewall rule, their reboot persistence, and octavia.conf. Each concern is a
- * remote Command whose delete undoes its create; `ip` and `mac` are what the host reports.
+ * One Octavia controller node of a region, configured over SSH (guide steps 3 and 4): the plane (o-hm0, the heartbeat
+ * firewall rule, their reboot persistence), the amphora certificates, and octavia.conf. Each is a remote Command whose
+ * delete undoes its create; `ip` and `mac` are what the host reports.
  */
 export class ControllerNode extends pulumi.ComponentResource {
     /** The address o-hm0 actually carries on the host (read back after the create). */
@@ -206,14 +227,20 @@ export class ControllerNode extends pulumi.ComponentResource {
         );
         const repairs: pulumi.Output<Repairs | undefined> = drift.repairs;
 
-        const remote = (concern: Concern, scripts: pulumi.Output<RemoteScripts>, extra: Partial<command.remote.CommandArgs>, options: pulumi.CustomResourceOptions) => {
+        // Each command's text starts with the markers of the concerns it converges, so a repair of one re-runs it.
+        const remote = (
+            commandName: NodeCommand,
+            scripts: pulumi.Output<RemoteScripts>,
+            extra: Partial<command.remote.CommandArgs>,
+            options: pulumi.CustomResourceOptions,
+        ) => {
             const marked = pulumi.all([scripts, repairs]).apply(([s, r]) => {
-                const marker = repairMarker(r, concern);
-                return { create: marker + s.create, delete: s.delete };
+                const markers = NODE_COMMANDS[commandName].map((c) => repairMarker(r, c)).join("");
+                return { create: markers + s.create, delete: s.delete };
             });
             // No `update`: an update runs `create` again (RemoteScripts says why).
             return new command.remote.Command(
-                `${name}-${concern}`,
+                `${name}-${commandName}`,
                 {
                     connection: pulumi.secret(connection),
                     create: marked.create,
@@ -227,22 +254,31 @@ export class ControllerNode extends pulumi.ComponentResource {
             );
         };
 
-        const ohm0 = remote("ohm0", ohm0Params.apply(ohm0Scripts), { triggers: [...nodeIdentity, controller.ovsBridge, region.mgmt.addressing] }, {});
-        const firewall = remote(
-            "firewall",
-            pulumi.output(firewallScripts(args.heartbeatPort, args.adopt)),
-            { triggers: nodeIdentity },
-            { dependsOn: [ohm0] },
+        // o-hm0, the firewall rule and the boot unit: one login to set up, one to take down (plane.ts). In stacks
+        // deployed when each was a command of its own, this one was `-ohm0`: the alias makes that command this one, so
+        // an upgrade updates it in place (its create converges) instead of undoing o-hm0.
+        const plane = remote(
+            "plane",
+            ohm0Params.apply((p) => planeScripts({ ohm0: p, heartbeatPort: args.heartbeatPort })),
+            { triggers: [...nodeIdentity, controller.ovsBridge, region.mgmt.addressing] },
+            { aliases: [{ name: `${name}-ohm0` }] },
         );
-        const persistence = remote(
-            "persistence",
-            ohm0Params.apply((p) => persistenceScripts({ ohm0: p, heartbeatPort: args.heartbeatPort })),
-            { triggers: nodeIdentity },
-            { dependsOn: [ohm0] },
-        );
+        // The firewall and persistence commands of those stacks: kept, with nothing to run, so that an upgrade updates
+        // them (their stored deletes are dropped with it) instead of deleting them, which would run those deletes, take
+        // the heartbeat rule and the boot unit away after the plane set them up again, and so fail over every amphora
+        // of the region. They are updated only once the plane's update is through, so a failed upgrade leaves the old
+        // deletes in place for a destroy. Their triggers are as they were: a change would replace them, which runs the
+        // stored delete too. Neither makes an SSH login, ever.
+        for (const retired of RETIRED_COMMANDS) {
+            new command.remote.Command(
+                `${name}-${retired}`,
+                { connection: pulumi.secret(connection), triggers: nodeIdentity },
+                { parent: this, deleteBeforeReplace: true, dependsOn: [plane] },
+            );
+        }
 
         const restartAfter = args.restartAfter ?? [];
-        const observed = ohm0.stdout.apply(parseOHm0Report);
+        const observed = plane.stdout.apply(parseOHm0Report);
         this.ip = observed.ip;
         this.mac = observed.mac;
 
@@ -257,7 +293,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                           certificatesScripts({ configFile: octavia.configFile, restartCommand: octavia.restartCommand, certificatesDir: dir as string }),
                       ),
                       { triggers: [...nodeIdentity, octavia.configFile], stdin: pulumi.secret(pki.apply(certificatesStdin)) },
-                      { dependsOn: [ohm0, ...restartAfter], additionalSecretOutputs: ["stdin"] },
+                      { dependsOn: [plane, ...restartAfter], additionalSecretOutputs: ["stdin"] },
                   );
 
         const confScripts = pulumi.all([settings, publicPki]).apply(([s, pub]) =>
@@ -280,7 +316,7 @@ export class ControllerNode extends pulumi.ComponentResource {
                         .apply(([heartbeatKey, m]) => octaviaConfStdin({ heartbeatKey, ...(m !== undefined ? { pki: m } : {}) })),
                 ),
             },
-            { dependsOn: [ohm0, firewall, persistence, ...(certificates ? [certificates] : []), ...restartAfter], additionalSecretOutputs: ["stdin"] },
+            { dependsOn: [plane, ...(certificates ? [certificates] : []), ...restartAfter], additionalSecretOutputs: ["stdin"] },
         );
 
         this.registerOutputs({ ip: this.ip, mac: this.mac });

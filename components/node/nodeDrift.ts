@@ -9,7 +9,8 @@
 // - the next program run's `check` turns that into one more repair of each drifted concern (`repairs`, a count per
 //   concern) and clears `drift`. `check` runs in previews too, so `repairs` is known there: a preview shows exactly
 //   which commands an `up` will re-run;
-// - ControllerNode puts `# repair <n>` at the top of a concern's command text when its count is above 0, so the
+// - ControllerNode puts `# repair <n>` at the top of the text of the command that converges a concern (NODE_COMMANDS:
+//   o-hm0, the firewall rule and the boot unit are one command, the plane) when its count is above 0, so the
 //   text changes, and the provider updates the command by running its converging create again, which
 //   puts the node right. On a clean node nothing changes: `preview --refresh --expect-no-changes` passes.
 // The heartbeat key is compared by its SHA-256 (a secret input, never printed); the check prints no value of it.
@@ -22,7 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 // module, which Pulumi's serializer then `require`s by path when the program is compiled under node_modules/.cache/
 // (npm run stack, the bench), where the provider process cannot find it.
 const CONCERN_NAMES = ["ohm0", "firewall", "persistence", "certificates", "octavia-conf"] as const;
-/** The concerns of a node, as the remote commands of ControllerNode are named. */
+/** The concerns of a node, as the check reports them (ControllerNode's NODE_COMMANDS says which command converges each). */
 export const CONCERNS = CONCERN_NAMES;
 export type Concern = (typeof CONCERN_NAMES)[number];
 

@@ -3,7 +3,7 @@
 import * as rules from "../config/rules";
 import { assertValid } from "../config/rules";
 import { nodeAsset } from "./assets";
-import { adoptAssignment, asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, nodeScript, RemoteScripts, shellProgram } from "./remote";
+import { adoptAssignment, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, shellProgram } from "./remote";
 import { joinPieces, Packed, packed, plainText } from "./scriptPieces";
 import { assertInterfaceName, fail, normalizeIp, normalizeMac, normalizeUuid } from "./values";
 
@@ -134,14 +134,6 @@ const DHCLIENT_FILES_FUNCTION = packed(
 
 /** The programs of o-hm0 (after the prelude): its functions and the dhclient files' writer. */
 export const OHM0_PROGRAMS: readonly Packed[] = [OHM0_FUNCTIONS, DHCLIENT_FILES_FUNCTION];
-
-/** o-hm0: OVS internal port with the Neutron port's identity, its MAC, its address; verified. */
-export function ohm0Scripts(params: OHm0Params): RemoteScripts {
-    const c = checkOHm0Params(params);
-    const converge = asRoot("o-hm0", nodeScript([ohm0Vars(c, 0)], OHM0_PROGRAMS, "tlb_ohm0_up"));
-    const remove = asRoot("o-hm0 delete", nodeScript([ohm0Vars(c, 0)], OHM0_PROGRAMS, "tlb_ohm0_remove"));
-    return { create: converge, delete: remove };
-}
 
 export interface OHm0Report {
     ip: string;

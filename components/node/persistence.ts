@@ -3,11 +3,11 @@
 import { nodeAsset } from "./assets";
 import { FIREWALL_FUNCTIONS, firewallVars } from "./firewall";
 import { checkOHm0Params, OHM0_PROGRAMS, OHm0Params, ohm0Vars } from "./ohm0";
-import { asRoot, assignments, fileFromHeredoc, LIMITS, NODE_PATHS, nodeScript, PRELUDE, RemoteScripts, shellPiece, shellProgram } from "./remote";
+import { assignments, fileFromHeredoc, LIMITS, NODE_PATHS, PRELUDE, shellPiece, shellProgram } from "./remote";
 import { joinPieces, packed, plainText, ScriptPiece } from "./scriptPieces";
 
 // Read once, at module load (see assets.ts).
-const PERSISTENCE_FUNCTIONS = shellProgram("persistence.sh");
+export const PERSISTENCE_FUNCTIONS = shellProgram("persistence.sh");
 const HELPER_MAIN = packed("o-hm0-helper.sh", `${shellPiece(nodeAsset("o-hm0-helper.sh"))}\n`);
 const UNIT_TEXT = nodeAsset("tricircle-lbaas-o-hm0.service");
 const UNIT_PIECE = packed("tricircle-lbaas-o-hm0.service", UNIT_TEXT);
@@ -55,15 +55,21 @@ export function persistenceUnitText(): string {
     return UNIT_TEXT;
 }
 
-/** Writes (create/update) or removes (delete) the boot-time unit and its helper. */
-export function persistenceScripts(p: PersistenceParams): RemoteScripts {
-    const vars = assignments({
+/** Where the boot-time unit and its helper go: the persistence functions' assignments. */
+export function persistenceVars(): string {
+    return assignments({
         TLB_HELPER: NODE_PATHS.helper,
         TLB_UNIT_FILE: NODE_PATHS.unitFile,
         TLB_UNIT_NAME: NODE_PATHS.unitName,
     });
-    // The files are written by a function the entry calls, so the helper's values come with the others, first.
-    const writeFiles = joinPieces(
+}
+
+/**
+ * `tlb_persistence_write_files`, which writes the unit and its helper (before `tlb_persistence_install` enables the
+ * unit). A function, so that the helper's values travel in the plain run with the other values, ahead of the programs.
+ */
+export function persistenceFilesWriter(p: PersistenceParams): ScriptPiece {
+    return joinPieces(
         [
             "tlb_persistence_write_files() {",
             fileFromHeredoc("755", "TLB_HELPER", "TLB_HELPER_EOF", persistenceHelper(p)),
@@ -72,9 +78,6 @@ export function persistenceScripts(p: PersistenceParams): RemoteScripts {
         ],
         "\n",
     );
-    const converge = asRoot("persistence", nodeScript([vars, writeFiles], [PERSISTENCE_FUNCTIONS], "tlb_persistence_write_files\ntlb_persistence_install"));
-    const remove = asRoot("persistence delete", nodeScript([vars], [PERSISTENCE_FUNCTIONS], "tlb_persistence_remove"));
-    return { create: converge, delete: remove };
 }
 
 /** The commands systemd would run for ExecStart= (what the reboot test replays). */

@@ -1,8 +1,9 @@
 // How every program reaches a controller node: the paths and time limits all of them share, the quoted assignments
 // (the only way a value enters a script), and the wrapper that runs a script as root. The programs themselves are
 // files of their own in components/node/files/ (shellcheck'ed by `npm run lint`); one module per concern (ohm0.ts,
-// firewall.ts, persistence.ts, octaviaConf.ts) assembles its own from them. Everything here returns strings and
-// touches neither Pulumi nor the network, so the host tests run exactly these strings over real SSH.
+// firewall.ts, persistence.ts, octaviaConf.ts, certificates.ts) keeps its values and programs, and plane.ts,
+// octaviaConf.ts and certificates.ts assemble the commands from them. Everything here returns strings and touches
+// neither Pulumi nor the network, so the host tests run exactly these strings over real SSH.
 //
 // How a command reaches the node: the provider asks sshd to run the string with the SSH user's login shell
 // (`$SHELL -c <string>`), which may be dash, as a user who is usually not root (`ssh.user` defaults to "stack"), so

@@ -24,7 +24,7 @@ import { stackCheckpointSidecars } from "../../tools/doctor/checkpointSidecar";
 import { STACK_PLUGINS, requireEngine } from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
 import { resolveKeystoneAuth } from "../../components/cloud/openstackAuth";
-import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, packagedNodeConf, run, TEST_USER, withoutOvsRowIds } from "../host/harness";
+import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, packagedNodeConf, run, settledSnapshot, TEST_USER, withoutOvsRowIds } from "../host/harness";
 import { disturbWhen, EngineVerb } from "../e2e/engineKill";
 import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "../e2e/localCloud";
 
@@ -55,8 +55,9 @@ const UP_POINTS: KillPoint[] = [
     { label: "amphora keypair", op: "create", type: "openstack:compute/keypair:Keypair", name: /-amphora-keypair$/, delayMs: 60 },
     { label: "health-manager port", op: "create", type: "openstack:networking/port:Port", name: /-hm-.*-port$/, delayMs: 100 },
     { label: "port host binding", op: "create", type: "pulumi-nodejs:dynamic/neutron:PortHostBinding", name: /-binding$/, delayMs: 300 },
-    { label: "o-hm0 on a node", op: "create", type: COMMAND, name: /-ohm0$/, delayMs: 1500 },
-    { label: "firewall rule on a node", op: "create", type: COMMAND, name: /-firewall$/, delayMs: 300 },
+    // The plane (o-hm0, the firewall rule, the boot unit) early in its create and well into it.
+    { label: "the plane on a node, 300 ms in", op: "create", type: COMMAND, name: /-plane$/, delayMs: 300 },
+    { label: "the plane on a node, 1500 ms in", op: "create", type: COMMAND, name: /-plane$/, delayMs: 1500 },
     { label: "amphora certificates on a node", op: "create", type: COMMAND, name: /-certificates$/, delayMs: 500 },
     { label: "octavia.conf and restart", op: "create", type: COMMAND, name: /-octavia-conf$/, delayMs: 1500 },
     { label: "backend server boot", op: "create", type: "openstack:compute/instance:Instance", name: /-server$/, delayMs: 300 },
@@ -69,7 +70,7 @@ const DESTROY_POINTS: KillPoint[] = [
     { label: "load balancer", op: "delete", type: "openstack:loadbalancer/loadBalancer:LoadBalancer", name: /-lb$/, delayMs: 1000 },
     { label: "backend server", op: "delete", type: "openstack:compute/instance:Instance", name: /-server$/, delayMs: 200 },
     { label: "octavia.conf undo on a node", op: "delete", type: COMMAND, name: /-octavia-conf$/, delayMs: 1500 },
-    { label: "o-hm0 undo on a node", op: "delete", type: COMMAND, name: /-ohm0$/, delayMs: 800 },
+    { label: "the plane's undo on a node", op: "delete", type: COMMAND, name: /-plane$/, delayMs: 800 },
     { label: "management network", op: "delete", type: "openstack:networking/network:Network", name: /-mgmt-network$/, delayMs: 100 },
 ];
 
@@ -229,16 +230,8 @@ async function nodeState(n: HostNode): Promise<NodeSnapshot> {
     return snap;
 }
 
-/** The node's state once the SSH sessions of the last run have ended (sshd reaps them within a moment). */
-async function settledState(n: HostNode): Promise<NodeSnapshot> {
-    const want = JSON.stringify(baseline.get(n));
-    let snap = await nodeState(n);
-    for (let i = 0; i < 20 && JSON.stringify(snap) !== want; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        snap = await nodeState(n);
-    }
-    return snap;
-}
+/** The node's state once the SSH sessions of the last run have ended. */
+const settledState = (n: HostNode) => settledSnapshot(() => nodeState(n), baseline.get(n));
 
 const matches = (p: KillPoint) => (e: EngineEvent) => {
     const md = e.resourcePreEvent?.metadata;

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { commandOfConcern, NODE_COMMANDS, RETIRED_COMMANDS } from "../../components/node/controllerNode";
 import { unitExecLines } from "../../components/node/persistence";
 import { NODE_PATHS } from "../../components/node/remote";
 import { COMMON_DRIFT_CASES, DriftCase } from "../support/driftCases";
@@ -18,7 +19,7 @@ import { doctor, portReports } from "../../tools/doctor/drift";
 import * as engine from "../../tools/lib/engine";
 import { STACK_PLUGINS } from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
-import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, withoutOvsRowIds } from "../host/harness";
+import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER, expectOk, settledSnapshot, withoutOvsRowIds } from "../host/harness";
 import { CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
 const STACK = "e2e-drift";
@@ -92,15 +93,8 @@ async function nodeState(): Promise<NodeSnapshot> {
     return withoutOvsRowIds(snap);
 }
 
-/** Once the SSH sessions of the last run are gone (sshd reaps them within a moment). */
-async function settledState(): Promise<NodeSnapshot> {
-    let snap = await nodeState();
-    for (let i = 0; i < 20 && JSON.stringify(snap) !== JSON.stringify(untouched); i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        snap = await nodeState();
-    }
-    return snap;
-}
+/** Once the SSH sessions of the last run are gone. */
+const settledState = () => settledSnapshot(nodeState, untouched);
 
 /** The node's health-manager port, from the stack's outputs. */
 async function hmPortId(): Promise<string> {
@@ -119,8 +113,8 @@ async function waitForStatus(portId: string, status: string): Promise<void> {
     throw new Error(`port ${portId} is still ${seen}, not ${status}, after 30 s`);
 }
 
-/** The concern of a remote command, from its resource name (`<node>-<concern>`). */
-const concernOf = (name: string) => ["octavia-conf", "ohm0", "firewall", "persistence"].find((c) => name.endsWith(`-node-e2e-drift-ctl-${c}`));
+/** The node command a resource name (`<node>-<command>`) is, if it is one: the plane, octavia.conf, or a retired one. */
+const commandOf = (name: string) => [...Object.keys(NODE_COMMANDS), ...RETIRED_COMMANDS].find((c) => name.endsWith(`-node-e2e-drift-ctl-${c}`));
 
 const CASES: DriftCase[] = [
     ...COMMON_DRIFT_CASES,
@@ -172,9 +166,9 @@ describe("drift on a controller node, with the real engine", () => {
 
         const preview = await previewRefresh();
         const changed = [...preview.ops].filter(([, op]) => op !== "same");
-        // The node's drift resource and exactly the drifted concern's command, both updated in place.
+        // The node's drift resource and exactly the command of the drifted concern, both updated in place.
         expect(changed.filter(([name]) => name.endsWith("-drift")).map(([, op]) => op)).toEqual(["update"]);
-        expect(changed.filter(([name]) => concernOf(name) !== undefined).map(([name, op]) => `${concernOf(name)} ${op}`)).toEqual([`${c.concern} update`]);
+        expect(changed.filter(([name]) => commandOf(name) !== undefined).map(([name, op]) => `${commandOf(name)} ${op}`)).toEqual([`${commandOfConcern(c.concern)} update`]);
         expect(changed.filter(([, op]) => op !== "update")).toEqual([]);
         await expect(previewRefresh({ expectNoChanges: true })).rejects.toThrow();
         // Neither preview changed the node.
@@ -185,7 +179,7 @@ describe("drift on a controller node, with the real engine", () => {
         expect(report.report).toMatch(c.reported);
 
         const up = await upRefresh();
-        expect([...up.ops].filter(([name]) => concernOf(name) !== undefined).map(([name, op]) => `${concernOf(name)} ${op}`)).toEqual([`${c.concern} update`]);
+        expect([...up.ops].filter(([name]) => commandOf(name) !== undefined).map(([name, op]) => `${commandOf(name)} ${op}`)).toEqual([`${commandOfConcern(c.concern)} update`]);
         expect(await settledState()).toEqual(untouched);
         expect((await doctor(stack)).map((r) => r.report)).toEqual(["ok"]);
         await previewRefresh({ expectNoChanges: true });

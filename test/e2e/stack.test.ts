@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { STACK_PLUGINS } from "../../tools/lib/engine";
 import { writeStackFile } from "../../tools/lib/localStack";
-import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, TEST_USER } from "../host/harness";
+import { BASELINE_NODE_CONF, HostNode, Lab, NodeSnapshot, settledSnapshot, TEST_USER } from "../host/harness";
 import * as engine from "../../tools/lib/engine";
 import { ChangeRun, changeCollector, CLOUDS_YAML, indexStack, openstack, requireLocalCloud, ROOT } from "./localCloud";
 
@@ -222,16 +222,8 @@ async function nodeState(n: HostNode): Promise<NodeSnapshot> {
     return snap;
 }
 
-/** The node's state once the SSH sessions of the last run have ended (sshd reaps them within a moment). */
-async function settledState(n: HostNode): Promise<NodeSnapshot> {
-    const want = baseline.get(n);
-    let snap = await nodeState(n);
-    for (let i = 0; i < 20 && JSON.stringify(snap) !== JSON.stringify(want); i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        snap = await nodeState(n);
-    }
-    return snap;
-}
+/** The node's state once the SSH sessions of the last run have ended. */
+const settledState = (n: HostNode) => settledSnapshot(() => nodeState(n), baseline.get(n));
 
 async function outputs(): Promise<Record<string, any>> {
     return Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));

@@ -26,7 +26,7 @@ import {
     AMPHORA_SG_ID,
     BASELINE_NODE_CONF,
     CREATE_ORDER,
-    Concern,
+    NodeCommand,
     DELETE_ORDER,
     HostNode,
     Lab,
@@ -131,8 +131,8 @@ function ruleLines(saved: string): string[] {
 }
 
 /** Runs the creates in order and stops at the first that fails, as the engine does with dependent resources. */
-async function createUntilFailure(node: HostNode, commands: Record<Concern, RegisteredCommand>): Promise<{ failed?: Concern; result?: RunResult; ran: Concern[] }> {
-    const ran: Concern[] = [];
+async function createUntilFailure(node: HostNode, commands: Record<NodeCommand, RegisteredCommand>): Promise<{ failed?: NodeCommand; result?: RunResult; ran: NodeCommand[] }> {
+    const ran: NodeCommand[] = [];
     for (const concern of CREATE_ORDER) {
         const r = await node.ssh(commands[concern].create, { input: commands[concern].stdin });
         ran.push(concern);
@@ -157,10 +157,10 @@ describe.each(["static", "dhcp"] as const)("adopting a node set up by hand (%s)"
 
         const commands = await commandsOf(adoptArgs(node, true, { addressing }));
         const created = await runPhase(node, commands, "create", CREATE_ORDER);
-        expect(parseOHm0Report(created.ohm0.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
-        expect(created.ohm0.stderr).toContain("adopted as found");
-        if (addressing === "dhcp") expect(created.ohm0.stderr).toMatch(/lease is held by a dhclient this stack did not start \(pid \d+\); left running/);
-        expect(created.firewall.stderr).toContain("iptables: an operator's rule already accepts UDP 5555 on o-hm0; reused as found");
+        expect(parseOHm0Report(created.plane.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
+        expect(created.plane.stderr).toContain("adopted as found");
+        if (addressing === "dhcp") expect(created.plane.stderr).toMatch(/lease is held by a dhclient this stack did not start \(pid \d+\); left running/);
+        expect(created.plane.stderr).toContain("iptables: an operator's rule already accepts UDP 5555 on o-hm0; reused as found");
         expect(created["octavia-conf"].stderr).toContain("unchanged; Octavia not restarted");
         for (const r of Object.values(created)) expect(r.stdout + r.stderr).not.toContain(GUIDE_KEY);
 
@@ -198,7 +198,7 @@ describe.each(["static", "dhcp"] as const)("adopting a node set up by hand (%s)"
 
         // destroy: what was found stays as found, what the stack added goes.
         const deleted = await runPhase(node, commands, "delete", DELETE_ORDER);
-        expect(deleted.ohm0.stderr).toContain("o-hm0 was found carrying the port, not made by this stack: left as it is");
+        expect(deleted.plane.stderr).toContain("o-hm0 was found carrying the port, not made by this stack: left as it is");
         expectSameNode(await node.snapshot(), hand);
         expect(await ohm0Link(node)).toEqual(handLink);
         expect(restartCount(node)).toBe(0);
@@ -210,7 +210,7 @@ describe.each(["static", "dhcp"] as const)("adopting a node set up by hand (%s)"
         const handLink = await ohm0Link(node);
         const commands = await commandsOf(adoptArgs(node, false, { addressing }));
         const r = await createUntilFailure(node, commands);
-        expect(r.failed).toBe("ohm0");
+        expect(r.failed).toBe("plane");
         expect(r.result!.stderr).toMatch(/o-hm0 on \S+ already carries Neutron port 3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d .* was not made by this stack .*set tricircle-lbaas:adopt: true to take it over/);
         expectSameNode(await node.snapshot(), hand);
         expect(await ohm0Link(node)).toEqual(handLink);
@@ -224,7 +224,7 @@ describe("refusals on a node set up by hand", () => {
         const hand = await node.snapshot();
         const commands = await commandsOf(adoptArgs(node, adopt));
         const r = await createUntilFailure(node, commands);
-        expect(r.failed).toBe("ohm0");
+        expect(r.failed).toBe("plane");
         const err = r.result!.stderr;
         expect(err).toContain(`external-ids:iface-id '${OTHER_PORT.id}', not Neutron port ${PORT.id}`);
         expect(err).toContain("this node already serves another health-manager port");
@@ -246,7 +246,7 @@ describe("refusals on a node set up by hand", () => {
         expect(out).not.toContain(GUIDE_KEY);
         expect(await node.readFile(OCTAVIA_CONF)).toBe(handConf(theirs));
         expect(restartCount(node)).toBe(0);
-        // The engine records the three that succeeded; their deletes give the hand-made node back.
+        // The engine records the plane, which succeeded; its delete gives the hand-made node back.
         for (const concern of DELETE_ORDER.filter((c) => c !== "octavia-conf")) {
             expectOk(await node.ssh(commands[concern].delete, { input: commands[concern].stdin }), `${concern} delete`);
         }
@@ -265,7 +265,7 @@ describe("the stack's own node", () => {
         // What an earlier version of the stack left: everything but the record.
         await node.sh(`rm -f ${NODE_PATHS.ohm0Origin}`);
         const again = await runPhase(node, commands, "update", CREATE_ORDER);
-        expect(again.ohm0.stderr).not.toContain("adopt");
+        expect(again.plane.stderr).not.toContain("adopt");
         expect(await node.readFile(NODE_PATHS.ohm0Origin)).toBe("made\n");
         expect(driftReport(await checkNode(node, commands))).toBe("ok");
         await runPhase(node, commands, "delete", DELETE_ORDER);

@@ -13,11 +13,11 @@ import { PkiMaterial } from "../../components/amphora/pkiMaterial";
 import { generateRegionPki, reissueClientCertificate } from "../../components/amphora/pki";
 import { forControllers } from "../../components/amphora/pkiMaterial";
 import { testPki } from "../support/testPki";
-import { BASELINE_OCTAVIA_CONF, Concern, HostNode, OCTAVIA_CONF, RegisteredCommand, commandsOf, driftCheckOf, expectOk, nodeArgs, restartCount, Lab } from "./harness";
+import { BASELINE_OCTAVIA_CONF, NodeCommand, HostNode, OCTAVIA_CONF, RegisteredCommand, commandsOf, driftCheckOf, expectOk, nodeArgs, restartCount, Lab } from "./harness";
 
 
 const CERT_DIR = "/etc/octavia/certs";
-const ORDER: Concern[] = ["certificates", "octavia-conf"];
+const ORDER: NodeCommand[] = ["certificates", "octavia-conf"];
 const OCTAVIA_GID = Number(execFileSync("getent", ["group", "octavia"], { encoding: "utf8" }).split(":")[2]);
 const OCTAVIA_UID = Number(execFileSync("id", ["-u", "octavia"], { encoding: "utf8" }).trim());
 const AMPHORA = { flavorId: "amphora-flavor", imageTag: "amphora", imageOwnerId: "b35450fd79164af4a0df26149228ddf2", sshKeyName: "octavia_ssh_key", certificatesDir: CERT_DIR };
@@ -37,7 +37,7 @@ function argsWith(node: HostNode, pki: PkiMaterial) {
     return nodeArgs(node, { amphora: { conf: AMPHORA, pki } });
 }
 
-async function run(node: HostNode, commands: Record<Concern, RegisteredCommand>, phase: "create" | "update" | "delete", order = ORDER) {
+async function run(node: HostNode, commands: Record<NodeCommand, RegisteredCommand>, phase: "create" | "update" | "delete", order = ORDER) {
     const out: Record<string, string> = {};
     for (const c of order) out[c] = expectOk(await node.ssh(commands[c][phase], { input: commands[c].stdin }), `${c} ${phase}`).stdout;
     return out;
@@ -48,7 +48,7 @@ async function listing(node: HostNode, dir: string): Promise<string> {
     return (await node.sh(`cd / && find ${dir} -printf '%y %m %U:%G %p\\n' | sort; find ${dir} -type f -exec sha256sum {} + | sort`)).stdout;
 }
 
-async function check(node: HostNode, commands: Record<Concern, RegisteredCommand>) {
+async function check(node: HostNode, commands: Record<NodeCommand, RegisteredCommand>) {
     const c = driftCheckOf(commands);
     const r = expectOk(await node.ssh(c.script, { input: c.stdin, timeoutMs: 120_000 }), "drift check");
     return { drift: parseNodeCheck(r.stdout).filter((d) => d.concern === "certificates"), certs: parseCertificateLines(r.stdout), stdout: r.stdout };

@@ -4,13 +4,13 @@
 // node back to exactly its state after the create. The provider's own SSH path (runNodeCheck) is used too, with the
 // pinned host key, and fails within the dial bound, naming the node, when the node is unreachable.
 import { describe, expect, it } from "vitest";
-import { SSH_DIAL_POLICY } from "../../components/node/controllerNode";
+import { commandOfConcern, SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { checkTimeoutSeconds, driftReport, runNodeCheck } from "../../components/node/nodeDrift";
 import { NODE_PATHS } from "../../components/node/remote";
 import { COMMON_DRIFT_CASES, DriftCase } from "../support/driftCases";
 import {
     CREATE_ORDER,
-    Concern,
+    NodeCommand,
     HOSTILE_KEY,
     HostNode,
     OCTAVIA_CONF,
@@ -37,7 +37,7 @@ const CASES: DriftCase[] = [
     { name: "the helper edited", concern: "persistence", make: `echo '# edited' >>${NODE_PATHS.helper}`, reported: new RegExp(`persistence: ${NODE_PATHS.helper} differs from what the stack wrote`) },
 ];
 
-async function configured(): Promise<{ node: HostNode; commands: Record<Concern, RegisteredCommand> }> {
+async function configured(): Promise<{ node: HostNode; commands: Record<NodeCommand, RegisteredCommand> }> {
     const node = await startNode();
     const commands = await commandsOf(nodeArgs(node));
     await runPhase(node, commands, "create", CREATE_ORDER);
@@ -59,7 +59,8 @@ describe("drift check on a namespace node", () => {
             expect(driftReport(found)).not.toContain("k#e;y");
             // Read-only: the node is exactly as the drift left it.
             expect(await node.snapshot(), `${c.name}: the check changed the node`).toEqual(drifted);
-            expectOk(await node.ssh(commands[c.concern].update, { input: commands[c.concern].stdin }), `${c.concern} update after ${c.name}`);
+            const repair = commands[commandOfConcern(c.concern)];
+            expectOk(await node.ssh(repair.update, { input: repair.stdin }), `${commandOfConcern(c.concern)} update after ${c.name}`);
             expect(await checkNode(node, commands), `${c.name} repaired`).toEqual([]);
             expect(withoutOvsRowIds(await node.snapshot()), `${c.name}: the node after the repair`).toEqual(clean);
         }

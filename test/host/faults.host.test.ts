@@ -30,7 +30,7 @@ function withoutDatapathLinks(s: NodeSnapshot): NodeSnapshot {
 }
 
 describe("faults", () => {
-    it("no DHCP server: the o-hm0 create fails with a clear message within its bound; once DHCP answers, a full create converges and deletes cleanly", async () => {
+    it("no DHCP server: the plane's create fails with a clear message within its bound; once DHCP answers, a full create converges and deletes cleanly", async () => {
         const node = await startNode();
         // The management subnet's DHCP port exists, but nothing answers on it.
         await node.startDhcp({ mac: PORT.mac, ip: PORT.ip });
@@ -38,7 +38,7 @@ describe("faults", () => {
         const baseline = await node.snapshot();
         const commands = await commandsOf(nodeArgs(node, { addressing: "dhcp" }));
 
-        const failed = await node.ssh(commands.ohm0.create);
+        const failed = await node.ssh(commands.plane.create);
         expect(failed.code).not.toBe(0);
         expect(failed.stderr).toContain(`o-hm0 got no DHCP lease within ${LIMITS.dhcpSeconds}s (MAC ${PORT.mac})`);
         expect(failed.stderr).toContain(`is port ${PORT.id} bound to`);
@@ -47,43 +47,43 @@ describe("faults", () => {
 
         await node.startDhcp({ mac: PORT.mac, ip: PORT.ip });
         const created = await runPhase(node, commands, "create", CREATE_ORDER);
-        expect(parseOHm0Report(created.ohm0.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
+        expect(parseOHm0Report(created.plane.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
         // The half-made o-hm0 of the failed run is taken down with the rest.
         await runPhase(node, commands, "delete", DELETE_ORDER);
         expect(await node.snapshot()).toEqual({ ...baseline, processes: [...baseline.processes, "dnsmasq"].sort() });
     });
 
-    it("Open vSwitch not running: the o-hm0 create fails at once, changes nothing, and converges once OVS is back", async () => {
+    it("Open vSwitch not running: the plane's create fails at once, changes nothing, and converges once OVS is back", async () => {
         const node = await startNode();
         const baseline = withoutDatapathLinks(await node.snapshot());
         const commands = await commandsOf(nodeArgs(node));
 
         await node.stopOvs();
-        const noDb = await node.ssh(commands.ohm0.create);
+        const noDb = await node.ssh(commands.plane.create);
         expect(noDb.code).not.toBe(0);
         expect(noDb.stderr).toMatch(/Open vSwitch is not running on .*: ovsdb-server does not answer/);
         expect(noDb.ms).toBeLessThan(10_000);
 
         await node.startOvs();
         await node.stopOvs({ vswitchdOnly: true });
-        const noSwitch = await node.ssh(commands.ohm0.create);
+        const noSwitch = await node.ssh(commands.plane.create);
         expect(noSwitch.code).not.toBe(0);
         expect(noSwitch.stderr).toMatch(/Open vSwitch is not running on .*: ovs-vswitchd does not answer/);
         expect(noSwitch.ms).toBeLessThan(10_000);
 
         await node.startOvs();
         expect(withoutDatapathLinks(await node.snapshot())).toEqual(baseline);
-        const noBridge = await node.ssh((await commandsOf(nodeArgs(node, { ovsBridge: "br-missing" }))).ohm0.create);
+        const noBridge = await node.ssh((await commandsOf(nodeArgs(node, { ovsBridge: "br-missing" }))).plane.create);
         expect(noBridge.code).not.toBe(0);
         expect(noBridge.stderr).toContain("Open vSwitch bridge br-missing does not exist on");
 
-        const converged = expectOk(await node.ssh(commands.ohm0.create), "o-hm0 create after OVS came back");
+        const converged = expectOk(await node.ssh(commands.plane.create), "plane create after OVS came back");
         expect(parseOHm0Report(converged.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
-        await runPhase(node, commands, "delete", ["ohm0"]);
+        await runPhase(node, commands, "delete", ["plane"]);
         expect(withoutDatapathLinks(await node.snapshot())).toEqual(baseline);
     });
 
-    it("MAC already used by another port: the o-hm0 create refuses before changing anything", async () => {
+    it("MAC already used by another port: the plane's create refuses before changing anything", async () => {
         const node = await startNode();
         const commands = await commandsOf(nodeArgs(node));
 
@@ -91,7 +91,7 @@ describe("faults", () => {
         await node.sh(`ovs-vsctl --timeout=10 add-port br-int stale0 -- set Interface stale0 type=internal 'mac="${PORT.mac}"'`);
         await node.sh("for i in $(seq 50); do [ -e /sys/class/net/stale0 ] && break; sleep 0.1; done");
         const withStale = await node.snapshot();
-        const onLink = await node.ssh(commands.ohm0.create);
+        const onLink = await node.ssh(commands.plane.create);
         expect(onLink.code).not.toBe(0);
         expect(onLink.stderr).toContain(`MAC ${PORT.mac} of Neutron port ${PORT.id} is already used by interface stale0`);
         expect(await node.snapshot()).toEqual(withStale);
@@ -100,13 +100,13 @@ describe("faults", () => {
         // An OVS port that Neutron wired for the same MAC (no local device needed to collide).
         await node.sh(`ovs-vsctl --timeout=10 add-port br-int vm-port -- set Interface vm-port type=internal 'external_ids:attached-mac="${PORT.mac}"'`);
         const withVm = await node.snapshot();
-        const inOvs = await node.ssh(commands.ohm0.create);
+        const inOvs = await node.ssh(commands.plane.create);
         expect(inOvs.code).not.toBe(0);
         expect(inOvs.stderr).toContain(`MAC ${PORT.mac} of Neutron port ${PORT.id} is already claimed by Open vSwitch interface vm-port`);
         expect(await node.snapshot()).toEqual(withVm);
         await node.sh("ovs-vsctl --timeout=10 del-port br-int vm-port");
 
-        const converged = expectOk(await node.ssh(commands.ohm0.create), "o-hm0 create without the conflict");
+        const converged = expectOk(await node.ssh(commands.plane.create), "plane create without the conflict");
         expect(parseOHm0Report(converged.stdout).mac).toBe(PORT.mac);
     });
 
@@ -116,7 +116,7 @@ describe("faults", () => {
         const bound = SSH_DIAL_POLICY.dialErrorLimit * (SSH_DIAL_POLICY.perDialTimeout + 1) * 1000 + 5_000;
 
         await node.sh("iptables -w -I INPUT -p tcp --dport 22 -j DROP");
-        const dropped = await node.ssh(commands.ohm0.create);
+        const dropped = await node.ssh(commands.plane.create);
         expect(dropped.code).toBe(255);
         expect(dropped.stderr).toMatch(/timed out/i);
         expect(dropped.ms).toBeGreaterThanOrEqual(SSH_DIAL_POLICY.dialErrorLimit * SSH_DIAL_POLICY.perDialTimeout * 1000 - 1_000);
@@ -124,7 +124,7 @@ describe("faults", () => {
         await node.sh("iptables -w -D INPUT -p tcp --dport 22 -j DROP");
 
         await node.sh("kill $(cat /run/sshd.pid)");
-        const refused = await node.ssh(commands.ohm0.create);
+        const refused = await node.ssh(commands.plane.create);
         expect(refused.code).toBe(255);
         expect(refused.stderr).toMatch(/refused/i);
         expect(refused.ms).toBeLessThan(bound);
@@ -141,7 +141,7 @@ describe("faults", () => {
         expectOk(await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]), "ssh-keygen");
         const otherKey = fs.readFileSync(`${other}.pub`, "utf8").split(" ").slice(0, 2).join(" ");
         fs.writeFileSync(node.knownHosts, `${node.sshHost} ${otherKey}\n`);
-        const wrongKey = await node.ssh(commands.ohm0.create);
+        const wrongKey = await node.ssh(commands.plane.create);
         expect(wrongKey.code).toBe(255);
         expect(wrongKey.stderr).toMatch(/host key verification failed/i);
         expect((await node.exec(["ip", "link", "show", "o-hm0"])).code).not.toBe(0);

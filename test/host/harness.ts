@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach } from "vitest";
-import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../components/node/controllerNode";
+import { ControllerNode, ControllerNodeArgs, NodeCommand, RETIRED_COMMANDS, SSH_DIAL_POLICY } from "../../components/node/controllerNode";
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { Drift, DriftConnection, parseNodeCheck } from "../../components/node/nodeDrift";
 
@@ -84,7 +84,8 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 // ---------------------------------------------------------------------------------------------
 // The scripts under test, taken from the component itself (Pulumi mocks).
 
-export type Concern = "ohm0" | "firewall" | "persistence" | "certificates" | "octavia-conf";
+/** The node's commands that run something: the plane, the certificates (with a PKI), octavia.conf. */
+export type { NodeCommand };
 
 export interface RegisteredCommand {
     create: string;
@@ -107,14 +108,14 @@ export interface RegisteredCheck {
 const driftChecks = new WeakMap<object, RegisteredCheck>();
 
 /** The drift check registered with these commands (by `commandsOf`). */
-export function driftCheckOf(commands: Record<Concern, RegisteredCommand>): RegisteredCheck {
+export function driftCheckOf(commands: Record<NodeCommand, RegisteredCommand>): RegisteredCheck {
     const c = driftChecks.get(commands);
     if (!c) throw new Error("no drift check was registered with these commands");
     return c;
 }
 
 /** Runs the drift check over the harness's own ssh client and returns what it found. */
-export async function checkNode(node: HostNode, commands: Record<Concern, RegisteredCommand>): Promise<Drift[]> {
+export async function checkNode(node: HostNode, commands: Record<NodeCommand, RegisteredCommand>): Promise<Drift[]> {
     const check = driftCheckOf(commands);
     const r = await node.ssh(check.script, { input: check.stdin, timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`drift check exited ${r.code}\n${r.stderr}`);
@@ -125,16 +126,16 @@ let mocksInstalled = false;
 const registrations: Array<{ name: string; type: string; inputs: Record<string, unknown> }> = [];
 
 /**
- * Builds a ControllerNode under Pulumi mocks and returns the four remote commands exactly as the
+ * Builds a ControllerNode under Pulumi mocks and returns the remote commands that run something exactly as the
  * component registers them (create/update/delete text and stdin), so host tests run the real thing.
  */
-export async function commandsOf(args: ControllerNodeArgs): Promise<Record<Concern, RegisteredCommand>> {
+export async function commandsOf(args: ControllerNodeArgs): Promise<Record<NodeCommand, RegisteredCommand>> {
     if (!mocksInstalled) {
         await pulumi.runtime.setMocks(
             {
                 newResource: (a) => {
                     registrations.push({ name: a.name, type: a.type, inputs: a.inputs });
-                    const stdout = a.name.endsWith("-ohm0") ? "OHM0 ip=192.0.2.1 prefix=24 mac=fa:16:3e:00:00:01" : "";
+                    const stdout = a.name.endsWith("-plane") ? "OHM0 ip=192.0.2.1 prefix=24 mac=fa:16:3e:00:00:01" : "";
                     return { id: `${a.name}-id`, state: { ...a.inputs, stdout, stderr: "" } };
                 },
                 call: (a) => a.inputs,
@@ -148,10 +149,10 @@ export async function commandsOf(args: ControllerNodeArgs): Promise<Record<Conce
     const name = `node${createHash("sha1").update(JSON.stringify(args)).digest("hex").slice(0, 8)}${registrations.length}`;
     const before = registrations.length;
     new ControllerNode(name, args);
-    // The certificates command exists only with a PKI.
-    const expected = args.amphora?.pki !== undefined ? 5 : 4;
+    // The certificates command exists only with a PKI; the retired ones always (ControllerNode says why).
+    const expected = (args.amphora?.pki !== undefined ? 3 : 2) + RETIRED_COMMANDS.length;
     await waitFor("the component's commands", 10_000, () => registrations.slice(before).filter((r) => r.type === "command:remote:Command").length === expected);
-    const out = {} as Record<Concern, RegisteredCommand>;
+    const out = {} as Record<NodeCommand, RegisteredCommand>;
     const drift = registrations.slice(before).find((x) => x.type === "pulumi-nodejs:dynamic:Resource" && x.name === `${name}-drift`);
     if (drift) {
         driftChecks.set(out, {
@@ -161,7 +162,13 @@ export async function commandsOf(args: ControllerNodeArgs): Promise<Record<Conce
         });
     }
     for (const r of registrations.slice(before).filter((x) => x.type === "command:remote:Command")) {
-        const concern = r.name.slice(name.length + 1) as Concern;
+        const commandName = r.name.slice(name.length + 1);
+        if ((RETIRED_COMMANDS as readonly string[]).includes(commandName)) {
+            // Nothing for a node to run: the provider makes no login for them.
+            if (r.inputs.create !== undefined || r.inputs.delete !== undefined) throw new Error(`${r.name} has a script to run`);
+            continue;
+        }
+        const concern = commandName as NodeCommand;
         const stdin = unwrapSecret(r.inputs.stdin);
         out[concern] = {
             create: String(r.inputs.create),
@@ -514,6 +521,19 @@ export interface NodeSnapshot {
     upperFiles: Record<string, string>;
 }
 
+
+/**
+ * What `read` gives once it equals `want`, or after 10 s: the node once the SSH sessions of the last run have ended
+ * (sshd reaps them within a moment, and a snapshot lists the node's processes).
+ */
+export async function settledSnapshot(read: () => Promise<NodeSnapshot>, want: NodeSnapshot | undefined): Promise<NodeSnapshot> {
+    let snap = await read();
+    for (let i = 0; i < 20 && JSON.stringify(snap) !== JSON.stringify(want); i++) {
+        await sleep(500);
+        snap = await read();
+    }
+    return snap;
+}
 /**
  * A snapshot as it compares across a re-created OVS row: the rows of ovsInterfaces without their `_uuid` (a port
  * that was removed and added again has a new one, and comes in another order), the ports of `ovs-vsctl show` in a
@@ -748,8 +768,8 @@ export function nodeArgs(node: HostNode, over: Partial<FlatNodeArgs> = {}): Cont
     }, over);
 }
 
-export const CREATE_ORDER: Concern[] = ["ohm0", "firewall", "persistence", "octavia-conf"];
-export const DELETE_ORDER: Concern[] = ["octavia-conf", "persistence", "firewall", "ohm0"];
+export const CREATE_ORDER: NodeCommand[] = ["plane", "octavia-conf"];
+export const DELETE_ORDER: NodeCommand[] = ["octavia-conf", "plane"];
 
 export function expectOk(result: RunResult, what: string): RunResult {
     if (result.code !== 0) {
@@ -761,9 +781,9 @@ export function expectOk(result: RunResult, what: string): RunResult {
 /** Runs one phase of each concern, in order, as the provider would (command text + stdin over SSH). */
 export async function runPhase(
     node: HostNode,
-    commands: Record<Concern, RegisteredCommand>,
+    commands: Record<NodeCommand, RegisteredCommand>,
     phase: "create" | "update" | "delete",
-    order: Concern[],
+    order: NodeCommand[],
 ): Promise<Record<string, RunResult>> {
     const results: Record<string, RunResult> = {};
     for (const concern of order) {

@@ -29,6 +29,7 @@ import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FIREWALL_COMMENT } from "../../components/node/firewall";
 import { driftReport } from "../../components/node/nodeDrift";
 import { Addressing, parseOHm0Report } from "../../components/node/ohm0";
 import { octaviaSettings } from "../../components/node/octaviaConf";
@@ -54,7 +55,7 @@ import {
 import {
     BASELINE_NODE_CONF,
     CREATE_ORDER,
-    Concern,
+    NodeCommand,
     HOSTILE_KEY,
     HostNode,
     Lab,
@@ -137,7 +138,7 @@ const utcMs = (mysqlDatetime: string) => Date.parse(`${mysqlDatetime.replace(" "
 describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
     let lab: Lab | undefined;
     let node: HostNode;
-    let commands: Record<Concern, RegisteredCommand>;
+    let commands: Record<NodeCommand, RegisteredCommand>;
     let hm: HealthManagerProcess | undefined;
     let amp: FakeAmphora | undefined;
     let confText = "";
@@ -160,7 +161,7 @@ describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
             nodeArgs(node, { addressing: sc.addressing, portIp: sc.portIp, prefixLength: sc.prefixLength, heartbeatPort: HM_PORT, controllerIpPortList }),
         );
         const created = await runPhase(node, commands, "create", CREATE_ORDER);
-        expect(parseOHm0Report(created.ohm0.stdout)).toEqual({ ip: sc.portIp, prefixLength: sc.prefixLength, mac: PORT.mac });
+        expect(parseOHm0Report(created.plane.stdout)).toEqual({ ip: sc.portIp, prefixLength: sc.prefixLength, mac: PORT.mac });
         confText = await node.readFile(OCTAVIA_CONF);
 
         // Only what the HM needs here that the stack does not own; the stack's keys stay the stack's file's.
@@ -307,18 +308,20 @@ describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
         expect(await node.readFile(OCTAVIA_CONF)).toBe(confText);
     });
 
-    it("without the stack's firewall rule the heartbeat is dropped by the INPUT policy; after the firewall create it arrives again", async () => {
+    it("without the stack's firewall rule the heartbeat is dropped by the INPUT policy; after the plane's update it arrives again", async () => {
         try {
-            expectOk(await node.ssh(commands.firewall.delete), "firewall delete");
+            // The stack's rule of the heartbeats' family (the other family's does not matter to them).
+            const table = sc.family === 6 ? "ip6tables" : "iptables";
+            await node.sh(`${table} -w -D INPUT -i o-hm0 -p udp --dport ${HM_PORT} -m comment --comment ${FIREWALL_COMMENT} -j ACCEPT`);
             const blocked = await probe(HOSTILE_KEY, NEGATIVE_WINDOW_MS);
             expectNotArrived(blocked, "firewall rule deleted");
             // Each heartbeat to o-hm0's address got as far as the node's INPUT chain, and the policy took it.
             expect(blocked.dropped).toBe(sentToNode(blocked).length);
             expect(await loadBalancerStatus(rows.loadBalancerId)).toMatchObject({ operating_status: "OFFLINE" });
         } finally {
-            expectOk(await node.ssh(commands.firewall.create), "firewall create");
+            expectOk(await node.ssh(commands.plane.update), "plane update");
         }
-        expectAccepted(await probe(HOSTILE_KEY, ARRIVAL_MS), "firewall re-created");
+        expectAccepted(await probe(HOSTILE_KEY, ARRIVAL_MS), "rule restored by the plane's update");
         expect(await loadBalancerStatus(rows.loadBalancerId)).toMatchObject({ operating_status: "ONLINE" });
     });
 
@@ -349,7 +352,7 @@ describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
         expectAccepted(await probe(HOSTILE_KEY, ARRIVAL_MS), "stack's key after the wrong one");
     });
 
-    it("with o-hm0's address changed the heartbeat does not arrive; after the o-hm0 create it arrives again", async () => {
+    it("with o-hm0's address changed the heartbeat does not arrive; after the plane's create it arrives again", async () => {
         const ip = sc.family === 6 ? "ip -6" : "ip -4";
         try {
             await node.sh(
@@ -365,8 +368,8 @@ describe.each(SCENARIOS)("heartbeat path, $name", (sc) => {
             );
             expect(await loadBalancerStatus(rows.loadBalancerId)).toMatchObject({ operating_status: "OFFLINE" });
         } finally {
-            // The o-hm0 create alone puts it right, with either addressing: it takes the foreign address off.
-            const r = expectOk(await node.ssh(commands.ohm0.create), "o-hm0 create");
+            // The plane's create alone puts it right, with either addressing: it takes the foreign address off.
+            const r = expectOk(await node.ssh(commands.plane.create), "plane create");
             expect(r.stderr).toContain(`removed ${sc.movedIp}/${sc.prefixLength} from o-hm0`);
             expect(parseOHm0Report(r.stdout)).toEqual({ ip: sc.portIp, prefixLength: sc.prefixLength, mac: PORT.mac });
         }

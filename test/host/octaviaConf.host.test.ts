@@ -147,7 +147,7 @@ describe("octavia.conf", () => {
         const base = nodeArgs(node);
         const commands = await commandsOf(nodeArgs(node, { hostname: "compute_1", octavia: { ...base.region.octavia, configFile: spaced } }));
 
-        const ohm0 = expectOk(await node.ssh(commands.ohm0.create), "o-hm0 create");
+        const ohm0 = expectOk(await node.ssh(commands.plane.create), "plane create");
         expect(ohm0.stderr).toContain("the port is bound to host 'compute_1'");
         const created = expectOk(await node.ssh(commands["octavia-conf"].create, { input: commands["octavia-conf"].stdin }), "octavia-conf create");
         expect(created.stderr).toContain(`updated ${spaced}`);
@@ -164,7 +164,7 @@ describe("octavia.conf", () => {
         expect((await node.snapshot()).files).toHaveProperty(["/var/lib/tricircle-lbaas/octavia-conf_etc_octavia_my octavia.conf.json"]);
 
         expectOk(await node.ssh(commands["octavia-conf"].delete), "octavia-conf delete");
-        expectOk(await node.ssh(commands.ohm0.delete), "o-hm0 delete");
+        expectOk(await node.ssh(commands.plane.delete), "plane delete");
         expect(await node.readFile(spaced)).toBe(BASELINE_OCTAVIA_CONF);
         expect((await node.snapshot()).files).not.toHaveProperty([`${spaced}.tricircle-lbaas.orig`]);
     });

@@ -111,7 +111,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         const commands = await commandsOf(args);
 
         const created = await runPhase(node, commands, "create", CREATE_ORDER);
-        expect(parseOHm0Report(created.ohm0.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
+        expect(parseOHm0Report(created.plane.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
 
         // o-hm0: the guide's port, with the Neutron port's identity, MAC and exactly its address.
         expect((await node.exec(["ovs-vsctl", "--timeout=10", "port-to-br", "o-hm0"])).stdout.trim()).toBe("br-int");
@@ -164,7 +164,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         expect(await node.snapshot()).toEqual(baseline);
     });
 
-    it("a node serves one stack: another stack's o-hm0 create and delete are refused before they change anything, until the owner's delete releases the node", async () => {
+    it("a node serves one stack: another stack's plane create and delete are refused before they change anything, until the owner's delete releases the node", async () => {
         const node = await startNode();
         const baseline = await node.snapshot();
         const ours = await commandsOf(nodeArgs(node));
@@ -176,11 +176,11 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         expect(await node.readFile(NODE_PATHS.owner)).toBe("tricircle-lbaas/host-test\n");
         const served = await node.snapshot();
         for (const phase of ["create", "update", "delete"] as const) {
-            const r = await node.ssh(theirs.ohm0[phase], { input: theirs.ohm0.stdin });
-            expect(r.code, `the other stack's o-hm0 ${phase}`).not.toBe(0);
+            const r = await node.ssh(theirs.plane[phase], { input: theirs.plane.stdin });
+            expect(r.code, `the other stack's plane ${phase}`).not.toBe(0);
             expect(r.stderr).toContain(`serves the stack tricircle-lbaas/host-test`);
             expect(r.stderr).toContain(`the stack ${other} changes nothing here`);
-            expect(await node.snapshot(), `after the other stack's o-hm0 ${phase}`).toEqual(served);
+            expect(await node.snapshot(), `after the other stack's plane ${phase}`).toEqual(served);
         }
         expect(globalAddresses(served, "o-hm0")).toEqual([`${PORT.ip}/24`]);
 
@@ -190,7 +190,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         await runPhase(node, theirs, "create", CREATE_ORDER);
         expect(await node.readFile(NODE_PATHS.owner)).toBe(`${other}\n`);
         expect(globalAddresses(await node.snapshot(), "o-hm0")).toEqual(["192.168.10.8/24"]);
-        const refused = await node.ssh(ours.ohm0.create, { input: ours.ohm0.stdin });
+        const refused = await node.ssh(ours.plane.create, { input: ours.plane.stdin });
         expect(refused.stderr).toContain(`serves the stack ${other}`);
         await runPhase(node, theirs, "delete", DELETE_ORDER);
         expect(await node.snapshot()).toEqual(baseline);
@@ -203,7 +203,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         const commands = await commandsOf(nodeArgs(node, { addressing: "dhcp" }));
 
         const created = await runPhase(node, commands, "create", CREATE_ORDER);
-        expect(parseOHm0Report(created.ohm0.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
+        expect(parseOHm0Report(created.plane.stdout)).toEqual({ ip: PORT.ip, prefixLength: 24, mac: PORT.mac });
         const after = await node.snapshot();
         expect(globalAddresses(after, "o-hm0")).toEqual([`${PORT.ip}/24`]);
         expect(ohm0Link(after).mtu).toBe(1450);
@@ -239,7 +239,7 @@ describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", ()
         const base = nodeArgs(node);
         const second = await commandsOf(nodeArgs(node, { ...moved, octavia: { ...base.region.octavia, glance: undefined } }));
         const updated = await runPhase(node, second, "update", CREATE_ORDER);
-        expect(parseOHm0Report(updated.ohm0.stdout)).toEqual({ ip: "192.168.10.9", prefixLength: 24, mac: "fa:16:3e:00:00:99" });
+        expect(parseOHm0Report(updated.plane.stdout)).toEqual({ ip: "192.168.10.9", prefixLength: 24, mac: "fa:16:3e:00:00:99" });
         const after = await node.snapshot();
         expect(globalAddresses(after, "o-hm0")).toEqual(["192.168.10.9/24"]);
         expect(heartbeatRules(after.iptables, 5555)).toEqual([]);

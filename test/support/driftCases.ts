@@ -1,12 +1,13 @@
 // What can be undone behind the stack's back on a controller node, and how the drift check must report it: shared by
 // the host suite (the check and its repairs against a namespace node) and the e2e suite (the same through the real
 // engine and `npm run doctor`).
+import { Concern } from "../../components/node/nodeDrift";
 import { NODE_PATHS } from "../../components/node/remote";
 
 export interface DriftCase {
     name: string;
-    /** The node concern that drifted (its remote command's suffix). */
-    concern: "ohm0" | "firewall" | "persistence" | "octavia-conf";
+    /** The node concern that drifted (the check's name for it; NODE_COMMANDS says which command repairs it). */
+    concern: Exclude<Concern, "certificates">;
     /** What an operator, a cleanup tool or a rebuilt OVS database does to the node. */
     make: string;
     /** The check's report must contain this. */

@@ -274,7 +274,7 @@ describe("the program on a cloud that holds the guide's plane", () => {
             expect([ID.amphoraGroup, ID.hmGroup]).toContain(plain(r.inputs).securityGroupId);
         }
         // The node reads the adopted port: its address and MAC reach octavia.conf and o-hm0 unchanged.
-        const ohm0 = plain(byName("region-RegionOne-node-node1-ohm0").inputs).create as string;
+        const ohm0 = plain(byName("region-RegionOne-node-node1-plane").inputs).create as string;
         expect(ohm0).toContain("TLB_MAC='fa:16:3e:11:22:33'");
         expect(ohm0).toContain("TLB_ADDRESS='192.168.10.5'");
     });

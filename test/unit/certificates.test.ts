@@ -277,7 +277,7 @@ describe("ControllerNode with an amphora PKI (Pulumi mocks)", () => {
             {
                 newResource: (a) => {
                     registered.push({ type: a.type, name: a.name, inputs: a.inputs });
-                    const stdout = a.name.endsWith("-ohm0") ? "OHM0 ip=192.168.10.6 prefix=24 mac=fa:16:3e:5a:6b:7c" : "";
+                    const stdout = a.name.endsWith("-plane") ? "OHM0 ip=192.168.10.6 prefix=24 mac=fa:16:3e:5a:6b:7c" : "";
                     return { id: `${a.name}-id`, state: { ...a.inputs, stdout, stderr: "" } };
                 },
                 call: (a) => a.inputs,
@@ -288,13 +288,13 @@ describe("ControllerNode with an amphora PKI (Pulumi mocks)", () => {
         );
     });
 
-    it("no PKI, no certificates command; with one, it runs after o-hm0 and before octavia.conf, its stdin secret", async () => {
+    it("no PKI, no certificates command; with one, it runs after the plane and before octavia.conf, its stdin secret", async () => {
         const plain = await build("a1", args({ conf: { imageTag: "amphora" } }), 4);
-        expect(Object.keys(plain.commands).sort()).toEqual(["firewall", "octavia-conf", "ohm0", "persistence"]);
+        expect(Object.keys(plain.commands).sort()).toEqual(["firewall", "octavia-conf", "persistence", "plane"]);
 
         const { commands, drift, opts, dependsOn } = await build("a2", args({ conf: AMPHORA, pki: PKI }), 5);
-        expect(Object.keys(commands).sort()).toEqual(["certificates", "firewall", "octavia-conf", "ohm0", "persistence"]);
-        expect(dependsOn("certificates")).toEqual(["a2-ohm0"]);
+        expect(Object.keys(commands).sort()).toEqual(["certificates", "firewall", "octavia-conf", "persistence", "plane"]);
+        expect(dependsOn("certificates")).toEqual(["a2-plane"]);
         expect(dependsOn("octavia-conf")).toContain("a2-certificates");
         expect(opts.get("a2-certificates")?.additionalSecretOutputs).toContain("stdin");
         expect(opts.get("a2-certificates")?.deleteBeforeReplace).toBe(true);
@@ -304,7 +304,7 @@ describe("ControllerNode with an amphora PKI (Pulumi mocks)", () => {
         expect(String(commands["octavia-conf"].create)).toContain(publicCertificatesDigest(PKI));
         // No secret in any command's text nor in the check's.
         // The texts as they are and the scripts they unpack to on the node.
-        const texts = [...Object.values(commands).flatMap((c) => [c.create, c.delete]), drift.check].map(String);
+        const texts = [...Object.values(commands).flatMap((c) => [c.create, c.delete]), drift.check].filter((t) => t !== undefined).map(String);
         for (const t of [...texts, ...texts.map(scriptOfCommand)]) for (const s of SECRET_NEEDLES) expect(t).not.toContain(s);
         expect(String(drift.check)).toContain("TLB_CERT_MANAGED='1'");
         expect(JSON.parse(String(reveal(drift.checkStdin)))).toHaveProperty("certificates");

@@ -287,16 +287,16 @@ function expectComplete(ns: Namespace, run: StackRun): void {
             const binding = plain(run.byName(`region-${region.name}-hm-${c.hostname}-binding`).inputs);
             expect(binding).toMatchObject({ hostId: c.hostname, region: region.name });
             const command = (concern: string) => plain(run.byName(`${node}-${concern}`).inputs);
-            for (const concern of ["ohm0", "firewall", "persistence", "octavia-conf"]) {
+            for (const concern of ["plane", "octavia-conf"]) {
                 expect(command(concern).create).toContain("tricircle-lbaas");
                 expect(command(concern).connection).toMatchObject({ host: c.host, user: c.user ?? ns.ssh.user, port: c.port ?? ns.ssh.port });
             }
             const bridge = c.ovsBridge ?? "br-int";
-            expect(command("ohm0").create).toContain(`TLB_HOSTNAME=${shellQuote(c.hostname)}\n`);
-            expect(command("ohm0").create).toContain(`TLB_BRIDGE=${shellQuote(bridge)}\n`);
+            expect(command("plane").create).toContain(`TLB_HOSTNAME=${shellQuote(c.hostname)}\n`);
+            expect(command("plane").create).toContain(`TLB_BRIDGE=${shellQuote(bridge)}\n`);
             expect(command("octavia-conf").create).toContain(`TLB_CONF=${shellQuote(region.octavia.configFile)}\n`);
             expect(command("octavia-conf").create).toContain(`TLB_RESTART=${shellQuote(region.octavia.restartCommand)}\n`);
-            reads.push([command("ohm0").create, "TLB_HOSTNAME"], [command("ohm0").create, "TLB_BRIDGE"]);
+            reads.push([command("plane").create, "TLB_HOSTNAME"], [command("plane").create, "TLB_BRIDGE"]);
             reads.push([command("octavia-conf").create, "TLB_CONF"], [command("octavia-conf").create, "TLB_RESTART"]);
             expected.push(c.hostname, bridge, region.octavia.configFile, region.octavia.restartCommand);
             // The heartbeat key travels on standard input only.

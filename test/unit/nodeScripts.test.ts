@@ -11,11 +11,11 @@ import { ControllerNode, ControllerNodeArgs, SSH_DIAL_POLICY } from "../../compo
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { OCTAVIA_CONF_MERGE_PROGRAM, octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
 import { nodeAsset } from "../../components/node/assets";
-import { firewallScripts } from "../../components/node/firewall";
 import { octaviaConfScripts } from "../../components/node/octaviaConf";
 import { certificatesScripts } from "../../components/node/certificates";
-import { OHm0Params, dhclientConfText, ohm0Scripts, parseOHm0Report } from "../../components/node/ohm0";
-import { persistenceHelperText, persistenceScripts, persistenceUnitText, unitExecLines } from "../../components/node/persistence";
+import { OHm0Params, dhclientConfText, parseOHm0Report } from "../../components/node/ohm0";
+import { persistenceHelperText, persistenceUnitText, unitExecLines } from "../../components/node/persistence";
+import { PlaneParams, planeScripts } from "../../components/node/plane";
 import { LIMITS, NODE_PATHS, asRoot, scriptOfCommand, shellPiece } from "../../components/node/remote";
 import { normalizeMac, shellQuote } from "../../components/node/values";
 
@@ -28,6 +28,8 @@ const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabg
 
 const staticParams: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit" };
 const dhcpParams: OHm0Params = { ...staticParams, addressing: "dhcp" };
+/** The plane's commands for a node with these o-hm0 values and heartbeat port. */
+const plane = (ohm0: OHm0Params, heartbeatPort = 5555) => planeScripts({ ohm0, heartbeatPort } satisfies PlaneParams);
 
 const guideSettings = octaviaSettings({
     ...baseValues(),
@@ -48,10 +50,8 @@ function allScripts(): Record<string, string> {
         out[`${name} delete`] = s.delete;
         expect(Object.keys(s).sort()).toEqual(["create", "delete"]);
     };
-    add("o-hm0 static", ohm0Scripts(staticParams));
-    add("o-hm0 dhcp", ohm0Scripts(dhcpParams));
-    add("firewall", firewallScripts(5555, false));
-    add("persistence", persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }));
+    add("plane static", plane(staticParams));
+    add("plane dhcp", plane(dhcpParams));
     add("octavia.conf", octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings: guideSettings, adopt: false }));
     add("certificates", certificatesScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", certificatesDir: "/etc/octavia/certs" }));
     return out;
@@ -97,10 +97,8 @@ describe("generated scripts", () => {
         const other: OHm0Params = { bridge: "br-ex", portId: "0b1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3e", mac: "fa:16:3e:00:00:01", ip: "fd00:10::9", prefixLength: 64, addressing: "static", hostname: "other-host", adopt: true, owner: "other/prod" };
         const settings = octaviaSettings({ ...baseValues(), bindIp: "fd00:10::9", bindPort: 6000, region: "RegionNine", centralRegion: "CentralRegion" });
         const pairs: [string, string, string][] = [
-            ["o-hm0", ohm0Scripts(staticParams).create, ohm0Scripts(other).create],
-            ["o-hm0 delete", ohm0Scripts(dhcpParams).delete, ohm0Scripts(other).delete],
-            ["firewall", firewallScripts(5555, false).create, firewallScripts(6000, true).create],
-            ["persistence", persistenceScripts({ ohm0: staticParams, heartbeatPort: 5555 }).create, persistenceScripts({ ohm0: other, heartbeatPort: 6000 }).create],
+            ["plane", plane(staticParams).create, plane(other, 6000).create],
+            ["plane delete", plane(dhcpParams).delete, plane(other, 6000).delete],
             [
                 "octavia.conf",
                 octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: guideSettings, adopt: false }).create,
@@ -120,13 +118,10 @@ describe("generated scripts", () => {
     });
 
     it("assembles the programs from their files, verbatim, without the linter's directives", () => {
-        const create = innerScript(ohm0Scripts(staticParams).create);
-        for (const file of ["prelude.sh", "ohm0.sh"]) expect(create).toContain(shellPiece(nodeAsset(file)));
+        const create = innerScript(plane(dhcpParams).create);
+        for (const file of ["prelude.sh", "ohm0.sh", "firewall.sh", "persistence.sh"]) expect(create).toContain(shellPiece(nodeAsset(file)));
         expect(create).not.toContain("# shellcheck shell=bash");
-        expect(innerScript(firewallScripts(5555, false).create)).toContain(shellPiece(nodeAsset("firewall.sh")));
-        const persistence = innerScript(persistenceScripts({ ohm0: dhcpParams, heartbeatPort: 5555 }).create);
-        expect(persistence).toContain(shellPiece(nodeAsset("persistence.sh")));
-        expect(persistence).toContain(nodeAsset("tricircle-lbaas-o-hm0.service"));
+        expect(create).toContain(nodeAsset("tricircle-lbaas-o-hm0.service"));
         const helper = persistenceHelperText({ ohm0: dhcpParams, heartbeatPort: 5555 });
         expect(helper.startsWith("#!/bin/bash\n")).toBe(true);
         expect(helper).toContain(nodeAsset("dhclient-script.sh"));
@@ -224,16 +219,16 @@ describe("validation", () => {
     ];
 
     it.each(BAD_OHM0)("o-hm0 rejects %s", (_what, change, message) => {
-        expect(() => ohm0Scripts({ ...staticParams, ...change })).toThrow(message);
+        expect(() => plane({ ...staticParams, ...change })).toThrow(message);
     });
 
     it("normalizes what Neutron may report in another form", () => {
         expect(normalizeMac("FA:16:3E:5A:6B:7C")).toBe("fa:16:3e:5a:6b:7c");
-        expect(ohm0Scripts({ ...staticParams, ip: "FD00:10:0:0::6", prefixLength: 64 }).create).toContain("TLB_ADDRESS='fd00:10::6'");
+        expect(plane({ ...staticParams, ip: "FD00:10:0:0::6", prefixLength: 64 }).create).toContain("TLB_ADDRESS='fd00:10::6'");
     });
 
     it.each([0, 65536, 1.5])("firewall rejects port %s", (port) => {
-        expect(() => firewallScripts(port, false)).toThrow(/healthManager.port/);
+        expect(() => plane(staticParams, port)).toThrow(/healthManager.port/);
     });
 
     const BAD_CONF: [string, () => unknown, RegExp][] = [
@@ -343,7 +338,7 @@ describe("ControllerNode (Pulumi mocks)", () => {
                 newResource: (a) => {
                     registered.push({ type: a.type, name: a.name, inputs: a.inputs });
                     // The host reports what it has; here, a stand-in for the o-hm0 command's output.
-                    const stdout = a.name.endsWith("-ohm0") ? "tricircle-lbaas: ok\nOHM0 ip=192.168.10.6 prefix=24 mac=fa:16:3e:5a:6b:7c" : "";
+                    const stdout = a.name.endsWith("-plane") ? "tricircle-lbaas: ok\nOHM0 ip=192.168.10.6 prefix=24 mac=fa:16:3e:5a:6b:7c" : "";
                     return { id: `${a.name}-id`, state: { ...a.inputs, stdout, stderr: "" } };
                 },
                 call: (a) => a.inputs,
@@ -354,32 +349,40 @@ describe("ControllerNode (Pulumi mocks)", () => {
         );
     });
 
-    it("registers one remote command per concern, ordered o-hm0 first and octavia.conf last", async () => {
+    it("registers the plane first and octavia.conf after it, and the retired firewall and persistence commands with nothing to run", async () => {
         const { commands, dependsOn, opts } = await build("n1", nodeArgs());
-        expect(Object.keys(commands).sort()).toEqual(["firewall", "octavia-conf", "ohm0", "persistence"]);
+        expect(Object.keys(commands).sort()).toEqual(["firewall", "octavia-conf", "persistence", "plane"]);
         expect(registered.filter((r) => r.type === "tricircle-lbaas:node:ControllerNode" && r.name === "n1")).toHaveLength(1);
-        expect(dependsOn("ohm0")).toEqual([]);
-        expect(dependsOn("firewall")).toEqual(["n1-ohm0"]);
-        expect(dependsOn("persistence")).toEqual(["n1-ohm0"]);
-        expect(dependsOn("octavia-conf").sort()).toEqual(["n1-firewall", "n1-ohm0", "n1-persistence"]);
-        for (const concern of Object.keys(commands)) {
-            expect(opts.get(`n1-${concern}`)?.deleteBeforeReplace).toBe(true);
-            expect(opts.get(`n1-${concern}`)?.parent).toBeInstanceOf(ControllerNode);
+        expect(dependsOn("plane")).toEqual([]);
+        expect(dependsOn("octavia-conf")).toEqual(["n1-plane"]);
+        for (const name of Object.keys(commands)) {
+            expect(opts.get(`n1-${name}`)?.deleteBeforeReplace).toBe(true);
+            expect(opts.get(`n1-${name}`)?.parent).toBeInstanceOf(ControllerNode);
         }
         expect(opts.get("n1-octavia-conf")?.additionalSecretOutputs).toContain("stdin");
+        // A deployed stack's o-hm0 command becomes the plane: updated in place, never deleted.
+        expect(opts.get("n1-plane")?.aliases).toEqual([{ name: "n1-ohm0" }]);
+        expect(commands.plane.triggers).toEqual(["10.7.20.110", 22, "br-int", "static"]);
+        for (const retired of ["firewall", "persistence"]) {
+            // Nothing to run, so no login; updated only after the plane, with the triggers they were deployed with.
+            expect(commands[retired].create, retired).toBeUndefined();
+            expect(commands[retired].delete, retired).toBeUndefined();
+            expect(commands[retired].update, retired).toBeUndefined();
+            expect(commands[retired].triggers, retired).toEqual(["10.7.20.110", 22]);
+            expect(dependsOn(retired), retired).toEqual(["n1-plane"]);
+            expect(isSecret(commands[retired].connection), retired).toBe(true);
+        }
     });
 
     it("hands the provider exactly the pure functions' scripts", async () => {
         const { commands } = await build("n2", nodeArgs());
-        expect(commands.ohm0.create).toBe(ohm0Scripts(staticParams).create);
-        expect(commands.ohm0.delete).toBe(ohm0Scripts(staticParams).delete);
-        expect(commands.firewall.create).toBe(firewallScripts(5555, false).create);
-        expect(commands.persistence.create).toBe(persistenceScripts({ ohm0: staticParams, heartbeatPort: 5555 }).create);
+        expect(commands.plane.create).toBe(plane(staticParams).create);
+        expect(commands.plane.delete).toBe(plane(staticParams).delete);
         const settings = octaviaSettings({ ...baseValues(), controllerIpPortList: "192.168.10.6:5555,192.168.20.6:5555" });
         expect(commands["octavia-conf"].create).toBe(
             octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "systemctl restart 'devstack@o-*'", settings, adopt: false }).create,
         );
-        for (const c of Object.values(commands)) {
+        for (const c of [commands.plane, commands["octavia-conf"]]) {
             // No copy of the script for `update`: the provider runs `create` again (a smaller state, see RemoteScripts).
             expect(c.update).toBeUndefined();
             expect(c.addPreviousOutputInEnv).toBe(false);
@@ -391,16 +394,15 @@ describe("ControllerNode (Pulumi mocks)", () => {
         const { commands } = await build(`n-adopt-${adopt}`, nodeArgs({ adopt }));
         const want = `TLB_ADOPT='${adopt ? 1 : 0}'`;
         const assigned = (text: string) => renderedVariables(text).filter((l) => l.startsWith("TLB_ADOPT="));
-        for (const concern of ["ohm0", "firewall", "octavia-conf"]) {
-            expect(assigned(String(commands[concern].create)), concern).toEqual([want]);
-            expect(assigned(String(commands[concern].delete)), concern).toEqual([want]);
-        }
-        // The boot helper redoes o-hm0 and the firewall: it must adopt as the commands did.
+        for (const name of ["plane", "octavia-conf"]) expect(assigned(String(commands[name].delete)), name).toEqual([want]);
+        expect(assigned(String(commands["octavia-conf"].create))).toEqual([want]);
+        // The plane's create: its own, and the boot helper's (the file it writes), which redoes o-hm0 and the
+        // firewall at boot and must adopt as the create did.
+        expect(assigned(String(commands.plane.create))).toEqual([want, want]);
         const helper = persistenceHelperText({ ohm0: { ...staticParams, adopt }, heartbeatPort: 5555 });
         expect(helper.split("\n").filter((l) => l.startsWith("TLB_ADOPT="))).toEqual([want]);
-        expect(String(commands.persistence.create)).toContain(`\n${want}\n`);
-        expect(commands.ohm0.create).toBe(ohm0Scripts({ ...staticParams, adopt }).create);
-        expect(commands.firewall.create).toBe(firewallScripts(5555, adopt).create);
+        expect(innerScript(String(commands.plane.create))).toContain(helper);
+        expect(commands.plane.create).toBe(plane({ ...staticParams, adopt }).create);
         // The merge program gets it as its last argument.
         expect(innerScript(String(commands["octavia-conf"].create))).toContain('"$TLB_SETTINGS" "$TLB_ADOPT"');
     });
@@ -411,15 +413,15 @@ describe("ControllerNode (Pulumi mocks)", () => {
     });
 
     it("refuses an adopt that is not a boolean", () => {
-        expect(() => ohm0Scripts({ ...staticParams, adopt: "yes" as unknown as boolean })).toThrow(/adopt/);
+        expect(() => plane({ ...staticParams, adopt: "yes" as unknown as boolean })).toThrow(/adopt/);
     });
 
     it("names the stack that serves the node in the o-hm0 scripts, and refuses an owner that is not <project>/<stack>", () => {
-        expect(ohm0Scripts(staticParams).create).toContain("TLB_OWNER='tricircle-lbaas/unit'");
+        expect(plane(staticParams).create).toContain("TLB_OWNER='tricircle-lbaas/unit'");
         for (const bad of ["", "local", "a/b/c", "p/s p", "p/s'", `p/${"s".repeat(101)}`]) {
-            expect(() => ohm0Scripts({ ...staticParams, owner: bad }), JSON.stringify(bad)).toThrow(/owner \(the stack\)/);
+            expect(() => plane({ ...staticParams, owner: bad }), JSON.stringify(bad)).toThrow(/owner \(the stack\)/);
         }
-        expect(ohm0Scripts({ ...staticParams, owner: "my-project_1/prod.eu-2" }).delete).toContain("TLB_OWNER='my-project_1/prod.eu-2'");
+        expect(plane({ ...staticParams, owner: "my-project_1/prod.eu-2" }).delete).toContain("TLB_OWNER='my-project_1/prod.eu-2'");
     });
 
     it("keeps the heartbeat key and the private key secret, and out of every command text", async () => {
@@ -432,8 +434,8 @@ describe("ControllerNode (Pulumi mocks)", () => {
             const connection = reveal(c.connection) as Record<string, unknown>;
             expect(connection).toMatchObject({ host: "10.7.20.110", port: 22, user: "stack", hostKey: HOST_KEY, ...SSH_DIAL_POLICY });
             expect(connection.privateKey).toBe(PRIVATE_KEY);
-            // The text as it is and the script it unpacks to on the node.
-            const texts = [c.create, c.delete].map(String);
+            // The text as it is and the script it unpacks to on the node (the retired commands have none).
+            const texts = [c.create, c.delete].filter((t) => t !== undefined).map(String);
             expect(c.update, concern).toBeUndefined();
             for (const text of [...texts, ...texts.map(innerScript)]) {
                 expect(text, concern).not.toContain("unit-test-heartbeat-key");
@@ -446,8 +448,7 @@ describe("ControllerNode (Pulumi mocks)", () => {
     it("reads ip and mac from what the host reported, and replaces (undo first) when the node changes", async () => {
         const { ip, mac, commands } = await build("n4", nodeArgs());
         expect({ ip, mac }).toEqual({ ip: "192.168.10.6", mac: "fa:16:3e:5a:6b:7c" });
-        expect(commands.ohm0.triggers).toEqual(["10.7.20.110", 22, "br-int", "static"]);
-        expect(commands.firewall.triggers).toEqual(["10.7.20.110", 22]);
+        expect(commands.plane.triggers).toEqual(["10.7.20.110", 22, "br-int", "static"]);
         expect(commands["octavia-conf"].triggers).toEqual(["10.7.20.110", 22, "/etc/octavia/octavia.conf"]);
     });
 
@@ -463,7 +464,7 @@ describe("ControllerNode (Pulumi mocks)", () => {
         await new Promise((r) => setTimeout(r, 50));
         expect(registered.filter((r) => r.name.startsWith("n6"))).toEqual([]);
         const { commands } = await build("n7", nodeArgs({ hostname: "compute_1", octavia: { configFile: "/etc/octavia/my octavia.conf", restartCommand: "true" } }));
-        expect(commands.ohm0.create).toContain("TLB_HOSTNAME='compute_1'\n");
+        expect(commands.plane.create).toContain("TLB_HOSTNAME='compute_1'\n");
         expect(commands["octavia-conf"].create).toContain("TLB_CONF='/etc/octavia/my octavia.conf'\n");
     });
 

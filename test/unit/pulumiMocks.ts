@@ -132,7 +132,7 @@ function computedState(args: pulumi.runtime.MockResourceArgs, subnets: Map<strin
             const m = new RegExp(`TLB_${name}=(?:'([^']*)'|(\\S+))`).exec(script);
             return m ? (m[1] ?? m[2]) : undefined;
         };
-        const stdout = args.name.endsWith("-ohm0") ? `OHM0 ip=${pick("ADDRESS")} prefix=${pick("PREFIX")} mac=${pick("MAC")}\n` : "";
+        const stdout = args.name.endsWith("-plane") ? `OHM0 ip=${pick("ADDRESS")} prefix=${pick("PREFIX")} mac=${pick("MAC")}\n` : "";
         return { ...args.inputs, stdout, stderr: "" };
     }
     if (args.type === "pulumi-nodejs:dynamic/neutron:PortHostBinding") {

@@ -7,9 +7,9 @@ import { checkControllerNodeArgs, ControllerNodeArgs } from "../../components/no
 import { controllerNodeArgs, FlatNodeArgs } from "../support/controllerNodeArgs";
 import { checkControllers, checkLoadBalancerProtocols, ConfigError, formatPath, parseStackConfig } from "../../components/config/model";
 import { octaviaConfStdin, octaviaSettings } from "../../components/node/octaviaConf";
-import { firewallScripts } from "../../components/node/firewall";
 import { octaviaConfScripts } from "../../components/node/octaviaConf";
-import { OHm0Params, ohm0Scripts } from "../../components/node/ohm0";
+import { OHm0Params } from "../../components/node/ohm0";
+import { planeScripts } from "../../components/node/plane";
 import * as rules from "../../components/config/rules";
 import { cidr, guideNamespace } from "./fixtures";
 import { HOST_KEYS, keyLine } from "./sshKeys";
@@ -229,7 +229,10 @@ describe("cross-field rules (pure)", () => {
 const PORT_ID = "3f1c2a9e-5b7d-4e21-9a0c-6d8e7f1b2c3d";
 const NET_ID = "8acc6c02-66aa-4c0a-92bb-2a7a9c184ab1";
 const SG_ID = "e4282699-43fd-4cb5-a709-cfaf213640f5";
-const ohm0 = (over: Partial<OHm0Params>) => ohm0Scripts({ bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit", ...over });
+const OHM0: OHm0Params = { bridge: "br-int", portId: PORT_ID, mac: "fa:16:3e:5a:6b:7c", ip: "192.168.10.6", prefixLength: 24, addressing: "static", hostname: "node1", adopt: false, owner: "tricircle-lbaas/unit" };
+/** The plane's commands, which assemble the o-hm0 and firewall values. */
+const plane = (over: Partial<OHm0Params>, heartbeatPort = 5555) => planeScripts({ ohm0: { ...OHM0, ...over }, heartbeatPort });
+const ohm0 = (over: Partial<OHm0Params>) => plane(over);
 const settings = (over: Record<string, unknown>) =>
     octaviaSettings({ region: "RegionOne", centralRegion: "CentralRegion", bindIp: "192.168.10.6", bindPort: 5555, controllerIpPortList: "192.168.10.6:5555", mgmtNetworkId: NET_ID, amphoraSecurityGroupId: SG_ID, ...over });
 const conf = (over: Record<string, unknown>) => octaviaConfScripts({ configFile: "/etc/octavia/octavia.conf", restartCommand: "true", settings: settings({}), adopt: false, ...over });
@@ -361,7 +364,7 @@ const FIELDS: Field[] = [
     {
         path: ["healthManager", "port"],
         set: (ns, v) => (ns.healthManager.port = v),
-        generate: [(v) => firewallScripts(v, false), (v) => settings({ bindPort: v }), (v) => checkControllerNodeArgs(nodeArgs({ heartbeatPort: v }))],
+        generate: [(v) => plane({}, v), (v) => settings({ bindPort: v }), (v) => checkControllerNodeArgs(nodeArgs({ heartbeatPort: v }))],
         values: fc.oneof(fc.integer({ min: -2, max: 70000 }), edges(0, 1, 65535, 65536, 2.5)),
     },
     {

@@ -125,7 +125,7 @@ describe("the guide's topology (two regions, one controller each)", () => {
             const hostname = plain(w.inputs).hostId;
             const region = plain(w.inputs).region;
             // Checked after o-hm0 exists (its MAC is what the wait is keyed on), with the binding's secret credentials.
-            expect(w.dependencies).toContain(`region-${region}-node-${hostname}-ohm0`);
+            expect(w.dependencies).toContain(`region-${region}-node-${hostname}-plane`);
             expect(plain(w.inputs).wiredAs).toMatch(/^fa:16:3e:/);
             expect(plain(w.inputs).node).toMatch(new RegExp(`^region-${region}-node-${hostname} \\(.+:22\\)$`));
             expect(isSecret(w.inputs.access)).toBe(true);
@@ -160,18 +160,18 @@ describe("the guide's topology (two regions, one controller each)", () => {
 });
 
 describe("controller nodes in the guide's topology", () => {
-    it("configures each controller over SSH with the four concerns", async () => {
+    it("configures each controller over SSH: the plane and octavia.conf, beside the retired firewall and persistence commands", async () => {
         const run = await runStack(guideConfig(), { secretKeys: SECRET_KEYS });
         expect(run.ofType("tricircle-lbaas:node:ControllerNode").map((n) => n.name)).toEqual(["region-RegionOne-node-node1", "region-RegionTwo-node-node2"]);
         const commands = run.ofType("command:remote:Command");
         expect(commands.map((c) => c.name).sort()).toEqual(
-            ["node1", "node2"].flatMap((h) => ["firewall", "octavia-conf", "ohm0", "persistence"].map((c) => `region-Region${h === "node1" ? "One" : "Two"}-node-${h}-${c}`)).sort(),
+            ["node1", "node2"].flatMap((h) => ["firewall", "octavia-conf", "persistence", "plane"].map((c) => `region-Region${h === "node1" ? "One" : "Two"}-node-${h}-${c}`)).sort(),
         );
-        const conn = plain(run.byName("region-RegionOne-node-node1-ohm0").inputs.connection);
+        const conn = plain(run.byName("region-RegionOne-node-node1-plane").inputs.connection);
         expect(conn).toMatchObject({ host: "10.7.20.110", port: 22, user: "stack" });
-        expect(isSecret(run.byName("region-RegionOne-node-node1-ohm0").inputs.connection) || isSecret(run.byName("region-RegionOne-node-node1-ohm0").inputs.connection.privateKey)).toBe(true);
-        const ohm0 = String(plain(run.byName("region-RegionOne-node-node1-ohm0").inputs.create));
-        expect(ohm0).toContain(uuidFor("region-RegionOne-hm-node1-port"));
+        expect(isSecret(run.byName("region-RegionOne-node-node1-plane").inputs.connection) || isSecret(run.byName("region-RegionOne-node-node1-plane").inputs.connection.privateKey)).toBe(true);
+        const planeCreate = String(plain(run.byName("region-RegionOne-node-node1-plane").inputs.create));
+        expect(planeCreate).toContain(uuidFor("region-RegionOne-hm-node1-port"));
         const conf = String(plain(run.byName("region-RegionTwo-node-node2-octavia-conf").inputs.create));
         // node2's health manager list is its own region's: RegionTwo's port on 192.168.20.0/24.
         expect(conf).toMatch(/192\.168\.20\.\d+:5555/);
@@ -248,9 +248,9 @@ describe("other topologies", () => {
         const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
         const pins = run.ofType("pulumi-nodejs:dynamic/node:HostKeyPin");
         expect(pins.map((p) => [p.name, plain(p.inputs).host, plain(p.inputs).port])).toEqual([[`${regionResourceNames("RegionOne").node("node1")}-host-key`, "10.7.20.110", 22]]);
-        const ohm0 = run.byName(`${regionResourceNames("RegionOne").node("node1")}-ohm0`);
+        const ohm0 = run.byName(`${regionResourceNames("RegionOne").node("node1")}-plane`);
         expect(ohm0.dependencies).toContain(pins[0].name);
-        expect(plain(run.byName(`${regionResourceNames("RegionTwo").node("node2")}-ohm0`).inputs).connection.hostKey).toBe(HOST_KEY);
+        expect(plain(run.byName(`${regionResourceNames("RegionTwo").node("node2")}-plane`).inputs).connection.hostKey).toBe(HOST_KEY);
     });
 
     it("the push of the agent settings: one per region with controllers, its digest moves with the heartbeat key and the controllers, never shows the key", async () => {
@@ -336,7 +336,7 @@ describe("other topologies", () => {
         const run = await runStack(stackConfig(ns, OPENSTACK_SETTINGS), { secretKeys: SECRET_KEYS });
         expect(plain(run.byName("region-RegionOne-hm-compute_1-binding").inputs).hostId).toBe("compute_1");
         expect(plain(run.byName("region-RegionOne-hm-compute_1-port").inputs).name).toBe("octavia-health-manager-RegionOne-compute_1-listen-port");
-        const ohm0 = String(plain(run.byName("region-RegionOne-node-compute_1-ohm0").inputs.create));
+        const ohm0 = String(plain(run.byName("region-RegionOne-node-compute_1-plane").inputs.create));
         expect(ohm0).toContain("TLB_HOSTNAME='compute_1'\n");
         const conf = String(plain(run.byName("region-RegionOne-node-compute_1-octavia-conf").inputs.create));
         expect(conf).toContain("TLB_CONF='/etc/octavia/my octavia.conf'\n");
