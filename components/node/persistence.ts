@@ -14,6 +14,7 @@ const UNIT_PIECE = packed("tricircle-lbaas-o-hm0.service", UNIT_TEXT);
 
 export interface PersistenceParams {
     ohm0: OHm0Params;
+    /** The health-manager UDP port (`healthManager.port`) the firewall rule accepts on o-hm0. */
     heartbeatPort: number;
 }
 

@@ -3,15 +3,12 @@
 // and none restarts Octavia, so one SSH login sets them up and one takes them down. octavia.conf and the amphora
 // certificates stay commands of their own: they restart Octavia, one controller of a region after the other.
 import { FIREWALL_FUNCTIONS, firewallVars } from "./firewall";
-import { checkOHm0Params, OHM0_PROGRAMS, OHm0Params, ohm0Vars } from "./ohm0";
-import { PERSISTENCE_FUNCTIONS, persistenceFilesWriter, persistenceVars } from "./persistence";
+import { checkOHm0Params, OHM0_PROGRAMS, ohm0Vars } from "./ohm0";
+import { PERSISTENCE_FUNCTIONS, persistenceFilesWriter, PersistenceParams, persistenceVars } from "./persistence";
 import { asRoot, nodeScript, RemoteScripts } from "./remote";
 
-export interface PlaneParams {
-    ohm0: OHm0Params;
-    /** The health-manager UDP port (`healthManager.port`) the firewall rule accepts on o-hm0. */
-    heartbeatPort: number;
-}
+/** o-hm0's values and the heartbeat port: all the boot unit needs too, as it redoes o-hm0 and the rule at boot. */
+export type PlaneParams = PersistenceParams;
 
 const PROGRAMS = [...OHM0_PROGRAMS, FIREWALL_FUNCTIONS, PERSISTENCE_FUNCTIONS];
 
