@@ -56,8 +56,8 @@ const UP_POINTS: KillPoint[] = [
     { label: "health-manager port", op: "create", type: "openstack:networking/port:Port", name: /-hm-.*-port$/, delayMs: 100 },
     { label: "port host binding", op: "create", type: "pulumi-nodejs:dynamic/neutron:PortHostBinding", name: /-binding$/, delayMs: 300 },
     // The plane (o-hm0, the firewall rule, the boot unit) early in its create and well into it.
-    { label: "the plane on a node, 300 ms in", op: "create", type: COMMAND, name: /-plane$/, delayMs: 300 },
-    { label: "the plane on a node, 1500 ms in", op: "create", type: COMMAND, name: /-plane$/, delayMs: 1500 },
+    { label: "plane on a node, 300 ms in", op: "create", type: COMMAND, name: /-plane$/, delayMs: 300 },
+    { label: "plane on a node, 1500 ms in", op: "create", type: COMMAND, name: /-plane$/, delayMs: 1500 },
     { label: "amphora certificates on a node", op: "create", type: COMMAND, name: /-certificates$/, delayMs: 500 },
     { label: "octavia.conf and restart", op: "create", type: COMMAND, name: /-octavia-conf$/, delayMs: 1500 },
     { label: "backend server boot", op: "create", type: "openstack:compute/instance:Instance", name: /-server$/, delayMs: 300 },
@@ -70,7 +70,7 @@ const DESTROY_POINTS: KillPoint[] = [
     { label: "load balancer", op: "delete", type: "openstack:loadbalancer/loadBalancer:LoadBalancer", name: /-lb$/, delayMs: 1000 },
     { label: "backend server", op: "delete", type: "openstack:compute/instance:Instance", name: /-server$/, delayMs: 200 },
     { label: "octavia.conf undo on a node", op: "delete", type: COMMAND, name: /-octavia-conf$/, delayMs: 1500 },
-    { label: "the plane's undo on a node", op: "delete", type: COMMAND, name: /-plane$/, delayMs: 800 },
+    { label: "plane's undo on a node", op: "delete", type: COMMAND, name: /-plane$/, delayMs: 800 },
     { label: "management network", op: "delete", type: "openstack:networking/network:Network", name: /-mgmt-network$/, delayMs: 100 },
 ];
 

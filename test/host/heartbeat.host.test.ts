@@ -4,7 +4,7 @@
 // Per addressing (static IPv4, DHCP IPv4 through the harness's dnsmasq, static IPv6), one namespace node:
 //   - INPUT policy DROP for both families, as on a hardened controller (heartbeat.ts: hardenInput), so the
 //     stack's firewall rule is the only thing that lets heartbeats in;
-//   - the stack's four node commands, created over SSH exactly as the component registers them;
+//   - the stack's node commands (the plane, octavia.conf), created over SSH exactly as the component registers them;
 //   - the real /usr/bin/octavia-health-manager (python3-octavia 11.0.0, Zed) inside the node, reading the
 //     octavia.conf the stack wrote, unmodified, plus a second --config-file with only what the stack does not
 //     own (database, logging, worker counts, heartbeat_timeout);

@@ -1,4 +1,4 @@
-// Host scenarios: the four remote commands of ControllerNode, exactly as the component registers
+// Host scenarios: the remote commands of ControllerNode (the plane, octavia.conf), exactly as the component registers
 // them, run over real SSH (as a non-root user through sudo) against namespace "controller nodes"
 // with their own Open vSwitch, iptables and dnsmasq. Lifecycle: create, re-create, update,
 // delete; reboot through the persistence unit.
@@ -104,7 +104,7 @@ const EXPECTED_OCTAVIA_CONF = [
 ].join("\n");
 
 describe("o-hm0, firewall, persistence and octavia.conf on a namespace node", () => {
-    it("static: create configures all four concerns, a second create and an update change nothing, delete restores the baseline exactly", async () => {
+    it("static: create configures o-hm0, the rule, the boot unit and octavia.conf, a second create and an update change nothing, delete restores the baseline exactly", async () => {
         const node = await startNode();
         const baseline = await node.snapshot();
         const args = nodeArgs(node);
