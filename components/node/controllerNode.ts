@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeCheckScript, nodeCheckStdin } from "./check";
 import { certificatesScripts, certificatesStdin, assertPkiFiles, publicCertificateDigests, publicCertificatesDigest } from "./certificates";
-import { Concern, NodeDrift, repairMarker, Repairs } from "./nodeDrift";
+import { Concern, CONCERNS, NodeDrift, repairMarker, Repairs } from "./nodeDrift";
 import { AmphoraConfValues, octaviaConfStdin, octaviaSettings } from "./octaviaConf";
 import { PkiMaterial } from "../amphora/pkiMaterial";
 import { ControllerModel, RegionModel } from "../config/model";
@@ -70,19 +70,23 @@ export interface ControllerNodeArgs {
 }
 
 /**
- * The node's remote commands (`<node>-<name>`) and the concerns of the drift check each converges: a drift of one
- * of them is repaired by running that command's create again.
+ * The remote command (`<node>-<name>`) that converges each concern of the drift check: a drift of the concern is
+ * repaired by running that command's create again. Every concern has one (the type says so).
  */
-export const NODE_COMMANDS = {
-    plane: ["ohm0", "firewall", "persistence"],
-    certificates: ["certificates"],
-    "octavia-conf": ["octavia-conf"],
-} as const satisfies Record<string, readonly Concern[]>;
-export type NodeCommand = keyof typeof NODE_COMMANDS;
+const COMMAND_OF_CONCERN = {
+    ohm0: "plane",
+    firewall: "plane",
+    persistence: "plane",
+    certificates: "certificates",
+    "octavia-conf": "octavia-conf",
+} as const satisfies Record<Concern, string>;
+export type NodeCommand = (typeof COMMAND_OF_CONCERN)[Concern];
+/** The node's commands that run something. */
+export const NODE_COMMANDS: readonly NodeCommand[] = [...new Set(Object.values(COMMAND_OF_CONCERN))];
 
 /** The command that converges a concern. */
 export function commandOfConcern(concern: Concern): NodeCommand {
-    return (Object.keys(NODE_COMMANDS) as NodeCommand[]).find((c) => (NODE_COMMANDS[c] as readonly Concern[]).includes(concern))!;
+    return COMMAND_OF_CONCERN[concern];
 }
 
 /**
@@ -235,7 +239,9 @@ export class ControllerNode extends pulumi.ComponentResource {
             options: pulumi.CustomResourceOptions,
         ) => {
             const marked = pulumi.all([scripts, repairs]).apply(([s, r]) => {
-                const markers = NODE_COMMANDS[commandName].map((c) => repairMarker(r, c)).join("");
+                const markers = CONCERNS.filter((c) => COMMAND_OF_CONCERN[c] === commandName)
+                    .map((c) => repairMarker(r, c))
+                    .join("");
                 return { create: markers + s.create, delete: s.delete };
             });
             // No `update`: an update runs `create` again (RemoteScripts says why).

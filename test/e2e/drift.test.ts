@@ -114,7 +114,7 @@ async function waitForStatus(portId: string, status: string): Promise<void> {
 }
 
 /** The node command a resource name (`<node>-<command>`) is, if it is one: the plane, octavia.conf, or a retired one. */
-const commandOf = (name: string) => [...Object.keys(NODE_COMMANDS), ...RETIRED_COMMANDS].find((c) => name.endsWith(`-node-e2e-drift-ctl-${c}`));
+const commandOf = (name: string) => [...NODE_COMMANDS, ...RETIRED_COMMANDS].find((c) => name.endsWith(`-node-e2e-drift-ctl-${c}`));
 
 const CASES: DriftCase[] = [
     ...COMMON_DRIFT_CASES,

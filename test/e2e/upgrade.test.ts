@@ -153,7 +153,7 @@ describe("upgrading a stack deployed with a command per concern of a node", () =
         expect(commandOps(c.ops)).toEqual({ plane: "update", firewall: "update", persistence: "update" });
 
         const commands = await stateCommands(after);
-        expect([...commands.keys()].sort()).toEqual([...Object.keys(NODE_COMMANDS).filter((n) => n !== "certificates"), ...RETIRED_COMMANDS].sort());
+        expect([...commands.keys()].sort()).toEqual([...NODE_COMMANDS.filter((n) => n !== "certificates"), ...RETIRED_COMMANDS].sort());
         for (const retired of RETIRED_COMMANDS) {
             expect(commands.get(retired)?.inputs?.create, retired).toBeUndefined();
             expect(commands.get(retired)?.inputs?.delete, retired).toBeUndefined();

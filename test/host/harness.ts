@@ -168,9 +168,8 @@ export async function commandsOf(args: ControllerNodeArgs): Promise<Record<NodeC
             if (r.inputs.create !== undefined || r.inputs.delete !== undefined) throw new Error(`${r.name} has a script to run`);
             continue;
         }
-        const concern = commandName as NodeCommand;
         const stdin = unwrapSecret(r.inputs.stdin);
-        out[concern] = {
+        out[commandName as NodeCommand] = {
             create: String(r.inputs.create),
             // What the provider runs on update: `update`, or `create` again when it is unset.
             update: String(r.inputs.update ?? r.inputs.create),
